@@ -1,0 +1,13 @@
+/**
+ * What every function handler may use. Handlers get these injected by the host (functions/app.ts)
+ * and hold no payment state of their own: any host can answer any request.
+ */
+import type { Clock } from '../coordination/clock';
+import type { PaymentLedger } from '../ledger/ledger';
+
+export interface FunctionDeps {
+  ledger: PaymentLedger;
+  clock: Clock;
+  /** This host's id, recorded on the payments it commits. */
+  hostId: string;
+}

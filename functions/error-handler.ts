@@ -1,0 +1,32 @@
+/**
+ * The single place where errors become HTTP responses: `{"error":{"code","message","details?"}}`
+ * with the status from ledger/errors.ts. Anything unrecognised is a 500 and is logged, because
+ * it is our bug: no client mistake may reach that branch.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { type ErrorCode, PaymentError, QuorumUnavailableError } from '../ledger/errors';
+
+const CODE_BY_HTTP_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  503: 'unavailable',
+};
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+export function handleError(error: Error, c: Context): Response {
+  if (error instanceof PaymentError) {
+    if (error instanceof QuorumUnavailableError) c.header('Retry-After', String(error.retryAfterSeconds));
+    return c.json(errorBody(error.code, error.message, error.details), error.status);
+  }
+  if (error instanceof HTTPException && CODE_BY_HTTP_STATUS[error.status]) {
+    return c.json(errorBody(CODE_BY_HTTP_STATUS[error.status]!, error.message || 'request rejected'), error.status);
+  }
+  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', path: c.req.path, error: String(error.stack) }));
+  return c.json(errorBody('internal', 'internal error'), 500);
+}

@@ -1,0 +1,16 @@
+/** GET /payments/:id: one payment, from any host, read linearizably; 404 when absent. */
+import type { Context } from 'hono';
+import { PaymentNotFoundError } from '../ledger/errors';
+import { serializePayment } from '../ledger/payment';
+import type { FunctionDeps } from './deps';
+import { parseOrThrow } from './validation';
+import { paymentIdParam } from './query-schemas';
+
+export function getPayment({ ledger }: FunctionDeps) {
+  return async (c: Context): Promise<Response> => {
+    const id = parseOrThrow(paymentIdParam, c.req.param('id'), 'payment id');
+    const payment = await ledger.get(id);
+    if (!payment) throw new PaymentNotFoundError(id);
+    return c.body(serializePayment(payment), 200, { 'content-type': 'application/json' });
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Schemas for path and query parameters, and the opaque history cursor. Dates are ISO-8601,
+ * parsed with dayjs in UTC (a date without an offset means UTC), and normalised to the
+ * `toISOString` form that `committedAt` uses, so they compare as strings.
+ */
+import dayjs from 'dayjs';
+import utc from 'dayjs/plugin/utc.js';
+import { z } from 'zod';
+import { MAX_HISTORY_LIMIT } from '../ledger/ledger';
+import { IDENTIFIER_PATTERN } from '../ledger/payment';
+
+dayjs.extend(utc);
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+export const paymentIdParam = z.string().regex(IDENTIFIER_PATTERN, 'id must be 1 to 128 characters from [A-Za-z0-9._:-]');
+
+const isoDate = (field: string) =>
+  z
+    .string()
+    .regex(ISO_8601, `${field} must be an ISO-8601 date or date-time`)
+    .transform((value, ctx) => {
+      const parsed = dayjs.utc(value);
+      if (!parsed.isValid() || parsed.year() < 1970 || parsed.year() > 9999) {
+        ctx.addIssue({ code: 'custom', message: `${field} is not a valid date` });
+        return z.NEVER;
+      }
+      return parsed.toISOString();
+    });
+
+/** Cursor: base64url JSON `{ "after": <sequence> }`; clients must treat it as opaque. */
+export function encodeCursor(afterSequence: number): string {
+  return Buffer.from(JSON.stringify({ after: afterSequence })).toString('base64url');
+}
+
+const cursorSchema = z.string().transform((value, ctx) => {
+  try {
+    const decoded = JSON.parse(Buffer.from(value, 'base64url').toString()) as { after?: unknown };
+    if (typeof decoded.after === 'number' && Number.isSafeInteger(decoded.after) && decoded.after >= 0) {
+      return decoded.after;
+    }
+  } catch {
+    // fall through to the issue below
+  }
+  ctx.addIssue({ code: 'custom', message: 'cursor is not one this API returned' });
+  return z.NEVER;
+});
+
+export const historyQuerySchema = z
+  .object({
+    account: z.string({ error: 'account is required' }).regex(IDENTIFIER_PATTERN, 'account must be 1 to 128 characters from [A-Za-z0-9._:-]'),
+    from: isoDate('from').optional(),
+    to: isoDate('to').optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}`)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_HISTORY_LIMIT, `limit must be at most ${MAX_HISTORY_LIMIT}`))
+      .optional(),
+    cursor: cursorSchema.optional(),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'from must not be after to',
+    path: ['from'],
+  });

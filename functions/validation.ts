@@ -1,0 +1,17 @@
+/**
+ * Turns zod validation failures into InvalidRequestError with one detail per field, so every
+ * handler reports bad input the same way: 400, naming the field.
+ */
+import type { z } from 'zod';
+import { type ErrorDetail, InvalidRequestError } from '../ledger/errors';
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details: ErrorDetail[] = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const fields = [...new Set(details.map((d) => d.field || what))].join(', ');
+  throw new InvalidRequestError(`invalid ${what}: ${fields}`, details);
+}

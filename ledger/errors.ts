@@ -1,0 +1,103 @@
+/**
+ * The one closed table of error codes the payment system answers with, and the typed errors
+ * that carry them. Handlers and the ledger throw; a single `app.onError` (functions/error-handler.ts)
+ * turns any of these into `{"error":{"code","message","details?"}}` with the status below.
+ *
+ * Retryable errors carry the `Retryable` symbol, the way etcd3 marks `RecoverableError`: clients
+ * and the failover logic decide to retry from that mark, never from a status code alone.
+ */
+
+/** Every code the HTTP API can return, with its status. Adding a code means adding it here. */
+export const ERROR_STATUS_BY_CODE = {
+  invalid_request: 400,
+  not_found: 404,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS_BY_CODE;
+export type ErrorStatus = (typeof ERROR_STATUS_BY_CODE)[ErrorCode];
+
+/** Marks an error whose operation may be retried unchanged (same payment id) on any host. */
+export const Retryable = Symbol('Retryable');
+
+export const isRetryable = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && Retryable in error;
+
+/** One problem with one field of a request, as listed in `error.details`. */
+export interface ErrorDetail {
+  /** Dotted path of the offending field, e.g. `metadata.note`; empty for the body as a whole. */
+  field: string;
+  message: string;
+}
+
+/** Base class: an error the API knows how to answer with a stable code. */
+export class PaymentError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: ErrorDetail[] } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get status(): ErrorStatus {
+    return ERROR_STATUS_BY_CODE[this.code];
+  }
+}
+
+/** Thrown when a request is malformed or a field fails validation; nothing was written. */
+export class InvalidRequestError extends PaymentError {
+  constructor(message: string, details?: ErrorDetail[], options: { cause?: unknown } = {}) {
+    super('invalid_request', message, { ...options, details });
+  }
+}
+
+/** Thrown when a payment id was already committed with different content; the stored one is unchanged. */
+export class IdempotencyConflictError extends PaymentError {
+  constructor(id: string) {
+    super('idempotency_conflict', `payment ${id} was already recorded with different content`);
+  }
+}
+
+/** Thrown when the requested payment does not exist. */
+export class PaymentNotFoundError extends PaymentError {
+  constructor(id: string) {
+    super('not_found', `payment ${id} not found`);
+  }
+}
+
+/** Thrown when the request body exceeds the size limit. */
+export class PayloadTooLargeError extends PaymentError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', `request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** Thrown when a body is sent with a content type other than JSON. */
+export class UnsupportedMediaTypeError extends PaymentError {
+  constructor(contentType: string | undefined) {
+    super('unsupported_media_type', `content type must be application/json, got ${contentType ?? 'none'}`);
+  }
+}
+
+/**
+ * Thrown when etcd cannot give a quorum answer within the deadline (members down, partitioned,
+ * paused or unreachable). The outcome of a write is then unknown, so the client must retry with
+ * the same payment id: the ledger deduplicates.
+ */
+export class QuorumUnavailableError extends PaymentError {
+  readonly [Retryable] = true;
+  /** Seconds a client should wait before retrying, sent as `Retry-After`. */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super('unavailable', message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}

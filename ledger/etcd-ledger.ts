@@ -1,0 +1,170 @@
+/**
+ * The ledger on etcd: linearizable writes through one transaction per commit
+ * (ledger/commit-transaction.ts), and linearizable reads, so a payment acknowledged by one host is
+ * visible at once on every other.
+ *
+ * Every call is bounded by `operationDeadlineMs`: if etcd has no quorum, or is unreachable, the
+ * caller gets QuorumUnavailableError (HTTP 503) instead of a hang.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Etcd3, GRPCFailedPreconditionError, GRPCInvalidArgumentError, type IKeyValue } from 'etcd3';
+import { type CommitResult, commitBatch, decodeRecord, type IndexEntry } from './commit-transaction';
+import { PaymentError, QuorumUnavailableError } from './errors';
+import { DEFAULT_ROOT, type KeyLayout, keyLayout, lastSegment, prefixEnd } from './key-layout';
+import type { CommitContext, CommitOutcome, HistoryPage, HistoryQuery, PaymentLedger } from './ledger';
+import type { PaymentIntent, StoredPayment } from './payment';
+import { revisionOf, SLOTS_PER_REVISION, toSequence } from './sequence';
+
+export interface EtcdLedgerOptions {
+  /** A client from coordination/etcd-client.ts (it carries the per-call deadlines and retries). */
+  client: Etcd3;
+  /** Key root. Default `/pay/v1`. */
+  root?: string;
+  /** Upper bound on any one ledger operation, retries included, in ms. Default 5000. */
+  operationDeadlineMs?: number;
+  /** Most record reads sent in one etcd transaction; stay under etcd's --max-txn-ops (128 by default). */
+  readsPerTxn?: number;
+}
+
+/**
+ * Index entries fetched per round of a history query. More than one revision's worth of entries
+ * for one account (each payment touches an account once, so at most SLOTS_PER_REVISION), so a
+ * round always makes progress.
+ */
+const HISTORY_CHUNK = SLOTS_PER_REVISION + 24;
+
+export class EtcdLedger implements PaymentLedger {
+  private readonly client: Etcd3;
+  private readonly keys: KeyLayout;
+  private readonly operationDeadlineMs: number;
+  private readonly readsPerTxn: number;
+
+  constructor({ client, root = DEFAULT_ROOT, operationDeadlineMs = 5000, readsPerTxn = 100 }: EtcdLedgerOptions) {
+    this.client = client;
+    this.keys = keyLayout(root);
+    this.operationDeadlineMs = operationDeadlineMs;
+    this.readsPerTxn = readsPerTxn;
+  }
+
+  async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
+    const [result] = await this.bounded('commit', this.commitMany([{ intent, context, nonce: randomUUID() }]));
+    if (!result) throw new Error('commit returned no result');
+    if (!result.ok) throw result.error;
+    return result.outcome;
+  }
+
+  /** One transaction for a group of commits; the seam where a commit batcher plugs in. */
+  commitMany(items: Parameters<typeof commitBatch>[1]): Promise<CommitResult[]> {
+    return commitBatch(this.keys, items, (txn) => this.client.kv.txn(txn));
+  }
+
+  async get(id: string): Promise<StoredPayment | undefined> {
+    const response = await this.bounded('read', this.client.kv.range({ key: Buffer.from(this.keys.payment(id)) }));
+    const kv = response.kvs[0];
+    return kv ? decodeRecord(kv).payment : undefined;
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryPage> {
+    return this.bounded('history', this.readHistory(query));
+  }
+
+  async ping(): Promise<void> {
+    // A linearizable read goes through the Raft leader's ReadIndex, so it succeeds only with a quorum.
+    await this.bounded('readiness probe', this.client.kv.range({ key: Buffer.from(this.keys.readinessProbe()) }));
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+
+  private async readHistory({ account, from, to, limit, afterSequence = 0 }: HistoryQuery): Promise<HistoryPage> {
+    const prefix = this.keys.accountPrefix(account);
+    const picked: { id: string; sequence: number }[] = [];
+    let minRevision = revisionOf(afterSequence);
+    let snapshot: string | undefined;
+    let exhausted = false;
+    while (picked.length <= limit && !exhausted) {
+      const response = await this.client.kv.range({
+        key: Buffer.from(prefix),
+        range_end: prefixEnd(prefix),
+        sort_target: 'Create',
+        sort_order: 'Ascend',
+        limit: HISTORY_CHUNK,
+        min_create_revision: minRevision,
+        revision: snapshot,
+      });
+      snapshot ??= response.header.revision;
+      let kvs = response.kvs;
+      exhausted = !response.more;
+      if (!exhausted) {
+        // The last revision of a truncated chunk may be cut in the middle: leave it whole for the next round.
+        const lastRevision = kvs.at(-1)!.create_revision;
+        kvs = kvs.filter((kv) => kv.create_revision !== lastRevision);
+        minRevision = Number(lastRevision);
+      }
+      picked.push(...kvs.flatMap((kv) => this.selectEntry(kv, afterSequence, from, to)));
+      picked.sort((a, b) => a.sequence - b.sequence);
+    }
+    const page = picked.slice(0, limit);
+    const payments = await this.readRecords(
+      page.map((p) => p.id),
+      snapshot,
+    );
+    const more = picked.length > limit;
+    return { payments, continueAfter: more ? page.at(-1)?.sequence : undefined };
+  }
+
+  private selectEntry(kv: IKeyValue, afterSequence: number, from?: string, to?: string) {
+    const entry = JSON.parse(kv.value.toString()) as IndexEntry;
+    const sequence = toSequence(Number(kv.create_revision), entry.position);
+    if (sequence <= afterSequence) return [];
+    if (from !== undefined && entry.committedAt < from) return [];
+    if (to !== undefined && entry.committedAt >= to) return [];
+    return [{ id: lastSegment(kv.key.toString()), sequence }];
+  }
+
+  /** Reads records in order, several per transaction, at the history query's snapshot revision. */
+  private async readRecords(ids: string[], revision: string | undefined): Promise<StoredPayment[]> {
+    const payments: StoredPayment[] = [];
+    for (let i = 0; i < ids.length; i += this.readsPerTxn) {
+      const chunk = ids.slice(i, i + this.readsPerTxn);
+      const response = await this.client.kv.txn({
+        success: chunk.map((id) => ({ request_range: { key: Buffer.from(this.keys.payment(id)), revision } })),
+      });
+      for (const op of response.responses) {
+        const kv = op.response_range.kvs[0];
+        if (kv) payments.push(decodeRecord(kv).payment);
+      }
+    }
+    return payments;
+  }
+
+  /** Bounds an etcd operation in time and turns store failures into QuorumUnavailableError. */
+  private async bounded<T>(what: string, operation: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new QuorumUnavailableError(`etcd did not answer the ${what} within ${this.operationDeadlineMs} ms`)),
+        this.operationDeadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([operation, deadline]);
+    } catch (error) {
+      throw translateStoreError(what, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Store failures become 503s, which clients retry with the same id; a request etcd refuses as
+ * malformed is our bug, not the client's and not an outage, so it stays an internal error.
+ */
+function translateStoreError(what: string, error: unknown): unknown {
+  if (error instanceof PaymentError) return error;
+  if (error instanceof GRPCInvalidArgumentError || error instanceof GRPCFailedPreconditionError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new QuorumUnavailableError(`etcd could not complete the ${what}: ${reason}`, { cause: error });
+}

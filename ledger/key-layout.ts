@@ -1,0 +1,60 @@
+/**
+ * The etcd key layout of the ledger: every key the system writes is built here and nowhere else.
+ *
+ *   <root>/payments/<id>                 one record per payment id (the dedup key)
+ *       value: StoredRecord JSON (the payment's fields, committedAt, host, the position inside
+ *              its transaction, and the commit attempt's nonce); the key's create_revision is
+ *              the commit revision, from which `sequence` is derived (ledger/sequence.ts).
+ *   <root>/accounts/<account>/<id>       one index entry per side (payer and payee)
+ *       value: IndexEntry JSON ({ position, committedAt }); written in the same transaction as
+ *              the record, so it has the same create_revision. History is a prefix range over
+ *              one account, sorted by create_revision, paged with min_create_revision.
+ *
+ * Ids and account names match [A-Za-z0-9._:-]{1,128} (ledger/payment.ts), so they never
+ * contain '/' and one account's prefix never captures another's ('shop-1/' vs 'shop-10/').
+ * Records are never overwritten or deleted by the commit path: a key that exists is final.
+ */
+
+/** Default root; one etcd cluster can host several ledgers under different roots. */
+export const DEFAULT_ROOT = '/pay/v1';
+
+export interface KeyLayout {
+  /** Key of the record for one payment id. */
+  payment(id: string): string;
+  /** Prefix of every payment record. */
+  paymentsPrefix(): string;
+  /** Index key for one side of a payment. */
+  accountEntry(account: string, id: string): string;
+  /** Prefix of one account's index. */
+  accountPrefix(account: string): string;
+  /** Key read by the readiness probe: a linearizable read of it needs a quorum. */
+  readinessProbe(): string;
+}
+
+export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
+  const base = root.replace(/\/+$/, '');
+  return {
+    payment: (id) => `${base}/payments/${id}`,
+    paymentsPrefix: () => `${base}/payments/`,
+    accountEntry: (account, id) => `${base}/accounts/${account}/${id}`,
+    accountPrefix: (account) => `${base}/accounts/${account}/`,
+    readinessProbe: () => `${base}/meta/ready-probe`,
+  };
+}
+
+/** The exclusive end of a prefix range: the prefix with its last byte incremented. */
+export function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+/** The last path segment of a key: the id of an index entry. */
+export function lastSegment(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}

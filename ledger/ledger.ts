@@ -1,0 +1,57 @@
+/**
+ * The ledger's contract, which every implementation (etcd, in-memory) must meet; the shared suite
+ * in test/ledger-contract.ts checks each one against it.
+ *
+ * Guarantees a caller relies on:
+ *  - `commit` records a payment id at most once. The first commit of an id answers `committed`;
+ *    any later commit of the same content answers `replayed` with the stored payment; different
+ *    content throws IdempotencyConflictError and changes nothing.
+ *  - Once `commit` resolves, every later `get` and `history`, on any host, sees the payment.
+ *  - When the store cannot answer within its deadline, methods throw QuorumUnavailableError; a
+ *    commit that threw it may or may not have been recorded, and retrying it is always safe.
+ */
+import type { PaymentIntent, StoredPayment } from './payment';
+
+export type CommitKind = 'committed' | 'replayed';
+
+export interface CommitOutcome {
+  kind: CommitKind;
+  payment: StoredPayment;
+}
+
+/** Facts the committing host adds to a payment. */
+export interface CommitContext {
+  host: string;
+  /** ISO-8601 UTC timestamp from the host's clock. */
+  committedAt: string;
+}
+
+export interface HistoryQuery {
+  account: string;
+  /** Inclusive lower bound on committedAt, ISO-8601 UTC (as produced by Date#toISOString). */
+  from?: string;
+  /** Exclusive upper bound on committedAt, same format. */
+  to?: string;
+  /** Page size, 1..1000. */
+  limit: number;
+  /** Return only payments whose sequence is greater than this (the cursor). */
+  afterSequence?: number;
+}
+
+export interface HistoryPage {
+  /** In commit order (ascending sequence). */
+  payments: StoredPayment[];
+  /** Sequence to continue after, or undefined when this page is the last. */
+  continueAfter: number | undefined;
+}
+
+export interface PaymentLedger {
+  commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome>;
+  get(id: string): Promise<StoredPayment | undefined>;
+  history(query: HistoryQuery): Promise<HistoryPage>;
+  /** Resolves when a quorum answers a linearizable read; throws QuorumUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MAX_HISTORY_LIMIT = 1000;

@@ -1,0 +1,97 @@
+/**
+ * Function host processes on loopback, each a real `node --import tsx functions/host.ts`, for
+ * `npm start` and for the cluster tests.
+ */
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { httpOk, ManagedProcess, waitFor } from './managed-process';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface HostSpec {
+  id: string;
+  port: number;
+}
+
+export interface HostFleetOptions {
+  hosts: HostSpec[];
+  etcdEndpoints: string[];
+  /** Directory for host logs (<dir>/<id>.log). */
+  logDir: string;
+  /** Address to bind. Default 127.0.0.1. */
+  bind?: string;
+  /** Extra environment for every host (see functions/config.ts). */
+  env?: Record<string, string>;
+}
+
+/** Default host layout: h1..hN on ports 8081, 8082, … */
+export function defaultHosts(count: number, firstPort = 8081): HostSpec[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `h${i + 1}`, port: firstPort + i }));
+}
+
+export class FunctionHost {
+  constructor(
+    readonly spec: HostSpec,
+    readonly url: string,
+    readonly process: ManagedProcess,
+  ) {}
+
+  get id(): string {
+    return this.spec.id;
+  }
+}
+
+export class HostFleet {
+  readonly hosts: FunctionHost[];
+
+  constructor({ hosts, etcdEndpoints, logDir, bind = '127.0.0.1', env = {} }: HostFleetOptions) {
+    this.hosts = hosts.map((spec) => {
+      const process = new ManagedProcess({
+        name: `host ${spec.id}`,
+        command: globalThis.process.execPath,
+        args: ['--import', 'tsx', join(REPO_ROOT, 'functions/host.ts')],
+        cwd: REPO_ROOT,
+        env: {
+          ...globalThis.process.env,
+          ...env,
+          HOST_ID: spec.id,
+          HOST_PORT: String(spec.port),
+          HOST_BIND: bind,
+          ETCD_ENDPOINTS: etcdEndpoints.join(','),
+        },
+        logFile: join(logDir, `${spec.id}.log`),
+      });
+      return new FunctionHost(spec, `http://${bind}:${spec.port}`, process);
+    });
+  }
+
+  urls(): string[] {
+    return this.hosts.map((h) => h.url);
+  }
+
+  host(id: string): FunctionHost {
+    const host = this.hosts.find((h) => h.id === id);
+    if (!host) throw new Error(`no host named ${id}`);
+    return host;
+  }
+
+  /** Starts every host and waits until each answers /health. */
+  async start(timeoutMs = 30_000): Promise<void> {
+    for (const h of this.hosts) h.process.start();
+    await Promise.all(this.hosts.map((h) => this.waitUp(h, timeoutMs)));
+  }
+
+  async restart(id: string, timeoutMs = 30_000): Promise<void> {
+    const h = this.host(id);
+    h.process.start();
+    await this.waitUp(h, timeoutMs);
+  }
+
+  private waitUp(h: FunctionHost, timeoutMs: number): Promise<void> {
+    return waitFor(`${h.id} /health`, () => httpOk(`${h.url}/health`), timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.process.stop()));
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `npm start`: the local cluster in the foreground. Three etcd members and three function hosts
+ * on loopback, data under .data/, stopped cleanly on Ctrl-C or SIGTERM.
+ *
+ * With --etcd-endpoints it runs only the function hosts, against an etcd cluster you run
+ * elsewhere (single-host mode). `npm start -- --help` lists every flag; each has an environment
+ * variable too.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureEtcd } from './cluster/ensure-etcd';
+import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
+import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
+
+const HELP = `Usage: npm start -- [flags]
+
+  --data-dir DIR            etcd data and logs                 env PAY_DATA_DIR        default .data
+  --etcd-members N          etcd members to launch             env PAY_ETCD_MEMBERS    default 3
+  --etcd-client-ports LIST  client ports, comma-separated      env PAY_ETCD_CLIENT_PORTS default 2379,22379,32379
+  --etcd-peer-ports LIST    peer ports, comma-separated        env PAY_ETCD_PEER_PORTS   default client port + 1
+  --hosts N                 function hosts to launch           env PAY_HOSTS           default 3
+  --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
+  --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
+                            instead of launching members                               no etcd is started)
+  --help                    this text
+`;
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    'etcd-members': { type: 'string' },
+    'etcd-client-ports': { type: 'string' },
+    'etcd-peer-ports': { type: 'string' },
+    hosts: { type: 'string' },
+    'host-ports': { type: 'string' },
+    'etcd-endpoints': { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const env = process.env;
+const setting = (flag: keyof typeof values, variable: string): string | undefined =>
+  (values[flag] as string | undefined) ?? env[variable];
+
+function count(text: string | undefined, fallback: number, what: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 9) fail(`${what} must be an integer from 1 to 9, got ${text}`);
+  return n;
+}
+
+function ports(text: string | undefined, expected: number, what: string): number[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map(Number);
+  if (list.length !== expected || list.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    fail(`${what} must list ${expected} ports, got ${text}`);
+  }
+  return list;
+}
+
+function fail(message: string): never {
+  console.error(`error: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+const dataDir = resolve(REPO_ROOT, setting('data-dir', 'PAY_DATA_DIR') ?? '.data');
+const externalEndpoints = setting('etcd-endpoints', 'PAY_ETCD_ENDPOINTS')
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const memberCount = count(setting('etcd-members', 'PAY_ETCD_MEMBERS'), 3, '--etcd-members');
+const hostCount = count(setting('hosts', 'PAY_HOSTS'), 3, '--hosts');
+
+let members = defaultMembers(memberCount);
+const clientPorts = ports(setting('etcd-client-ports', 'PAY_ETCD_CLIENT_PORTS'), memberCount, '--etcd-client-ports');
+const peerPorts = ports(setting('etcd-peer-ports', 'PAY_ETCD_PEER_PORTS'), memberCount, '--etcd-peer-ports');
+members = members.map((m, i) => {
+  const clientPort = clientPorts?.[i] ?? m.clientPort;
+  return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1 };
+});
+const hostPorts = ports(setting('host-ports', 'PAY_HOST_PORTS'), hostCount, '--host-ports');
+const hosts = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+
+mkdirSync(dataDir, { recursive: true });
+const etcd = externalEndpoints ? undefined : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members });
+const endpoints = externalEndpoints ?? etcd!.clientUrls();
+const fleet = new HostFleet({ hosts, etcdEndpoints: endpoints, logDir: dataDir });
+
+let stopping = false;
+async function stopAll(reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${reason}: stopping hosts, then etcd ...`);
+  await fleet.stop();
+  await etcd?.stop();
+  console.log('stopped.');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stopAll('SIGINT'));
+process.on('SIGTERM', () => void stopAll('SIGTERM'));
+
+try {
+  if (etcd) {
+    console.log(`starting ${members.length} etcd members (data in ${dataDir}) ...`);
+    await etcd.start();
+  }
+  console.log(`starting ${hosts.length} function hosts ...`);
+  await fleet.start();
+} catch (error) {
+  console.error(`start-up failed: ${(error as Error).message}; logs are in ${dataDir}`);
+  await stopAll('start-up failed');
+}
+
+const rows = [
+  ...(etcd?.members.map((m) => ({
+    what: `etcd ${m.name}`,
+    pid: m.process.pid,
+    address: m.clientUrl,
+    detail: `peer ${m.peerUrl}, data ${m.dataDir}`,
+  })) ?? endpoints.map((url) => ({ what: 'etcd (external)', pid: undefined, address: url, detail: '' }))),
+  ...fleet.hosts.map((h) => ({ what: `host ${h.id}`, pid: h.process.pid, address: h.url, detail: `log ${dataDir}/${h.id}.log` })),
+];
+console.table(rows);
+console.log(`ready: try  curl -s ${fleet.hosts[0]?.url}/ready   (Ctrl-C stops everything)`);
+
+for (const p of [...(etcd?.members.map((m) => m.process) ?? []), ...fleet.hosts.map((h) => h.process)]) {
+  void p.whenExited().then(() => {
+    if (!stopping) console.log(`${p.name} exited; the rest keeps running`);
+  });
+}
