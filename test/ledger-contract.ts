@@ -1,0 +1,110 @@
+/**
+ * The ledger contract: one suite, run against every PaymentLedger implementation (the etcd one
+ * and the in-memory fake), so the fake cannot drift from the real thing.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { IdempotencyConflictError } from '../ledger/errors';
+import type { PaymentLedger } from '../ledger/ledger';
+import type { PaymentIntent } from '../ledger/payment';
+
+/** Gives a fresh, empty ledger for each test. */
+export type LedgerFactory = () => Promise<PaymentLedger>;
+
+const context = (host = 'h-test', committedAt = new Date().toISOString()) => ({ host, committedAt });
+
+export function intent(overrides: Partial<PaymentIntent> = {}): PaymentIntent {
+  return { id: `p-${randomUUID()}`, payer: 'alice', payee: 'bob', amount: 1250, currency: 'EUR', ...overrides };
+}
+
+export function ledgerContract(name: string, fresh: LedgerFactory): void {
+  describe(`ledger contract: ${name}`, () => {
+    it('commits a new payment once and reads it back', async () => {
+      const ledger = await fresh();
+      const p = intent({ description: 'order 42', metadata: { order: '42' } });
+      const outcome = await ledger.commit(p, context('h1', '2026-01-02T03:04:05.678Z'));
+      expect(outcome.kind).toBe('committed');
+      expect(outcome.payment).toMatchObject({ ...p, host: 'h1', committedAt: '2026-01-02T03:04:05.678Z' });
+      expect(Number.isSafeInteger(outcome.payment.sequence)).toBe(true);
+      expect(await ledger.get(p.id)).toEqual(outcome.payment);
+    });
+
+    it('answers a retry with the same content as a replay of the stored payment', async () => {
+      const ledger = await fresh();
+      const p = intent({ metadata: { a: '1', b: '2' } });
+      const first = await ledger.commit(p, context('h1'));
+      const again = await ledger.commit({ ...p, metadata: { b: '2', a: '1' } }, context('h2', '2030-01-01T00:00:00.000Z'));
+      expect(again.kind).toBe('replayed');
+      expect(again.payment).toEqual(first.payment);
+    });
+
+    it('rejects the same id with different content and keeps the stored payment', async () => {
+      const ledger = await fresh();
+      const p = intent();
+      const first = await ledger.commit(p, context());
+      await expect(ledger.commit({ ...p, amount: p.amount + 1 }, context())).rejects.toBeInstanceOf(IdempotencyConflictError);
+      await expect(ledger.commit({ ...p, description: 'x' }, context())).rejects.toBeInstanceOf(IdempotencyConflictError);
+      expect(await ledger.get(p.id)).toEqual(first.payment);
+    });
+
+    it('records exactly one of many concurrent commits of one id', async () => {
+      const ledger = await fresh();
+      const p = intent();
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.commit(p, context(`h${i % 3}`))));
+      expect(outcomes.filter((o) => o.kind === 'committed')).toHaveLength(1);
+      const stored = await ledger.get(p.id);
+      for (const o of outcomes) expect(o.payment).toEqual(stored);
+    });
+
+    it('gives unique sequences that follow commit order', async () => {
+      const ledger = await fresh();
+      const sequential = [];
+      for (let i = 0; i < 5; i++) sequential.push((await ledger.commit(intent(), context())).payment.sequence);
+      expect([...sequential].sort((a, b) => a - b)).toEqual(sequential);
+      const concurrent = await Promise.all(Array.from({ length: 20 }, () => ledger.commit(intent(), context())));
+      const all = [...sequential, ...concurrent.map((o) => o.payment.sequence)];
+      expect(new Set(all).size).toBe(all.length);
+      expect(Math.min(...concurrent.map((o) => o.payment.sequence))).toBeGreaterThan(sequential.at(-1)!);
+    });
+
+    it('returns undefined for an unknown id', async () => {
+      const ledger = await fresh();
+      expect(await ledger.get(`missing-${randomUUID()}`)).toBeUndefined();
+    });
+
+    it('lists an account as payer and payee, in commit order, and no one else', async () => {
+      const ledger = await fresh();
+      const a = await ledger.commit(intent({ payer: 'shop-1', payee: 'carol' }), context());
+      const b = await ledger.commit(intent({ payer: 'dave', payee: 'shop-1' }), context());
+      await ledger.commit(intent({ payer: 'shop-10', payee: 'carol' }), context());
+      const page = await ledger.history({ account: 'shop-1', limit: 100 });
+      expect(page.payments).toEqual([a.payment, b.payment]);
+      expect(page.continueAfter).toBeUndefined();
+      expect((await ledger.history({ account: 'nobody', limit: 10 })).payments).toEqual([]);
+    });
+
+    it('pages through history with a cursor, each payment once', async () => {
+      const ledger = await fresh();
+      const committed = [];
+      for (let i = 0; i < 7; i++) committed.push((await ledger.commit(intent({ payer: 'pager' }), context())).payment);
+      const seen = [];
+      let after: number | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await ledger.history({ account: 'pager', limit: 3, afterSequence: after });
+        seen.push(...page.payments);
+        after = page.continueAfter;
+        if (after === undefined) break;
+      }
+      expect(seen).toEqual(committed);
+    });
+
+    it('filters history by committedAt, from inclusive and to exclusive', async () => {
+      const ledger = await fresh();
+      const times = ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z'];
+      const stored = [];
+      for (const t of times) stored.push((await ledger.commit(intent({ payer: 'timed' }), context('h', t))).payment);
+      const page = await ledger.history({ account: 'timed', limit: 10, from: times[1], to: times[2] });
+      expect(page.payments).toEqual([stored[1]]);
+    });
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * The etcd ledger against a real three-member cluster: the shared contract, plus the properties
+ * only the etcd commit path has (resent transactions, batches).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PendingCommit } from '../ledger/commit-transaction';
+import { IdempotencyConflictError } from '../ledger/errors';
+import { EtcdLedger } from '../ledger/etcd-ledger';
+import { revisionOf } from '../ledger/sequence';
+import { intent, ledgerContract } from './ledger-contract';
+import { startTestCluster, type TestCluster } from './support/test-cluster';
+
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await startTestCluster();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const freshLedger = () => new EtcdLedger({ client: cluster.client(), root: `/test/${randomUUID()}` });
+
+ledgerContract('etcd', async () => freshLedger());
+
+const pending = (p = intent(), nonce = randomUUID()): PendingCommit => ({
+  intent: p,
+  context: { host: 'h1', committedAt: new Date().toISOString() },
+  nonce,
+});
+
+describe('etcd commit path', () => {
+  it('regression: a transaction resent by the client retry after it committed is still reported as committed', async () => {
+    const ledger = freshLedger();
+    const item = pending();
+    const [first] = await ledger.commitMany([item]);
+    // The etcd3 client resends the identical request (same nonce) when the first answer was lost.
+    const [resent] = await ledger.commitMany([item]);
+    expect(first).toMatchObject({ ok: true, outcome: { kind: 'committed' } });
+    expect(resent).toEqual(first);
+  });
+
+  it('commits a batch in one revision with distinct positions', async () => {
+    const ledger = freshLedger();
+    const items = [pending(), pending(), pending()];
+    const results = await ledger.commitMany(items);
+    const sequences = results.map((r) => (r.ok ? r.outcome.payment.sequence : Number.NaN));
+    expect(new Set(sequences.map(revisionOf)).size).toBe(1);
+    expect(new Set(sequences).size).toBe(3);
+    for (const [i, item] of items.entries()) expect((await ledger.get(item.intent.id))?.sequence).toBe(sequences[i]);
+  });
+
+  it('answers duplicates and conflicts inside one batch without failing the rest', async () => {
+    const ledger = freshLedger();
+    const already = intent();
+    await ledger.commit(already, { host: 'h0', committedAt: new Date().toISOString() });
+    const dup = intent();
+    const batch = [
+      pending(dup),
+      pending(dup), // same id and content, later in the batch
+      pending({ ...dup, amount: dup.amount + 1 }), // same id, other content
+      pending(already), // already in etcd
+      pending({ ...already, currency: 'USD' }), // conflicts with etcd
+      pending(), // unrelated
+    ];
+    const results = await ledger.commitMany(batch);
+    const kinds = results.map((r) => (r.ok ? r.outcome.kind : r.error instanceof IdempotencyConflictError ? 'conflict' : 'error'));
+    expect(kinds).toEqual(['committed', 'replayed', 'conflict', 'replayed', 'conflict', 'committed']);
+    const stored = await ledger.get(dup.id);
+    expect(stored?.amount).toBe(dup.amount);
+    expect(results[1]).toMatchObject({ ok: true, outcome: { payment: stored } });
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * A real cluster for one test file: etcd members and function host processes on free loopback
+ * ports, in a temporary directory that is removed afterwards. `stop()` stops every process it
+ * started; the process registry also kills them if the test worker exits early.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import getPort, { portNumbers } from 'get-port';
+import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etcd-client';
+import { ensureEtcd } from '../../scripts/cluster/ensure-etcd';
+import { EtcdCluster, type EtcdMemberSpec } from '../../scripts/cluster/etcd-cluster';
+import { HostFleet } from '../../scripts/cluster/host-fleet';
+
+export interface TestClusterOptions {
+  /** etcd members. Default 3. */
+  members?: number;
+  /** Function host processes. Default 0 (ledger-level tests need none). */
+  hosts?: number;
+  /** Extra host environment (functions/config.ts). */
+  hostEnv?: Record<string, string>;
+}
+
+export interface TestCluster {
+  etcd: EtcdCluster;
+  fleet: HostFleet;
+  dir: string;
+  /** A fresh etcd client to all members; closed by stop(). */
+  client(options?: Partial<EtcdClientOptions>): ReturnType<typeof createEtcdClient>;
+  stop(): Promise<void>;
+}
+
+const freePort = () => getPort({ port: portNumbers(20_000, 60_000) });
+
+export async function startTestCluster({ members = 3, hosts = 0, hostEnv = {} }: TestClusterOptions = {}): Promise<TestCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'payments-test-'));
+  const specs: EtcdMemberSpec[] = [];
+  for (let i = 0; i < members; i++) specs.push({ name: `n${i + 1}`, clientPort: await freePort(), peerPort: await freePort() });
+  const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs });
+  const hostSpecs = [];
+  for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
+  const fleet = new HostFleet({ hosts: hostSpecs, etcdEndpoints: etcd.clientUrls(), logDir: dir, env: hostEnv });
+  const clients: ReturnType<typeof createEtcdClient>[] = [];
+  const stop = async () => {
+    for (const c of clients) c.close();
+    await fleet.stop();
+    await etcd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await etcd.start();
+    await fleet.start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    etcd,
+    fleet,
+    dir,
+    client: (options = {}) => {
+      const c = createEtcdClient({ endpoints: etcd.clientUrls(), ...options });
+      clients.push(c);
+      return c;
+    },
+    stop,
+  };
+}
