@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
+    reporters: ['default', 'json'],
+    outputFile: { json: 'results/vitest.json' },
   },
 });

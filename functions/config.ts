@@ -17,7 +17,10 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 const envSchema = z.object({
   HOST_PORT: positiveInt(8081),
   HOST_BIND: z.string().default('127.0.0.1'),
-  HOST_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
+  HOST_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/)
+    .optional(),
   ETCD_ENDPOINTS: z.string().default('http://127.0.0.1:2379'),
   ETCD_CALL_DEADLINE_MS: positiveInt(1500),
   REQUEST_DEADLINE_MS: positiveInt(5000),

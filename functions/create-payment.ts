@@ -6,7 +6,12 @@
 import type { Context } from 'hono';
 import { isoTimestamp } from '../coordination/clock';
 import { InvalidRequestError, UnsupportedMediaTypeError } from '../ledger/errors';
-import { IDENTIFIER_PATTERN, type PaymentIntent, paymentRequestSchema, serializePayment } from '../ledger/payment';
+import {
+  IDENTIFIER_PATTERN,
+  type PaymentIntent,
+  paymentRequestSchema,
+  serializePayment,
+} from '../ledger/payment';
 import type { FunctionDeps } from './deps';
 import { parseOrThrow } from './validation';
 
@@ -28,7 +33,9 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new InvalidRequestError('request body is not valid JSON', [{ field: '', message: String(cause) }], { cause });
+    throw new InvalidRequestError('request body is not valid JSON', [{ field: '', message: String(cause) }], {
+      cause,
+    });
   }
 }
 

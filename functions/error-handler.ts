@@ -25,8 +25,13 @@ export function handleError(error: Error, c: Context): Response {
     return c.json(errorBody(error.code, error.message, error.details), error.status);
   }
   if (error instanceof HTTPException && CODE_BY_HTTP_STATUS[error.status]) {
-    return c.json(errorBody(CODE_BY_HTTP_STATUS[error.status]!, error.message || 'request rejected'), error.status);
+    return c.json(
+      errorBody(CODE_BY_HTTP_STATUS[error.status]!, error.message || 'request rejected'),
+      error.status,
+    );
   }
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', path: c.req.path, error: String(error.stack) }));
+  console.error(
+    JSON.stringify({ level: 'error', msg: 'unhandled error', path: c.req.path, error: String(error.stack) }),
+  );
   return c.json(errorBody('internal', 'internal error'), 500);
 }

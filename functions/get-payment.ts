@@ -3,8 +3,8 @@ import type { Context } from 'hono';
 import { PaymentNotFoundError } from '../ledger/errors';
 import { serializePayment } from '../ledger/payment';
 import type { FunctionDeps } from './deps';
-import { parseOrThrow } from './validation';
 import { paymentIdParam } from './query-schemas';
+import { parseOrThrow } from './validation';
 
 export function getPayment({ ledger }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {

@@ -10,13 +10,25 @@ import { createApp } from './app';
 import { readHostConfig } from './config';
 
 const config = readHostConfig(process.env);
-const client = createEtcdClient({ endpoints: config.etcdEndpoints, callDeadlineMs: config.etcdCallDeadlineMs });
-const ledger = new EtcdLedger({ client, root: config.ledgerRoot, operationDeadlineMs: config.requestDeadlineMs });
+const client = createEtcdClient({
+  endpoints: config.etcdEndpoints,
+  callDeadlineMs: config.etcdCallDeadlineMs,
+});
+const ledger = new EtcdLedger({
+  client,
+  root: config.ledgerRoot,
+  operationDeadlineMs: config.requestDeadlineMs,
+});
 const app = createApp({ ledger, clock: systemClock, hostId: config.hostId });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {
   console.log(
-    JSON.stringify({ level: 'info', msg: 'host listening', host: config.hostId, url: `http://${info.address}:${info.port}` }),
+    JSON.stringify({
+      level: 'info',
+      msg: 'host listening',
+      host: config.hostId,
+      url: `http://${info.address}:${info.port}`,
+    }),
   );
 });
 

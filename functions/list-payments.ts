@@ -21,7 +21,8 @@ export function listPayments({ ledger }: FunctionDeps) {
       afterSequence: query.cursor,
     });
     // Rendered through serializePayment so each payment has the same bytes as from GET /payments/:id.
-    const nextCursor = page.continueAfter === undefined ? null : JSON.stringify(encodeCursor(page.continueAfter));
+    const nextCursor =
+      page.continueAfter === undefined ? null : JSON.stringify(encodeCursor(page.continueAfter));
     const body = `{"payments":[${page.payments.map(serializePayment).join(',')}],"nextCursor":${nextCursor}}`;
     return c.body(body, 200, { 'content-type': 'application/json' });
   };

@@ -11,9 +11,26 @@ import { IDENTIFIER_PATTERN } from '../ledger/payment';
 
 dayjs.extend(utc);
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
-export const paymentIdParam = z.string().regex(IDENTIFIER_PATTERN, 'id must be 1 to 128 characters from [A-Za-z0-9._:-]');
+/** dayjs rolls 2026-02-30 over into March; a date whose fields do not survive a round trip is invalid. */
+function fieldsInRange(value: string): boolean {
+  const [, y, mo, d, h = '0', mi = '0', s = '0'] = ISO_8601.exec(value) ?? [];
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  return (
+    date.getUTCFullYear() === Number(y) &&
+    date.getUTCMonth() === Number(mo) - 1 &&
+    date.getUTCDate() === Number(d) &&
+    date.getUTCHours() === Number(h) &&
+    date.getUTCMinutes() === Number(mi) &&
+    date.getUTCSeconds() === Number(s)
+  );
+}
+
+export const paymentIdParam = z
+  .string()
+  .regex(IDENTIFIER_PATTERN, 'id must be 1 to 128 characters from [A-Za-z0-9._:-]');
 
 const isoDate = (field: string) =>
   z
@@ -21,7 +38,7 @@ const isoDate = (field: string) =>
     .regex(ISO_8601, `${field} must be an ISO-8601 date or date-time`)
     .transform((value, ctx) => {
       const parsed = dayjs.utc(value);
-      if (!parsed.isValid() || parsed.year() < 1970 || parsed.year() > 9999) {
+      if (!fieldsInRange(value) || !parsed.isValid() || parsed.year() < 1970 || parsed.year() > 9999) {
         ctx.addIssue({ code: 'custom', message: `${field} is not a valid date` });
         return z.NEVER;
       }
@@ -48,7 +65,9 @@ const cursorSchema = z.string().transform((value, ctx) => {
 
 export const historyQuerySchema = z
   .object({
-    account: z.string({ error: 'account is required' }).regex(IDENTIFIER_PATTERN, 'account must be 1 to 128 characters from [A-Za-z0-9._:-]'),
+    account: z
+      .string({ error: 'account is required' })
+      .regex(IDENTIFIER_PATTERN, 'account must be 1 to 128 characters from [A-Za-z0-9._:-]'),
     from: isoDate('from').optional(),
     to: isoDate('to').optional(),
     limit: z

@@ -8,10 +8,14 @@ import { type ErrorDetail, InvalidRequestError } from '../ledger/errors';
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const details: ErrorDetail[] = result.error.issues.map((issue) => ({
-    field: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
+  const details: ErrorDetail[] = result.error.issues.flatMap((issue) => {
+    const field = issue.path.map(String).join('.');
+    // An unknown field is reported under its own name, not under the object that holds it.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: field ? `${field}.${key}` : key, message: 'unknown field' }));
+    }
+    return [{ field, message: issue.message }];
+  });
   const fields = [...new Set(details.map((d) => d.field || what))].join(', ');
   throw new InvalidRequestError(`invalid ${what}: ${fields}`, details);
 }

@@ -77,12 +77,15 @@ function planBatch(batch: PendingCommit[]): { leaders: number[]; leaderOf: numbe
 }
 
 export function buildCommitTxn(keys: KeyLayout, items: PendingCommit[]): ITxnRequest {
-  if (items.length > SLOTS_PER_REVISION) throw new RangeError(`batch of ${items.length} exceeds ${SLOTS_PER_REVISION}`);
+  if (items.length > SLOTS_PER_REVISION)
+    throw new RangeError(`batch of ${items.length} exceeds ${SLOTS_PER_REVISION}`);
   return {
     success: items.map(({ intent, context, nonce }, position) => {
       const recordKey = Buffer.from(keys.payment(intent.id));
       const record: StoredRecord = { payment: toIntent(intent), ...context, position, nonce };
-      const entry = Buffer.from(JSON.stringify({ position, committedAt: context.committedAt } satisfies IndexEntry));
+      const entry = Buffer.from(
+        JSON.stringify({ position, committedAt: context.committedAt } satisfies IndexEntry),
+      );
       return {
         request_txn: {
           compare: [{ key: recordKey, target: 'Create', result: 'Equal', create_revision: 0 }],

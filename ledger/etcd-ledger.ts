@@ -39,7 +39,12 @@ export class EtcdLedger implements PaymentLedger {
   private readonly operationDeadlineMs: number;
   private readonly readsPerTxn: number;
 
-  constructor({ client, root = DEFAULT_ROOT, operationDeadlineMs = 5000, readsPerTxn = 100 }: EtcdLedgerOptions) {
+  constructor({
+    client,
+    root = DEFAULT_ROOT,
+    operationDeadlineMs = 5000,
+    readsPerTxn = 100,
+  }: EtcdLedgerOptions) {
     this.client = client;
     this.keys = keyLayout(root);
     this.operationDeadlineMs = operationDeadlineMs;
@@ -47,7 +52,10 @@ export class EtcdLedger implements PaymentLedger {
   }
 
   async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
-    const [result] = await this.bounded('commit', this.commitMany([{ intent, context, nonce: randomUUID() }]));
+    const [result] = await this.bounded(
+      'commit',
+      this.commitMany([{ intent, context, nonce: randomUUID() }]),
+    );
     if (!result) throw new Error('commit returned no result');
     if (!result.ok) throw result.error;
     return result.outcome;
@@ -59,7 +67,10 @@ export class EtcdLedger implements PaymentLedger {
   }
 
   async get(id: string): Promise<StoredPayment | undefined> {
-    const response = await this.bounded('read', this.client.kv.range({ key: Buffer.from(this.keys.payment(id)) }));
+    const response = await this.bounded(
+      'read',
+      this.client.kv.range({ key: Buffer.from(this.keys.payment(id)) }),
+    );
     const kv = response.kvs[0];
     return kv ? decodeRecord(kv).payment : undefined;
   }
@@ -70,14 +81,23 @@ export class EtcdLedger implements PaymentLedger {
 
   async ping(): Promise<void> {
     // A linearizable read goes through the Raft leader's ReadIndex, so it succeeds only with a quorum.
-    await this.bounded('readiness probe', this.client.kv.range({ key: Buffer.from(this.keys.readinessProbe()) }));
+    await this.bounded(
+      'readiness probe',
+      this.client.kv.range({ key: Buffer.from(this.keys.readinessProbe()) }),
+    );
   }
 
   async close(): Promise<void> {
     this.client.close();
   }
 
-  private async readHistory({ account, from, to, limit, afterSequence = 0 }: HistoryQuery): Promise<HistoryPage> {
+  private async readHistory({
+    account,
+    from,
+    to,
+    limit,
+    afterSequence = 0,
+  }: HistoryQuery): Promise<HistoryPage> {
     const prefix = this.keys.accountPrefix(account);
     const picked: { id: string; sequence: number }[] = [];
     let minRevision = revisionOf(afterSequence);
@@ -129,7 +149,9 @@ export class EtcdLedger implements PaymentLedger {
     for (let i = 0; i < ids.length; i += this.readsPerTxn) {
       const chunk = ids.slice(i, i + this.readsPerTxn);
       const response = await this.client.kv.txn({
-        success: chunk.map((id) => ({ request_range: { key: Buffer.from(this.keys.payment(id)), revision } })),
+        success: chunk.map((id) => ({
+          request_range: { key: Buffer.from(this.keys.payment(id)), revision },
+        })),
       });
       for (const op of response.responses) {
         const kv = op.response_range.kvs[0];
@@ -144,7 +166,12 @@ export class EtcdLedger implements PaymentLedger {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new QuorumUnavailableError(`etcd did not answer the ${what} within ${this.operationDeadlineMs} ms`)),
+        () =>
+          reject(
+            new QuorumUnavailableError(
+              `etcd did not answer the ${what} within ${this.operationDeadlineMs} ms`,
+            ),
+          ),
         this.operationDeadlineMs,
       );
     });

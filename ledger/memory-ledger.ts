@@ -37,7 +37,9 @@ export class MemoryLedger implements PaymentLedger {
     const matching = [...this.payments.values()]
       .filter((p) => p.payer === account || p.payee === account)
       .filter((p) => p.sequence > afterSequence)
-      .filter((p) => (from === undefined || p.committedAt >= from) && (to === undefined || p.committedAt < to))
+      .filter(
+        (p) => (from === undefined || p.committedAt >= from) && (to === undefined || p.committedAt < to),
+      )
       .sort((a, b) => a.sequence - b.sequence);
     const payments = matching.slice(0, limit);
     return { payments, continueAfter: matching.length > limit ? payments.at(-1)?.sequence : undefined };

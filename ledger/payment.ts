@@ -20,10 +20,18 @@ const identifier = (what: string) =>
 
 const metadataSchema = z
   .record(
-    z.string().max(METADATA_LIMITS.maxKeyLength, `metadata keys are at most ${METADATA_LIMITS.maxKeyLength} characters`),
+    z
+      .string()
+      .max(
+        METADATA_LIMITS.maxKeyLength,
+        `metadata keys are at most ${METADATA_LIMITS.maxKeyLength} characters`,
+      ),
     z
       .string({ error: 'metadata values must be strings' })
-      .max(METADATA_LIMITS.maxValueLength, `metadata values are at most ${METADATA_LIMITS.maxValueLength} characters`),
+      .max(
+        METADATA_LIMITS.maxValueLength,
+        `metadata values are at most ${METADATA_LIMITS.maxValueLength} characters`,
+      ),
   )
   .refine((m) => Object.keys(m).length <= METADATA_LIMITS.maxKeys, {
     message: `metadata has at most ${METADATA_LIMITS.maxKeys} keys`,
@@ -40,7 +48,9 @@ export const paymentRequestSchema = z
       .int('amount must be an integer in minor units')
       .positive('amount must be positive')
       .max(MAX_AMOUNT_MINOR_UNITS, 'amount must be at most 10^15 minor units'),
-    currency: z.string({ error: 'currency must be a string' }).regex(/^[A-Z]{3}$/, 'currency must be three upper-case letters (ISO 4217)'),
+    currency: z
+      .string({ error: 'currency must be a string' })
+      .regex(/^[A-Z]{3}$/, 'currency must be three upper-case letters (ISO 4217)'),
     description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
     metadata: metadataSchema.optional(),
   })
@@ -96,7 +106,13 @@ export function sameContent(a: PaymentIntent, b: PaymentIntent): boolean {
 
 /** Copies only the intent's fields, in a fixed order, dropping absent optionals. */
 export function toIntent(p: PaymentIntent): PaymentIntent {
-  const intent: PaymentIntent = { id: p.id, payer: p.payer, payee: p.payee, amount: p.amount, currency: p.currency };
+  const intent: PaymentIntent = {
+    id: p.id,
+    payer: p.payer,
+    payee: p.payee,
+    amount: p.amount,
+    currency: p.currency,
+  };
   if (p.description !== undefined) intent.description = p.description;
   if (p.metadata !== undefined) intent.metadata = p.metadata;
   return intent;

@@ -78,7 +78,11 @@ const memberCount = count(setting('etcd-members', 'PAY_ETCD_MEMBERS'), 3, '--etc
 const hostCount = count(setting('hosts', 'PAY_HOSTS'), 3, '--hosts');
 
 let members = defaultMembers(memberCount);
-const clientPorts = ports(setting('etcd-client-ports', 'PAY_ETCD_CLIENT_PORTS'), memberCount, '--etcd-client-ports');
+const clientPorts = ports(
+  setting('etcd-client-ports', 'PAY_ETCD_CLIENT_PORTS'),
+  memberCount,
+  '--etcd-client-ports',
+);
 const peerPorts = ports(setting('etcd-peer-ports', 'PAY_ETCD_PEER_PORTS'), memberCount, '--etcd-peer-ports');
 members = members.map((m, i) => {
   const clientPort = clientPorts?.[i] ?? m.clientPort;
@@ -124,7 +128,12 @@ const rows = [
     address: m.clientUrl,
     detail: `peer ${m.peerUrl}, data ${m.dataDir}`,
   })) ?? endpoints.map((url) => ({ what: 'etcd (external)', pid: undefined, address: url, detail: '' }))),
-  ...fleet.hosts.map((h) => ({ what: `host ${h.id}`, pid: h.process.pid, address: h.url, detail: `log ${dataDir}/${h.id}.log` })),
+  ...fleet.hosts.map((h) => ({
+    what: `host ${h.id}`,
+    pid: h.process.pid,
+    address: h.url,
+    detail: `log ${dataDir}/${h.id}.log`,
+  })),
 ];
 console.table(rows);
 console.log(`ready: try  curl -s ${fleet.hosts[0]?.url}/ready   (Ctrl-C stops everything)`);

@@ -14,7 +14,14 @@ export type LedgerFactory = () => Promise<PaymentLedger>;
 const context = (host = 'h-test', committedAt = new Date().toISOString()) => ({ host, committedAt });
 
 export function intent(overrides: Partial<PaymentIntent> = {}): PaymentIntent {
-  return { id: `p-${randomUUID()}`, payer: 'alice', payee: 'bob', amount: 1250, currency: 'EUR', ...overrides };
+  return {
+    id: `p-${randomUUID()}`,
+    payer: 'alice',
+    payee: 'bob',
+    amount: 1250,
+    currency: 'EUR',
+    ...overrides,
+  };
 }
 
 export function ledgerContract(name: string, fresh: LedgerFactory): void {
@@ -33,7 +40,10 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       const ledger = await fresh();
       const p = intent({ metadata: { a: '1', b: '2' } });
       const first = await ledger.commit(p, context('h1'));
-      const again = await ledger.commit({ ...p, metadata: { b: '2', a: '1' } }, context('h2', '2030-01-01T00:00:00.000Z'));
+      const again = await ledger.commit(
+        { ...p, metadata: { b: '2', a: '1' } },
+        context('h2', '2030-01-01T00:00:00.000Z'),
+      );
       expect(again.kind).toBe('replayed');
       expect(again.payment).toEqual(first.payment);
     });
@@ -42,15 +52,21 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       const ledger = await fresh();
       const p = intent();
       const first = await ledger.commit(p, context());
-      await expect(ledger.commit({ ...p, amount: p.amount + 1 }, context())).rejects.toBeInstanceOf(IdempotencyConflictError);
-      await expect(ledger.commit({ ...p, description: 'x' }, context())).rejects.toBeInstanceOf(IdempotencyConflictError);
+      await expect(ledger.commit({ ...p, amount: p.amount + 1 }, context())).rejects.toBeInstanceOf(
+        IdempotencyConflictError,
+      );
+      await expect(ledger.commit({ ...p, description: 'x' }, context())).rejects.toBeInstanceOf(
+        IdempotencyConflictError,
+      );
       expect(await ledger.get(p.id)).toEqual(first.payment);
     });
 
     it('records exactly one of many concurrent commits of one id', async () => {
       const ledger = await fresh();
       const p = intent();
-      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.commit(p, context(`h${i % 3}`))));
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => ledger.commit(p, context(`h${i % 3}`))),
+      );
       expect(outcomes.filter((o) => o.kind === 'committed')).toHaveLength(1);
       const stored = await ledger.get(p.id);
       for (const o of outcomes) expect(o.payment).toEqual(stored);
@@ -59,9 +75,12 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
     it('gives unique sequences that follow commit order', async () => {
       const ledger = await fresh();
       const sequential = [];
-      for (let i = 0; i < 5; i++) sequential.push((await ledger.commit(intent(), context())).payment.sequence);
+      for (let i = 0; i < 5; i++)
+        sequential.push((await ledger.commit(intent(), context())).payment.sequence);
       expect([...sequential].sort((a, b) => a - b)).toEqual(sequential);
-      const concurrent = await Promise.all(Array.from({ length: 20 }, () => ledger.commit(intent(), context())));
+      const concurrent = await Promise.all(
+        Array.from({ length: 20 }, () => ledger.commit(intent(), context())),
+      );
       const all = [...sequential, ...concurrent.map((o) => o.payment.sequence)];
       expect(new Set(all).size).toBe(all.length);
       expect(Math.min(...concurrent.map((o) => o.payment.sequence))).toBeGreaterThan(sequential.at(-1)!);
@@ -86,7 +105,8 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
     it('pages through history with a cursor, each payment once', async () => {
       const ledger = await fresh();
       const committed = [];
-      for (let i = 0; i < 7; i++) committed.push((await ledger.commit(intent({ payer: 'pager' }), context())).payment);
+      for (let i = 0; i < 7; i++)
+        committed.push((await ledger.commit(intent({ payer: 'pager' }), context())).payment);
       const seen = [];
       let after: number | undefined;
       for (let pages = 0; pages < 10; pages++) {
@@ -102,7 +122,8 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       const ledger = await fresh();
       const times = ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z'];
       const stored = [];
-      for (const t of times) stored.push((await ledger.commit(intent({ payer: 'timed' }), context('h', t))).payment);
+      for (const t of times)
+        stored.push((await ledger.commit(intent({ payer: 'timed' }), context('h', t))).payment);
       const page = await ledger.history({ account: 'timed', limit: 10, from: times[1], to: times[2] });
       expect(page.payments).toEqual([stored[1]]);
     });

@@ -47,7 +47,8 @@ describe('etcd commit path', () => {
     const sequences = results.map((r) => (r.ok ? r.outcome.payment.sequence : Number.NaN));
     expect(new Set(sequences.map(revisionOf)).size).toBe(1);
     expect(new Set(sequences).size).toBe(3);
-    for (const [i, item] of items.entries()) expect((await ledger.get(item.intent.id))?.sequence).toBe(sequences[i]);
+    for (const [i, item] of items.entries())
+      expect((await ledger.get(item.intent.id))?.sequence).toBe(sequences[i]);
   });
 
   it('answers duplicates and conflicts inside one batch without failing the rest', async () => {
@@ -64,7 +65,9 @@ describe('etcd commit path', () => {
       pending(), // unrelated
     ];
     const results = await ledger.commitMany(batch);
-    const kinds = results.map((r) => (r.ok ? r.outcome.kind : r.error instanceof IdempotencyConflictError ? 'conflict' : 'error'));
+    const kinds = results.map((r) =>
+      r.ok ? r.outcome.kind : r.error instanceof IdempotencyConflictError ? 'conflict' : 'error',
+    );
     expect(kinds).toEqual(['committed', 'replayed', 'conflict', 'replayed', 'conflict', 'committed']);
     const stored = await ledger.get(dup.id);
     expect(stored?.amount).toBe(dup.amount);

@@ -9,9 +9,9 @@ describe('memory ledger fault switch', () => {
   it('fails every call with QuorumUnavailableError while unavailable', async () => {
     const ledger = new MemoryLedger();
     ledger.unavailable = true;
-    await expect(ledger.commit(intent(), { host: 'h', committedAt: new Date().toISOString() })).rejects.toBeInstanceOf(
-      QuorumUnavailableError,
-    );
+    await expect(
+      ledger.commit(intent(), { host: 'h', committedAt: new Date().toISOString() }),
+    ).rejects.toBeInstanceOf(QuorumUnavailableError);
     await expect(ledger.ping()).rejects.toBeInstanceOf(QuorumUnavailableError);
   });
 });

@@ -43,8 +43,14 @@ export function ensureEtcd({
     );
   }
   log('etcd not found: installing Debian package etcd-server with apt-get ...');
-  for (const args of [['update', '-q'], ['install', '-y', '-q', 'etcd-server']]) {
-    const result = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  for (const args of [
+    ['update', '-q'],
+    ['install', '-y', '-q', 'etcd-server'],
+  ]) {
+    const result = spawnSync('apt-get', args, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed; install etcd-server by hand`);
   }
   const installed = findOnPath('etcd', `/usr/bin${delimiter}${pathVariable}`);

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import getPort, { portNumbers } from 'get-port';
+import getPort from 'get-port';
 import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etcd-client';
 import { ensureEtcd } from '../../scripts/cluster/ensure-etcd';
 import { EtcdCluster, type EtcdMemberSpec } from '../../scripts/cluster/etcd-cluster';
@@ -30,22 +30,33 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-const freePort = () => getPort({ port: portNumbers(20_000, 60_000) });
+// Ports the OS hands out at random: parallel test workers would collide on a fixed scan order.
+const freePort = () => getPort();
 
-export async function startTestCluster({ members = 3, hosts = 0, hostEnv = {} }: TestClusterOptions = {}): Promise<TestCluster> {
+export async function startTestCluster({
+  members = 3,
+  hosts = 0,
+  hostEnv = {},
+}: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'payments-test-'));
   const specs: EtcdMemberSpec[] = [];
-  for (let i = 0; i < members; i++) specs.push({ name: `n${i + 1}`, clientPort: await freePort(), peerPort: await freePort() });
+  for (let i = 0; i < members; i++)
+    specs.push({ name: `n${i + 1}`, clientPort: await freePort(), peerPort: await freePort() });
   const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
-  const fleet = new HostFleet({ hosts: hostSpecs, etcdEndpoints: etcd.clientUrls(), logDir: dir, env: hostEnv });
+  const fleet = new HostFleet({
+    hosts: hostSpecs,
+    etcdEndpoints: etcd.clientUrls(),
+    logDir: dir,
+    env: hostEnv,
+  });
   const clients: ReturnType<typeof createEtcdClient>[] = [];
   const stop = async () => {
     for (const c of clients) c.close();
     await fleet.stop();
     await etcd.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   };
   try {
     await etcd.start();

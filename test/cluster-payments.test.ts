@@ -1,0 +1,99 @@
+/**
+ * The payments API on real processes: three etcd members and three function hosts. Any host
+ * answers any request, a payment id is recorded once however the requests are spread, and what
+ * one host acknowledged every other host reads at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyLayout, prefixEnd } from '../ledger/key-layout';
+import { postPayment, request } from './support/http';
+import { startTestCluster, type TestCluster } from './support/test-cluster';
+
+let cluster: TestCluster;
+let hosts: string[];
+beforeAll(async () => {
+  cluster = await startTestCluster({ hosts: 3 });
+  hosts = cluster.fleet.urls();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const payment = (overrides: Record<string, unknown> = {}) => ({
+  id: `c-${randomUUID()}`,
+  payer: 'acct-a',
+  payee: 'acct-b',
+  amount: 500,
+  currency: 'GBP',
+  ...overrides,
+});
+
+describe('payments across real hosts', () => {
+  it('records one payment for many concurrent requests with one id spread over three hosts', async () => {
+    const p = payment({ payer: `conc-${randomUUID().slice(0, 8)}` });
+    const same = Array.from({ length: 24 }, (_, i) => postPayment(hosts[i % 3]!, p));
+    const different = Array.from({ length: 6 }, (_, i) =>
+      postPayment(hosts[i % 3]!, { ...p, amount: 501 + i }),
+    );
+    const responses = await Promise.all([...same, ...different]);
+    const sameStatuses = responses.slice(0, 24).map((r) => r.status);
+    const differentStatuses = responses.slice(24).map((r) => r.status);
+    // The winner may be one of the different-content requests; then every same-content one conflicts.
+    const created = responses.filter((r) => r.status === 201);
+    expect(created).toHaveLength(1);
+    const winnerIsSame = sameStatuses.includes(201);
+    if (winnerIsSame) {
+      expect(sameStatuses.filter((s) => s === 200)).toHaveLength(23);
+      expect(differentStatuses.every((s) => s === 409)).toBe(true);
+      for (const r of responses.slice(0, 24)) expect(r.text).toBe(created[0]!.text);
+    } else {
+      expect(sameStatuses.every((s) => s === 409)).toBe(true);
+    }
+    // The ledger holds exactly one record for the id, and one index entry per side.
+    const keys = keyLayout();
+    const etcd = cluster.client();
+    expect(await etcd.getAll().prefix(keys.payment(p.id)).count()).toBe(1);
+    const payerEntries = await etcd.kv.range({
+      key: Buffer.from(keys.accountPrefix(p.payer)),
+      range_end: prefixEnd(keys.accountPrefix(p.payer)),
+      count_only: true,
+    });
+    expect(Number(payerEntries.count)).toBe(1);
+  });
+
+  it('makes a payment acknowledged by one host readable at once from the others', async () => {
+    for (let i = 0; i < 12; i++) {
+      const p = payment();
+      const created = await postPayment(hosts[i % 3]!, p);
+      expect(created.status).toBe(201);
+      const reads = await Promise.all([1, 2].map((k) => request(`${hosts[(i + k) % 3]}/payments/${p.id}`)));
+      for (const read of reads) {
+        expect(read.status).toBe(200);
+        expect(read.text).toBe(created.text);
+      }
+    }
+  });
+
+  it('serves the same history, in commit order, from every host', async () => {
+    const account = `hist-${randomUUID().slice(0, 8)}`;
+    const sequences: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await postPayment(hosts[i % 3]!, payment(i % 2 ? { payer: account } : { payee: account }));
+      sequences.push((r.body as { sequence: number }).sequence);
+    }
+    const histories = await Promise.all(
+      hosts.map((h) => request(`${h}/payments?account=${account}&limit=4`)),
+    );
+    for (const h of histories) expect(h.text).toBe(histories[0]!.text);
+    const first = histories[0]!.body as { payments: { sequence: number }[]; nextCursor: string };
+    const rest = await request<{ payments: { sequence: number }[]; nextCursor: null }>(
+      `${hosts[2]}/payments?account=${account}&limit=4&cursor=${first.nextCursor}`,
+    );
+    expect([...first.payments, ...rest.body.payments].map((p) => p.sequence)).toEqual(sequences);
+    expect(rest.body.nextCursor).toBeNull();
+  });
+
+  it('reports every host ready', async () => {
+    for (const h of hosts) expect((await request(`${h}/ready`)).status).toBe(200);
+  });
+});
