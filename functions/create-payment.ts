@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { isoTimestamp } from '../coordination/clock';
-import { InvalidRequestError, UnsupportedMediaTypeError } from '../ledger/errors';
+import { InvalidRequestError, PaymentError, UnsupportedMediaTypeError } from '../ledger/errors';
 import {
   IDENTIFIER_PATTERN,
   type PaymentIntent,
@@ -21,12 +21,24 @@ export function createPayment({ ledger, clock, hostId }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
     const contentType = c.req.header('content-type');
     if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
-    const intent = resolveIntent(parseJson(await c.req.text()), c.req.header('idempotency-key'));
+    const intent = resolveIntent(parseJson(await readBody(c)), c.req.header('idempotency-key'));
     const outcome = await ledger.commit(intent, { host: hostId, committedAt: isoTimestamp(clock) });
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (outcome.kind === 'replayed') headers['idempotent-replayed'] = 'true';
     return c.body(serializePayment(outcome.payment), outcome.kind === 'committed' ? 201 : 200, headers);
   };
+}
+
+/** A client that hangs up mid-body is a client mistake (400), not a server fault. */
+async function readBody(c: Context): Promise<string> {
+  try {
+    return await c.req.text();
+  } catch (cause) {
+    if (cause instanceof PaymentError) throw cause; // e.g. the body limit
+    throw new InvalidRequestError('request body could not be read', [{ field: '', message: String(cause) }], {
+      cause,
+    });
+  }
 }
 
 function parseJson(text: string): unknown {
