@@ -22,6 +22,8 @@ export interface EtcdLedgerOptions {
   root?: string;
   /** Upper bound on any one ledger operation, retries included, in ms. Default 5000. */
   operationDeadlineMs?: number;
+  /** Bound on the readiness probe, in ms; short, because load balancers time out probes quickly. Default 2000. */
+  probeDeadlineMs?: number;
   /** Most record reads sent in one etcd transaction; stay under etcd's --max-txn-ops (128 by default). */
   readsPerTxn?: number;
 }
