@@ -2,9 +2,11 @@
  * A function host: one stateless process serving the payment functions over HTTP.
  * Run: `npm run host` (configuration from the environment, see functions/config.ts).
  */
+import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { systemClock } from '../coordination/clock';
 import { createEtcdClient } from '../coordination/etcd-client';
+import { createHostCoordination } from '../coordination/host-coordination';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
 import { readHostConfig } from './config';
@@ -12,12 +14,26 @@ import { readHostConfig } from './config';
 const config = readHostConfig(process.env);
 const client = createEtcdClient({ endpoints: config.etcdEndpoints, callDeadlineMs: config.etcdCallDeadlineMs });
 const ledger = new EtcdLedger({ client, root: config.ledgerRoot, operationDeadlineMs: config.requestDeadlineMs });
-const app = createApp({ ledger, clock: systemClock, hostId: config.hostId });
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const coordination = createHostCoordination({
+  client,
+  clock: systemClock,
+  etcdEndpoints: config.etcdEndpoints,
+  hostId: config.hostId,
+  url: config.advertisedUrl,
+  version,
+  root: config.ledgerRoot,
+  ttlSeconds: config.membershipTtlSeconds,
+  maintenanceIntervalMs: config.maintenanceIntervalMs,
+  log: (event) => console.log(JSON.stringify(event)),
+});
+const app = createApp({ ledger, clock: systemClock, hostId: config.hostId, cluster: coordination.status });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {
   console.log(
     JSON.stringify({ level: 'info', msg: 'host listening', host: config.hostId, url: `http://${info.address}:${info.port}` }),
   );
+  coordination.start();
 });
 
 let stopping = false;
@@ -26,7 +42,11 @@ function shutdown(signal: string): void {
   stopping = true;
   console.log(JSON.stringify({ level: 'info', msg: 'host stopping', host: config.hostId, signal }));
   server.close();
-  void ledger.close().finally(() => process.exit(0));
+  void coordination
+    .close()
+    .catch(() => undefined)
+    .then(() => ledger.close())
+    .finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
