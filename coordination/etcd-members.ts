@@ -46,7 +46,13 @@ export class EtcdMemberProbe {
     this.perMember = new Map(
       endpoints.map((url) => [
         url,
-        createEtcdClient({ endpoints: [url], attempts: 1, callDeadlineMs: deadlineMs, breakerCooldownMs: 500, dialTimeoutMs: deadlineMs }),
+        createEtcdClient({
+          endpoints: [url],
+          attempts: 1,
+          callDeadlineMs: deadlineMs,
+          breakerCooldownMs: 500,
+          dialTimeoutMs: deadlineMs,
+        }),
       ]),
     );
   }
@@ -78,7 +84,11 @@ export class EtcdMemberProbe {
         raftIndex: s.raftIndex,
         dbSizeBytes: Number(s.dbSize),
         dbSizeInUseBytes: Number(s.dbSizeInUse),
-        ...(s.errors.length > 0 ? { error: s.errors.join('; ') } : s.leader === '0' ? { error: 'no leader' } : {}),
+        ...(s.errors.length > 0
+          ? { error: s.errors.join('; ') }
+          : s.leader === '0'
+            ? { error: 'no leader' }
+            : {}),
       };
     } catch (error) {
       return {

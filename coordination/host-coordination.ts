@@ -53,10 +53,26 @@ export function createHostCoordination({
   maintenanceIntervalMs = 30_000,
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
-  const membership = new Membership({ client, clock, root, ttlSeconds, log, self: { id: hostId, url, version } });
+  const membership = new Membership({
+    client,
+    clock,
+    root,
+    ttlSeconds,
+    log,
+    self: { id: hostId, url, version },
+  });
   const election = new LeaderElection({ client, clock, root, ttlSeconds, log, self: { id: hostId, url } });
   const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client });
-  const maintenance = new LedgerMaintenance({ client, election, members, clock, hostId, root, log, intervalMs: maintenanceIntervalMs });
+  const maintenance = new LedgerMaintenance({
+    client,
+    election,
+    members,
+    clock,
+    hostId,
+    root,
+    log,
+    intervalMs: maintenanceIntervalMs,
+  });
   const view = new EtcdClusterView(hostId, membership, election);
   const status: ClusterStatusSource = {
     selfId: hostId,

@@ -121,11 +121,19 @@ export class LeaderElection {
    * throws NotLeaderError and nothing is written. The check is etcd's, not local: a term captured
    * before a pause is refused after it if leadership moved meanwhile.
    */
-  async fencedTxn(ops: TxnOp[], term: LeadershipTerm | undefined = this.currentTerm()): Promise<ITxnResponse> {
+  async fencedTxn(
+    ops: TxnOp[],
+    term: LeadershipTerm | undefined = this.currentTerm(),
+  ): Promise<ITxnResponse> {
     if (!term) throw new NotLeaderError(`${this.self.id} is not the leader`);
-    const response = await this.client.if(term.campaignKey, 'Create', '==', term.fencingToken).then(...ops).commit();
+    const response = await this.client
+      .if(term.campaignKey, 'Create', '==', term.fencingToken)
+      .then(...ops)
+      .commit();
     if (!response.succeeded) {
-      throw new NotLeaderError(`fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`);
+      throw new NotLeaderError(
+        `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
+      );
     }
     return response;
   }
@@ -172,7 +180,12 @@ export class LeaderElection {
       this.term = { campaignKey, fencingToken: kv.create_revision, since };
       // Announce the time of the win; proclaim is itself fenced on the create revision.
       await campaign.proclaim(JSON.stringify({ ...this.self, since }));
-      this.log({ level: 'info', msg: 'elected leader', host: this.self.id, fencingToken: this.term.fencingToken });
+      this.log({
+        level: 'info',
+        msg: 'elected leader',
+        host: this.self.id,
+        fencingToken: this.term.fencingToken,
+      });
       this.events.emit('change');
     } catch (error) {
       this.abandon(campaign, `could not take up leadership: ${String(error)}`);
@@ -186,7 +199,12 @@ export class LeaderElection {
     this.campaign = undefined;
     this.term = undefined;
     this.validity?.stop();
-    this.log({ level: 'warn', msg: wasLeader ? 'leadership ended' : 'campaign ended', host: this.self.id, reason });
+    this.log({
+      level: 'warn',
+      msg: wasLeader ? 'leadership ended' : 'campaign ended',
+      host: this.self.id,
+      reason,
+    });
     this.events.emit('change');
     void campaign.resign().catch(() => undefined);
     void sleep(this.retryDelayMs).then(() => this.runCampaign());

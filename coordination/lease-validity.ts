@@ -75,7 +75,10 @@ export class LeaseValidity {
 
   private check(): void {
     if (this.expired) return;
-    if (performance.now() < this.validUntil) return this.schedule();
+    if (performance.now() < this.validUntil) {
+      this.schedule();
+      return;
+    }
     this.expired = true;
     this.onExpiry?.();
   }

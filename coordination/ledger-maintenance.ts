@@ -70,7 +70,12 @@ export class LedgerMaintenance {
   private running = false;
   private lastCompacted = 0;
 
-  constructor({ root = DEFAULT_ROOT, intervalMs = 30_000, log = () => {}, ...rest }: LedgerMaintenanceOptions) {
+  constructor({
+    root = DEFAULT_ROOT,
+    intervalMs = 30_000,
+    log = () => {},
+    ...rest
+  }: LedgerMaintenanceOptions) {
     this.options = { intervalMs, log, ...rest };
     this.keys = keyLayout(root);
   }
@@ -98,7 +103,12 @@ export class LedgerMaintenance {
     if (stored) {
       const parsed = retentionPolicySchema.safeParse(JSON.parse(stored.value.toString()));
       if (parsed.success) policy = parsed.data;
-      else this.options.log({ level: 'warn', msg: 'bad retention policy; using the default', error: parsed.error.message });
+      else
+        this.options.log({
+          level: 'warn',
+          msg: 'bad retention policy; using the default',
+          error: parsed.error.message,
+        });
     } else {
       await election.fencedPut(this.keys.retentionPolicy(), JSON.stringify(policy), term);
     }

@@ -10,9 +10,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import { DEFAULT_ROOT, type KeyLayout, keyLayout, lastSegment } from '../ledger/key-layout';
 import { type Clock, isoTimestamp } from './clock';
 import type { HostInfo } from './cluster-view';
-import { DEFAULT_ROOT, type KeyLayout, keyLayout, lastSegment } from '../ledger/key-layout';
 import { LeaseValidity } from './lease-validity';
 
 /** What a host stores about itself under its membership key. */

@@ -15,7 +15,7 @@ export function health({ hostId }: FunctionDeps) {
 export function ready({ ledger, hostId, cluster }: FunctionDeps) {
   return async (c: Context) => {
     await ledger.ping();
-    if (cluster && !cluster.registered()) throw new QuorumUnavailableError(`host ${hostId} is not registered in the cluster yet`);
+    if (cluster && !cluster.registered()) throw new QuorumUnavailableError(`${hostId} is not registered yet`);
     return c.json({ status: 'ready', host: hostId });
   };
 }

@@ -14,7 +14,8 @@ import { readHostConfig } from './config';
 const config = readHostConfig(process.env);
 const client = createEtcdClient({ endpoints: config.etcdEndpoints, callDeadlineMs: config.etcdCallDeadlineMs });
 const ledger = new EtcdLedger({ client, root: config.ledgerRoot, operationDeadlineMs: config.requestDeadlineMs });
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const version = String(packageJson.version);
 const coordination = createHostCoordination({
   client,
   clock: systemClock,
