@@ -28,7 +28,9 @@ export class LeaseValidity {
   private readonly ttlMs: number;
   private readonly marginMs: number;
   private readonly onExpiry: (() => void) | undefined;
-  private expired = false;
+  /** onExpiry was called for the current bound; a later answered keepalive clears it. */
+  private expiryReported = false;
+  private stopped = false;
 
   /** Call just before the lease is granted: the grant request's send time starts the first bound. */
   constructor(lease: Lease, { ttlSeconds, safetyMarginMs = 250, onExpiry }: LeaseValidityOptions) {
@@ -39,16 +41,20 @@ export class LeaseValidity {
     lease.on('keepaliveFired', () => this.inFlight.push(performance.now()));
     lease.on('keepaliveSucceeded', () => {
       const sentAt = this.inFlight.shift();
-      if (sentAt !== undefined && !this.expired) this.extend(sentAt + this.ttlMs - this.marginMs);
+      if (sentAt !== undefined && !this.stopped) this.extend(sentAt + this.ttlMs - this.marginMs);
     });
     // A broken stream drops its unanswered keepalives; the next stream starts a fresh queue.
     lease.on('keepaliveFailed', () => this.inFlight.splice(0));
     this.schedule();
   }
 
-  /** True while the lease is surely alive on the etcd side. */
+  /**
+   * True while the lease is surely alive on the etcd side. After a gap it can become true again:
+   * an answered keepalive proves the lease survived (etcd extends leases across its own leader
+   * changes), so whoever needs the gap to be final (the leader) must stop() at the first expiry.
+   */
   valid(): boolean {
-    return !this.expired && performance.now() < this.validUntil;
+    return !this.stopped && performance.now() < this.validUntil;
   }
 
   /** Milliseconds of certain validity left (0 once expired). */
@@ -58,12 +64,13 @@ export class LeaseValidity {
 
   stop(): void {
     clearTimeout(this.timer);
-    this.expired = true;
+    this.stopped = true;
   }
 
   private extend(until: number): void {
     if (until <= this.validUntil) return;
     this.validUntil = until;
+    this.expiryReported = false;
     this.schedule();
   }
 
@@ -74,12 +81,12 @@ export class LeaseValidity {
   }
 
   private check(): void {
-    if (this.expired) return;
+    if (this.stopped || this.expiryReported) return;
     if (performance.now() < this.validUntil) {
       this.schedule();
       return;
     }
-    this.expired = true;
+    this.expiryReported = true;
     this.onExpiry?.();
   }
 }

@@ -134,7 +134,9 @@ export class Membership {
     this.validity?.stop();
     this.validity = new LeaseValidity(lease, { ttlSeconds: this.ttlSeconds });
     lease.on('lost', (error) => {
-      if (this.closed || this.lease !== lease) return;
+      // Only the loss of a lease that carried our key starts a new registration; a lease whose
+      // grant failed is already handled by registerLoop's retry.
+      if (this.closed || this.lease !== lease || !this.isRegistered) return;
       this.isRegistered = false;
       this.log({ level: 'warn', msg: 'membership lease lost; registering again', error: String(error) });
       void this.registerLoop();

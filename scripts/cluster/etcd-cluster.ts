@@ -134,16 +134,20 @@ export class EtcdCluster {
     await old.process.kill();
     rmSync(old.dataDir, { recursive: true, force: true });
     const survivors = this.members.filter((m) => m !== old).map((m) => m.clientUrl);
-    const client = createEtcdClient({ endpoints: survivors });
+    const client = createEtcdClient({ endpoints: survivors, breakerCooldownMs: 200 });
     try {
       const { members } = await client.cluster.memberList({});
       const stale = members.find((m) => m.name === name || m.peerURLs.includes(old.peerUrl));
       if (stale) {
         log(`member remove ${name} (id ${stale.ID})`);
-        await client.cluster.memberRemove({ ID: stale.ID });
+        await whileUnhealthy(() => client.cluster.memberRemove({ ID: stale.ID }), timeoutMs, log);
       }
       log(`member add ${name} ${old.peerUrl}`);
-      const added = await client.cluster.memberAdd({ peerURLs: [old.peerUrl] });
+      const added = await whileUnhealthy(
+        () => client.cluster.memberAdd({ peerURLs: [old.peerUrl] }),
+        timeoutMs,
+        log,
+      );
       const initialCluster = added.members
         .map((m) => `${m.ID === added.member.ID ? name : m.name}=${m.peerURLs[0]}`)
         .join(',');
@@ -193,5 +197,28 @@ export class EtcdCluster {
 
   get dir(): string {
     return this.options.dir;
+  }
+}
+
+/**
+ * etcd's strict reconfiguration check refuses `member add/remove` ("unhealthy cluster") until the
+ * remaining members have been connected to each other for 5 s, e.g. just after a restart. Retry
+ * until then, within `timeoutMs`.
+ */
+async function whileUnhealthy<T>(
+  operation: () => Promise<T>,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await operation();
+    } catch (error) {
+      const refused = /unhealthy cluster|circuit breaker is open/.test((error as Error).message);
+      if (!refused || Date.now() > deadline) throw error;
+      log('etcd refuses reconfiguration until its members have been connected for 5 s; retrying');
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
