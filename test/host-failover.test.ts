@@ -23,7 +23,7 @@ beforeAll(async () => {
   await elapsedUntil('all hosts registered and a leader', performance.now(), async () => {
     const view = await clusterView(h1);
     return liveIds(view).length === 3 && view.leader !== null;
-  });
+  }, 30_000);
 });
 afterAll(async () => {
   await cluster?.stop();
