@@ -62,9 +62,15 @@ export class EtcdMemberProbe {
     return this.perMember.get(url);
   }
 
+  /** One status per member, within about `deadlineMs` even when some member never answers. */
   async statuses(): Promise<EtcdMemberStatus[]> {
-    await this.refreshNames();
-    return Promise.all([...this.perMember.entries()].map(([url, c]) => this.status(url, c)));
+    // Names and statuses are asked at once: waiting for one then the other would double the time
+    // a paused member costs.
+    const [, statuses] = await Promise.all([
+      this.refreshNames(),
+      Promise.all([...this.perMember.entries()].map(([url, c]) => this.status(url, c))),
+    ]);
+    return statuses.map((s) => ({ ...s, name: this.names.get(s.clientUrl) ?? s.clientUrl }));
   }
 
   close(): void {
@@ -72,7 +78,7 @@ export class EtcdMemberProbe {
   }
 
   private async status(clientUrl: string, member: Etcd3): Promise<EtcdMemberStatus> {
-    const name = this.names.get(clientUrl) ?? clientUrl;
+    const name = clientUrl; // replaced by the member's name in statuses()
     try {
       const s: IStatusResponse = await withDeadline(member.maintenance.status(), this.deadlineMs);
       return {

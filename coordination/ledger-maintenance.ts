@@ -28,7 +28,7 @@ import type { LeaderElection, LeadershipTerm } from './leader-election';
 
 export const retentionPolicySchema = z.strictObject({
   /** Revisions of history kept behind the head. */
-  keepRevisions: z.number().int().min(1000),
+  keepRevisions: z.number().int().positive(),
   /** Defragment a member once this many bytes of its backend are free... */
   defragMinFreeBytes: z.number().int().nonnegative(),
   /** ...and free space is at least this fraction of the backend. */

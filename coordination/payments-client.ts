@@ -148,7 +148,12 @@ export class PaymentsClient {
 
   /** Re-reads the live host set from GET /cluster on the first seed or known host that answers. */
   async discover(): Promise<void> {
-    for (const url of [...new Set([...this.hosts, ...this.seeds])]) {
+    // Ask hosts that have not just failed first: a paused one would cost a whole attempt timeout.
+    const now = performance.now();
+    const candidates = [...new Set([...this.hosts, ...this.seeds])].sort(
+      (a, b) => Number((this.downUntil.get(a) ?? 0) > now) - Number((this.downUntil.get(b) ?? 0) > now),
+    );
+    for (const url of candidates) {
       try {
         const response = await this.fetch(`${url}/cluster`, {
           signal: AbortSignal.timeout(this.options.attemptTimeoutMs),

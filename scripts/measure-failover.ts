@@ -218,16 +218,32 @@ const results: Record<string, unknown> = {
 progress('starting a cluster of 3 etcd members and 3 function hosts ...');
 const cluster = await startTestCluster({ hosts: 3 });
 try {
-  await elapsedUntil('cluster formed', performance.now(), async () => {
-    const view = await clusterView(cluster.fleet.hosts[0]!.url);
-    return liveIds(view).length === 3 && view.leader !== null;
+  let last: unknown;
+  await elapsedUntil(
+    'cluster formed',
+    performance.now(),
+    async () => {
+      const view = await clusterView(cluster.fleet.hosts[0]!.url);
+      last = view;
+      return liveIds(view).length === 3 && view.leader !== null;
+    },
+    30_000,
+  ).catch((error) => {
+    progress(`cluster did not form; last view: ${JSON.stringify(last)}; logs in ${cluster.dir}`);
+    throw error;
   });
   Object.assign(results, await hostFaults(cluster));
   Object.assign(results, await etcdFaults(cluster));
 } finally {
   await cluster.stop();
 }
-results.redundancy = await redundancy();
+try {
+  results.redundancy = await redundancy();
+} catch (error) {
+  // The fault figures above stand on their own; report the failure instead of losing them.
+  results.redundancy = { error: (error as Error).message };
+  progress(`redundancy measurement failed: ${(error as Error).message}`);
+}
 console.log(JSON.stringify(results, null, 2));
 const dir = join(REPO_ROOT, 'results');
 mkdirSync(dir, { recursive: true });

@@ -10,8 +10,11 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../coordination/clock';
+import { EtcdMemberProbe } from '../coordination/etcd-members';
 import { LeaderElection } from '../coordination/leader-election';
+import { LedgerMaintenance } from '../coordination/ledger-maintenance';
 import { NotLeaderError } from '../ledger/errors';
+import { keyLayout } from '../ledger/key-layout';
 import { REPO_ROOT } from '../scripts/cluster/host-fleet';
 import { waitFor } from '../scripts/cluster/managed-process';
 import { startTestCluster, type TestCluster } from './support/test-cluster';
@@ -125,5 +128,55 @@ describe('leader election', () => {
     await successor.fencedPut(fencedKey, 'successor');
     const stored = await cluster.client().get(fencedKey).string();
     expect(stored).toBe('successor');
+  });
+});
+
+describe('ledger maintenance (leader duty)', () => {
+  it('runs only on the leader, compacts under the retention policy kept in etcd, defragments, and records it fenced', async () => {
+    const root = `/test/${randomUUID()}`;
+    const keys = keyLayout(root);
+    const client = cluster.client();
+    await client
+      .put(keys.retentionPolicy())
+      .value(JSON.stringify({ keepRevisions: 5, defragMinFreeBytes: 0, defragMinFreeRatio: 0 }));
+    for (let i = 0; i < 10; i++) await client.put(`${root}/churn`).value(String(i));
+    const members = new EtcdMemberProbe({ endpoints: cluster.etcd.clientUrls(), client });
+    const [a, b] = [candidate(root, 'a'), candidate(root, 'b')];
+    await waitFor('a leader', async () => a.isLeader() || b.isLeader(), 10_000);
+    const [leader, follower] = a.isLeader() ? [a, b] : [b, a];
+    const duty = (election: LeaderElection) =>
+      new LedgerMaintenance({
+        client,
+        election,
+        members,
+        clock: systemClock,
+        hostId: election === a ? 'a' : 'b',
+        root,
+      });
+    try {
+      expect(await duty(follower).runOnce()).toBeUndefined();
+      const headRevision = async () => Number((await client.get(`${root}/churn`).exec()).header.revision);
+      const before = await headRevision();
+      const report = await duty(leader).runOnce();
+      const after = await headRevision();
+      // keepRevisions 5 behind the head as the leader read it, which lies between the two reads.
+      expect(report?.compactedTo).toBeGreaterThanOrEqual(before - 5);
+      expect(report?.compactedTo).toBeLessThanOrEqual(after - 5);
+      expect(report?.defragmented.sort()).toEqual(['n1', 'n2', 'n3']);
+      // History before the compaction point is gone.
+      await expect(
+        client
+          .get(`${root}/churn`)
+          .revision(String(report!.compactedTo! - 1))
+          .exec(),
+      ).rejects.toThrow(/compacted/);
+      const record = JSON.parse((await client.get(keys.maintenanceRecord()).string())!);
+      expect(record).toMatchObject({
+        by: leader === a ? 'a' : 'b',
+        fencingToken: leader.currentTerm()!.fencingToken,
+      });
+    } finally {
+      members.close();
+    }
   });
 });
