@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PaymentsClient } from '../coordination/payments-client';
 import type { PendingCommit } from '../ledger/commit-transaction';
 import { EtcdLedger } from '../ledger/etcd-ledger';
@@ -20,6 +20,18 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cluster?.stop();
+});
+// Each test starts from a whole cluster, even when an earlier one failed halfway through a fault.
+beforeEach(async () => {
+  for (const m of cluster.etcd.members) if (!m.process.running) await cluster.etcd.restartMember(m.name);
+  await until(
+    'every member healthy in /cluster',
+    async () => {
+      const members = await memberStatuses();
+      return members.every((m) => m.healthy) && members.some((m) => m.isLeader);
+    },
+    30_000,
+  );
 });
 
 const h1 = () => cluster.fleet.hosts[0]!;

@@ -134,23 +134,25 @@ export class EtcdCluster {
     await old.process.kill();
     rmSync(old.dataDir, { recursive: true, force: true });
     const survivors = this.members.filter((m) => m !== old).map((m) => m.clientUrl);
-    const client = createEtcdClient({ endpoints: survivors, breakerCooldownMs: 200 });
+    const client = createEtcdClient({ endpoints: survivors, breakerCooldownMs: 200, callDeadlineMs: 5000 });
     try {
-      const { members } = await client.cluster.memberList({});
-      const stale = members.find((m) => m.name === name || m.peerURLs.includes(old.peerUrl));
-      if (stale) {
-        log(`member remove ${name} (id ${stale.ID})`);
-        await whileUnhealthy(() => client.cluster.memberRemove({ ID: stale.ID }), timeoutMs, log);
-      }
-      log(`member add ${name} ${old.peerUrl}`);
-      const added = await whileUnhealthy(
-        () => client.cluster.memberAdd({ peerURLs: [old.peerUrl] }),
-        timeoutMs,
-        log,
-      );
-      const initialCluster = added.members
-        .map((m) => `${m.ID === added.member.ID ? name : m.name}=${m.peerURLs[0]}`)
-        .join(',');
+      const initialCluster = await retryReconfiguration(timeoutMs, log, async () => {
+        // Idempotent, so that a retry after an unanswered call cannot add the member twice.
+        const { members } = await client.cluster.memberList({});
+        const existing = members.find((m) => m.peerURLs.includes(old.peerUrl));
+        if (existing?.name) {
+          log(`member remove ${name} (id ${existing.ID})`);
+          await client.cluster.memberRemove({ ID: existing.ID });
+          return undefined; // list again
+        }
+        if (!existing) {
+          log(`member add ${name} ${old.peerUrl}`);
+          await client.cluster.memberAdd({ peerURLs: [old.peerUrl] });
+          return undefined;
+        }
+        // Added and not started yet (no name): the cluster expects exactly this member.
+        return members.map((m) => `${m.ID === existing.ID ? name : m.name}=${m.peerURLs[0]}`).join(',');
+      });
       const fresh = this.createMember(old.spec, initialCluster, 'existing');
       this.members[this.members.indexOf(old)] = fresh;
       log(`starting ${name} with --initial-cluster-state existing (${initialCluster})`);
@@ -201,24 +203,26 @@ export class EtcdCluster {
 }
 
 /**
- * etcd's strict reconfiguration check refuses `member add/remove` ("unhealthy cluster") until the
- * remaining members have been connected to each other for 5 s, e.g. just after a restart. Retry
- * until then, within `timeoutMs`.
+ * Runs one step of a reconfiguration until it returns a result. etcd's strict reconfiguration
+ * check refuses `member add/remove` ("unhealthy cluster") until the remaining members have been
+ * connected to each other for 5 s, e.g. just after a restart; a busy member may also miss a
+ * deadline. Both are retried within `timeoutMs`.
  */
-async function whileUnhealthy<T>(
-  operation: () => Promise<T>,
+async function retryReconfiguration<T>(
   timeoutMs: number,
   log: (line: string) => void,
+  step: () => Promise<T | undefined>,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await operation();
+      const result = await step();
+      if (result !== undefined) return result;
+      continue;
     } catch (error) {
-      const refused = /unhealthy cluster|circuit breaker is open/.test((error as Error).message);
-      if (!refused || Date.now() > deadline) throw error;
-      log('etcd refuses reconfiguration until its members have been connected for 5 s; retrying');
-      await new Promise((r) => setTimeout(r, 500));
+      if (Date.now() > deadline) throw error;
+      log(`etcd refused or did not answer (${(error as Error).message}); retrying`);
     }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
