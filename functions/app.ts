@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { PayloadTooLargeError } from '../ledger/errors';
+import { clusterStatus } from './cluster-status';
 import { createPayment } from './create-payment';
 import type { FunctionDeps } from './deps';
 import { errorBody, handleError } from './error-handler';
@@ -24,6 +25,7 @@ export function createApp({ maxBodyBytes = 64 * 1024, ...deps }: AppOptions): Ho
 
   app.get('/health', health(deps));
   app.get('/ready', ready(deps));
+  if (deps.cluster) app.get('/cluster', clusterStatus(deps.cluster));
   app.post(
     '/payments',
     bodyLimit({

@@ -8,6 +8,10 @@
  *   ETCD_CALL_DEADLINE_MS    deadline of one etcd call on one member    default 1500
  *   REQUEST_DEADLINE_MS      bound on one ledger operation, retries in  default 5000
  *   LEDGER_ROOT              etcd key root of the ledger                default /pay/v1
+ *   HOST_URL                 URL advertised in membership               default http://<bind>:<port>
+ *   MEMBERSHIP_TTL_S         membership and campaign lease TTL, s       default 2 (etcd minimum: 1.5 ×
+ *                                                                       its election timeout)
+ *   MAINTENANCE_INTERVAL_MS  leader's ledger maintenance period         default 30000
  */
 import { z } from 'zod';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
@@ -25,6 +29,9 @@ const envSchema = z.object({
   ETCD_CALL_DEADLINE_MS: positiveInt(1500),
   REQUEST_DEADLINE_MS: positiveInt(5000),
   LEDGER_ROOT: z.string().startsWith('/').default(DEFAULT_ROOT),
+  HOST_URL: z.url().optional(),
+  MEMBERSHIP_TTL_S: positiveInt(2),
+  MAINTENANCE_INTERVAL_MS: positiveInt(30_000),
 });
 
 export interface HostConfig {
@@ -35,6 +42,9 @@ export interface HostConfig {
   etcdCallDeadlineMs: number;
   requestDeadlineMs: number;
   ledgerRoot: string;
+  advertisedUrl: string;
+  membershipTtlSeconds: number;
+  maintenanceIntervalMs: number;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -54,5 +64,8 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     etcdCallDeadlineMs: e.ETCD_CALL_DEADLINE_MS,
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     ledgerRoot: e.LEDGER_ROOT,
+    advertisedUrl: e.HOST_URL ?? `http://${e.HOST_BIND}:${e.HOST_PORT}`,
+    membershipTtlSeconds: e.MEMBERSHIP_TTL_S,
+    maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_MS,
   };
 }

@@ -4,10 +4,13 @@
  */
 import type { Clock } from '../coordination/clock';
 import type { PaymentLedger } from '../ledger/ledger';
+import type { ClusterStatusSource } from './cluster-status';
 
 export interface FunctionDeps {
   ledger: PaymentLedger;
   clock: Clock;
   /** This host's id, recorded on the payments it commits. */
   hostId: string;
+  /** Membership and leadership (absent in single-process tests): serves /cluster and gates /ready. */
+  cluster?: ClusterStatusSource;
 }

@@ -2,24 +2,33 @@
  * A function host: one stateless process serving the payment functions over HTTP.
  * Run: `npm run host` (configuration from the environment, see functions/config.ts).
  */
+import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { systemClock } from '../coordination/clock';
 import { createEtcdClient } from '../coordination/etcd-client';
+import { createHostCoordination } from '../coordination/host-coordination';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
 import { readHostConfig } from './config';
 
 const config = readHostConfig(process.env);
-const client = createEtcdClient({
-  endpoints: config.etcdEndpoints,
-  callDeadlineMs: config.etcdCallDeadlineMs,
-});
-const ledger = new EtcdLedger({
+const client = createEtcdClient({ endpoints: config.etcdEndpoints, callDeadlineMs: config.etcdCallDeadlineMs });
+const ledger = new EtcdLedger({ client, root: config.ledgerRoot, operationDeadlineMs: config.requestDeadlineMs });
+const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const version = String(packageJson.version);
+const coordination = createHostCoordination({
   client,
+  clock: systemClock,
+  etcdEndpoints: config.etcdEndpoints,
+  hostId: config.hostId,
+  url: config.advertisedUrl,
+  version,
   root: config.ledgerRoot,
-  operationDeadlineMs: config.requestDeadlineMs,
+  ttlSeconds: config.membershipTtlSeconds,
+  maintenanceIntervalMs: config.maintenanceIntervalMs,
+  log: (event) => console.log(JSON.stringify(event)),
 });
-const app = createApp({ ledger, clock: systemClock, hostId: config.hostId });
+const app = createApp({ ledger, clock: systemClock, hostId: config.hostId, cluster: coordination.status });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {
   console.log(
@@ -30,6 +39,7 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bin
       url: `http://${info.address}:${info.port}`,
     }),
   );
+  coordination.start();
 });
 
 let stopping = false;
@@ -38,7 +48,11 @@ function shutdown(signal: string): void {
   stopping = true;
   console.log(JSON.stringify({ level: 'info', msg: 'host stopping', host: config.hostId, signal }));
   server.close();
-  void ledger.close().finally(() => process.exit(0));
+  void coordination
+    .close()
+    .catch(() => undefined)
+    .then(() => ledger.close())
+    .finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -101,3 +101,14 @@ export class QuorumUnavailableError extends PaymentError {
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
 }
+
+/**
+ * Thrown when a fenced write by a leader is refused because its campaign key no longer has the
+ * create revision it was elected with: another host leads now (or none does). Never retried by
+ * the deposed leader; it stops its duties instead.
+ */
+export class NotLeaderError extends PaymentError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('unavailable', message, options);
+  }
+}

@@ -10,6 +10,15 @@
  *              the record, so it has the same create_revision. History is a prefix range over
  *              one account, sorted by create_revision, paged with min_create_revision.
  *
+ *
+ * Coordination keys (coordination/membership.ts, leader-election.ts, ledger-maintenance.ts):
+ *   <root>/hosts/<hostId>                one per live function host, attached to its membership
+ *       value: HostRecord JSON ({ id, url, since, version }); the lease's expiry deletes it.
+ *   <root>/election/leader/<leaseId>     etcd3 Election campaign keys, one per candidate, on the
+ *       candidate's lease; the lowest create_revision leads, and that revision is its fencing token.
+ *   <root>/meta/retention                compaction retention policy JSON (ledger-maintenance.ts)
+ *   <root>/meta/maintenance              the leader's last maintenance record, written fenced
+ *
  * Ids and account names match [A-Za-z0-9._:-]{1,128} (ledger/payment.ts), so they never
  * contain '/' and one account's prefix never captures another's ('shop-1/' vs 'shop-10/').
  * Records are never overwritten or deleted by the commit path: a key that exists is final.
@@ -29,7 +38,20 @@ export interface KeyLayout {
   accountPrefix(account: string): string;
   /** Key read by the readiness probe: a linearizable read of it needs a quorum. */
   readinessProbe(): string;
+  /** Membership key of one function host. */
+  host(id: string): string;
+  /** Prefix of every membership key. */
+  hostsPrefix(): string;
+  /** Namespace prefix handed to etcd3 (`client.namespace(...)`) under which the election lives. */
+  coordinationNamespace(): string;
+  /** The compaction retention policy. */
+  retentionPolicy(): string;
+  /** The leader's last maintenance record. */
+  maintenanceRecord(): string;
 }
+
+/** Name of the host leader election inside the coordination namespace: keys `election/<name>/<leaseId>`. */
+export const LEADER_ELECTION_NAME = 'leader';
 
 export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
   const base = root.replace(/\/+$/, '');
@@ -39,6 +61,11 @@ export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
     accountEntry: (account, id) => `${base}/accounts/${account}/${id}`,
     accountPrefix: (account) => `${base}/accounts/${account}/`,
     readinessProbe: () => `${base}/meta/ready-probe`,
+    host: (id) => `${base}/hosts/${id}`,
+    hostsPrefix: () => `${base}/hosts/`,
+    coordinationNamespace: () => `${base}/`,
+    retentionPolicy: () => `${base}/meta/retention`,
+    maintenanceRecord: () => `${base}/meta/maintenance`,
   };
 }
 

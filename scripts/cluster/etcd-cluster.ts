@@ -6,8 +6,9 @@
  * (etcd's guidance: election timeout ≥ 10 × heartbeat). --max-txn-ops is raised so that one
  * transaction can carry a batch of payments.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createEtcdClient } from '../../coordination/etcd-client';
 import { httpOk, ManagedProcess, waitFor } from './managed-process';
 
 export interface EtcdMemberSpec {
@@ -68,6 +69,18 @@ export class EtcdCluster {
   readonly members: EtcdMember[];
 
   constructor(private readonly options: EtcdClusterOptions) {
+    const { dir, members } = options;
+    const initialCluster = members.map((m) => `${m.name}=${this.peerUrl(m)}`).join(',');
+    mkdirSync(dir, { recursive: true });
+    this.members = members.map((spec) => this.createMember(spec, initialCluster, 'new'));
+  }
+
+  private peerUrl(spec: EtcdMemberSpec): string {
+    return `http://${this.options.bind ?? '127.0.0.1'}:${spec.peerPort}`;
+  }
+
+  /** A member's process, joining a `new` cluster or an `existing` one (after a runtime member add). */
+  private createMember(spec: EtcdMemberSpec, initialCluster: string, state: 'new' | 'existing'): EtcdMember {
     const {
       binary,
       dir,
@@ -77,37 +90,78 @@ export class EtcdCluster {
       electionTimeoutMs = 1000,
       maxTxnOps = 2048,
       token = `payments-${members.map((m) => m.clientPort).join('-')}`,
-    } = options;
-    const peerUrl = (m: EtcdMemberSpec) => `http://${bind}:${m.peerPort}`;
-    const initialCluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',');
-    mkdirSync(dir, { recursive: true });
-    this.members = members.map((spec) => {
-      const clientUrl = `http://${bind}:${spec.clientPort}`;
-      const dataDir = join(dir, spec.name);
-      const args = [
-        ['--name', spec.name],
-        ['--data-dir', dataDir],
-        ['--listen-client-urls', clientUrl],
-        ['--advertise-client-urls', clientUrl],
-        ['--listen-peer-urls', peerUrl(spec)],
-        ['--initial-advertise-peer-urls', peerUrl(spec)],
-        ['--initial-cluster', initialCluster],
-        ['--initial-cluster-token', token],
-        ['--initial-cluster-state', 'new'],
-        ['--heartbeat-interval', String(heartbeatMs)],
-        ['--election-timeout', String(electionTimeoutMs)],
-        ['--max-txn-ops', String(maxTxnOps)],
-        ['--logger', 'zap'],
-        ['--log-level', 'warn'],
-      ].flat();
-      const process = new ManagedProcess({
-        name: `etcd ${spec.name}`,
-        command: binary,
-        args,
-        logFile: join(dir, `${spec.name}.log`),
-      });
-      return new EtcdMember(spec, clientUrl, peerUrl(spec), dataDir, process);
+    } = this.options;
+    const clientUrl = `http://${bind}:${spec.clientPort}`;
+    const dataDir = join(dir, spec.name);
+    const args = [
+      ['--name', spec.name],
+      ['--data-dir', dataDir],
+      ['--listen-client-urls', clientUrl],
+      ['--advertise-client-urls', clientUrl],
+      ['--listen-peer-urls', this.peerUrl(spec)],
+      ['--initial-advertise-peer-urls', this.peerUrl(spec)],
+      ['--initial-cluster', initialCluster],
+      ['--initial-cluster-token', token],
+      ['--initial-cluster-state', state],
+      ['--heartbeat-interval', String(heartbeatMs)],
+      ['--election-timeout', String(electionTimeoutMs)],
+      ['--max-txn-ops', String(maxTxnOps)],
+      ['--logger', 'zap'],
+      ['--log-level', 'warn'],
+    ].flat();
+    const process = new ManagedProcess({
+      name: `etcd ${spec.name}`,
+      command: binary,
+      args,
+      logFile: join(dir, `${spec.name}.log`),
     });
+    return new EtcdMember(spec, clientUrl, this.peerUrl(spec), dataDir, process);
+  }
+
+  /**
+   * Replaces a member whose data directory is lost, by etcd's runtime reconfiguration: stop it if
+   * it still runs, delete its data directory, `member remove` its old identity and `member add` it
+   * afresh through the surviving members (which must hold a quorum), then start it with
+   * `--initial-cluster-state existing`, so it joins empty and receives a snapshot from the leader.
+   * The member keeps its name and URLs. Returns the new member, which takes the old one's place in
+   * `members` (references to the old EtcdMember are stale afterwards).
+   */
+  async replaceMember(
+    name: string,
+    { timeoutMs = 30_000, log = () => {} }: { timeoutMs?: number; log?: (line: string) => void } = {},
+  ): Promise<EtcdMember> {
+    const old = this.member(name);
+    await old.process.kill();
+    rmSync(old.dataDir, { recursive: true, force: true });
+    const survivors = this.members.filter((m) => m !== old).map((m) => m.clientUrl);
+    const client = createEtcdClient({ endpoints: survivors, breakerCooldownMs: 200, callDeadlineMs: 5000 });
+    try {
+      const initialCluster = await retryReconfiguration(timeoutMs, log, async () => {
+        // Idempotent, so that a retry after an unanswered call cannot add the member twice.
+        const { members } = await client.cluster.memberList({});
+        const existing = members.find((m) => m.peerURLs.includes(old.peerUrl));
+        if (existing?.name) {
+          log(`member remove ${name} (id ${existing.ID})`);
+          await client.cluster.memberRemove({ ID: existing.ID });
+          return undefined; // list again
+        }
+        if (!existing) {
+          log(`member add ${name} ${old.peerUrl}`);
+          await client.cluster.memberAdd({ peerURLs: [old.peerUrl] });
+          return undefined;
+        }
+        // Added and not started yet (no name): the cluster expects exactly this member.
+        return members.map((m) => `${m.ID === existing.ID ? name : m.name}=${m.peerURLs[0]}`).join(',');
+      });
+      const fresh = this.createMember(old.spec, initialCluster, 'existing');
+      this.members[this.members.indexOf(old)] = fresh;
+      log(`starting ${name} with --initial-cluster-state existing (${initialCluster})`);
+      fresh.process.start();
+      await waitFor(`${name} healthy`, () => fresh.healthy(), timeoutMs);
+      return fresh;
+    } finally {
+      client.close();
+    }
   }
 
   clientUrls(): string[] {
@@ -145,5 +199,30 @@ export class EtcdCluster {
 
   get dir(): string {
     return this.options.dir;
+  }
+}
+
+/**
+ * Runs one step of a reconfiguration until it returns a result. etcd's strict reconfiguration
+ * check refuses `member add/remove` ("unhealthy cluster") until the remaining members have been
+ * connected to each other for 5 s, e.g. just after a restart; a busy member may also miss a
+ * deadline. Both are retried within `timeoutMs`.
+ */
+async function retryReconfiguration<T>(
+  timeoutMs: number,
+  log: (line: string) => void,
+  step: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const result = await step();
+      if (result !== undefined) return result;
+      continue;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      log(`etcd refused or did not answer (${(error as Error).message}); retrying`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }

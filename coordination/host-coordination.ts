@@ -1,0 +1,101 @@
+/**
+ * Everything a function host runs besides its HTTP handlers: membership, the leader campaign, the
+ * etcd member probe and the leader's maintenance duty, started and stopped together. The host
+ * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
+ */
+import type { Etcd3 } from 'etcd3';
+import type { ClusterStatusSource } from '../functions/cluster-status';
+import type { Clock } from './clock';
+import type { ClusterView } from './cluster-view';
+import { EtcdClusterView } from './etcd-cluster-view';
+import { EtcdMemberProbe } from './etcd-members';
+import { LeaderElection } from './leader-election';
+import { LedgerMaintenance } from './ledger-maintenance';
+import { Membership } from './membership';
+
+export interface HostCoordinationOptions {
+  client: Etcd3;
+  clock: Clock;
+  /** Every etcd client URL, probed one by one for /cluster. */
+  etcdEndpoints: string[];
+  hostId: string;
+  /** URL other hosts and clients reach this host at. */
+  url: string;
+  version: string;
+  /** Key root. Default `/pay/v1`. */
+  root?: string;
+  /** Membership and campaign lease TTL, s. Default 2. */
+  ttlSeconds?: number;
+  /** Leader maintenance period, ms. Default 30 000. */
+  maintenanceIntervalMs?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export interface HostCoordination {
+  view: ClusterView;
+  election: LeaderElection;
+  membership: Membership;
+  status: ClusterStatusSource;
+  start(): void;
+  /** Resigns leadership and deregisters, so the cluster notices at once rather than after the TTL. */
+  close(): Promise<void>;
+}
+
+export function createHostCoordination({
+  client,
+  clock,
+  etcdEndpoints,
+  hostId,
+  url,
+  version,
+  root,
+  ttlSeconds = 2,
+  maintenanceIntervalMs = 30_000,
+  log = () => {},
+}: HostCoordinationOptions): HostCoordination {
+  const membership = new Membership({
+    client,
+    clock,
+    root,
+    ttlSeconds,
+    log,
+    self: { id: hostId, url, version },
+  });
+  const election = new LeaderElection({ client, clock, root, ttlSeconds, log, self: { id: hostId, url } });
+  const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client });
+  const maintenance = new LedgerMaintenance({
+    client,
+    election,
+    members,
+    clock,
+    hostId,
+    root,
+    log,
+    intervalMs: maintenanceIntervalMs,
+  });
+  const view = new EtcdClusterView(hostId, membership, election);
+  const status: ClusterStatusSource = {
+    selfId: hostId,
+    hosts: () => membership.hosts(),
+    leader: () => election.leader(),
+    isLeader: () => election.isLeader(),
+    registered: () => membership.registered(),
+    etcdMembers: () => members.statuses(),
+  };
+  return {
+    view,
+    election,
+    membership,
+    status,
+    start() {
+      membership.start();
+      election.start();
+      maintenance.start();
+    },
+    async close() {
+      maintenance.stop();
+      await Promise.all([election.close(), membership.close()]);
+      members.close();
+    },
+  };
+}

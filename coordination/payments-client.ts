@@ -1,0 +1,230 @@
+/**
+ * PaymentsClient: how applications, load scripts and tests send payments to the function hosts.
+ *
+ * It spreads requests over the hosts (round robin), and when an attempt fails in a way that leaves
+ * the outcome unknown or the host unable to answer (connection error, timeout, 503) it sends the
+ * same payment, with the same id, to another host after a backoff with full jitter, until the
+ * deadline. That is safe because the ledger commits an id at most once: a retry of a payment that
+ * did commit comes back as `replayed`, never as a second payment.
+ *
+ * Hosts come from a static list, or are discovered from `GET /cluster` on any known host (the
+ * live set from membership), refreshed periodically and after failures. A host that just failed is
+ * skipped for `hostCooldownMs`, so one dead host costs each request at most one attempt.
+ */
+import { performance } from 'node:perf_hooks';
+import type { PaymentRequest, StoredPayment } from '../ledger/payment';
+
+export type PaymentOutcome =
+  /** 201: this request committed the payment. */
+  | { kind: 'committed'; payment: StoredPayment; attempts: number; host: string }
+  /** 200: the id was already committed with the same content (possibly by an earlier attempt of ours). */
+  | { kind: 'replayed'; payment: StoredPayment; attempts: number; host: string }
+  /** 409: the id was already committed with different content. */
+  | { kind: 'conflict'; status: number; error: ApiError; attempts: number }
+  /** Other 4xx: the request itself is wrong; nothing was written. */
+  | { kind: 'rejected'; status: number; error: ApiError; attempts: number }
+  /** No answer that settles it before the deadline (or a 5xx that is not retryable): outcome unknown. */
+  | { kind: 'failed'; reason: string; attempts: number };
+
+export interface ApiError {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export interface PaymentsClientOptions {
+  /** Host base URLs to use as they are (static mode)... */
+  hosts?: string[];
+  /** ...or seed URLs to discover the live hosts from via GET /cluster (discovery mode). */
+  discoverFrom?: string[];
+  /** How often discovery refreshes the host list, ms. Default 5000. */
+  discoveryIntervalMs?: number;
+  /** Time one attempt may take before it counts as failed, ms. Default 3000. */
+  attemptTimeoutMs?: number;
+  /** Overall time for one payment, all retries included, ms. Default 20 000. */
+  deadlineMs?: number;
+  /** First backoff, ms; doubles per retry, with full jitter. Default 50. */
+  backoffInitialMs?: number;
+  /** Largest backoff, ms. Default 1000. */
+  backoffMaxMs?: number;
+  /** How long a host that failed is skipped, ms. Default 1000. */
+  hostCooldownMs?: number;
+  /** Injected for tests. Default the global fetch. */
+  fetch?: typeof fetch;
+}
+
+const RETRYABLE_STATUSES = new Set([502, 503, 504]);
+
+export class PaymentsClient {
+  private hosts: string[];
+  private readonly seeds: string[];
+  private readonly discovery: boolean;
+  private readonly options: Required<Omit<PaymentsClientOptions, 'hosts' | 'discoverFrom' | 'fetch'>>;
+  private readonly fetch: typeof fetch;
+  private readonly downUntil = new Map<string, number>();
+  private next = 0;
+  private lastDiscovery = Number.NEGATIVE_INFINITY;
+  private discovering: Promise<void> | undefined;
+
+  constructor({
+    hosts,
+    discoverFrom,
+    discoveryIntervalMs = 5000,
+    attemptTimeoutMs = 3000,
+    deadlineMs = 20_000,
+    backoffInitialMs = 50,
+    backoffMaxMs = 1000,
+    hostCooldownMs = 1000,
+    fetch: fetchImpl = globalThis.fetch,
+  }: PaymentsClientOptions) {
+    if (!hosts?.length && !discoverFrom?.length)
+      throw new Error('PaymentsClient needs `hosts` or `discoverFrom`');
+    this.discovery = !hosts?.length;
+    this.seeds = discoverFrom ?? [];
+    this.hosts = [...(hosts ?? discoverFrom ?? [])];
+    this.options = {
+      discoveryIntervalMs,
+      attemptTimeoutMs,
+      deadlineMs,
+      backoffInitialMs,
+      backoffMaxMs,
+      hostCooldownMs,
+    };
+    this.fetch = fetchImpl;
+  }
+
+  /** The hosts requests are currently spread over. */
+  knownHosts(): string[] {
+    return [...this.hosts];
+  }
+
+  /** Sends one payment; resolves with its outcome, never throws for a server or network failure. */
+  async pay(request: PaymentRequest & { id: string }): Promise<PaymentOutcome> {
+    const deadline = performance.now() + this.options.deadlineMs;
+    const body = JSON.stringify(request);
+    let lastReason = 'no attempt made';
+    for (let attempt = 1; ; attempt++) {
+      await this.maybeDiscover();
+      const host = this.pickHost();
+      const timeout = Math.min(this.options.attemptTimeoutMs, deadline - performance.now());
+      if (timeout <= 0)
+        return { kind: 'failed', reason: `deadline passed; last: ${lastReason}`, attempts: attempt - 1 };
+      try {
+        const response = await this.fetch(`${host}/payments`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(timeout),
+        });
+        const text = await response.text();
+        if (response.status === 201 || response.status === 200) {
+          const kind = response.status === 201 ? 'committed' : 'replayed';
+          return { kind, payment: JSON.parse(text) as StoredPayment, attempts: attempt, host };
+        }
+        const error = parseError(text, response.status);
+        if (response.status === 409) return { kind: 'conflict', status: 409, error, attempts: attempt };
+        if (response.status >= 400 && response.status < 500) {
+          return { kind: 'rejected', status: response.status, error, attempts: attempt };
+        }
+        if (!RETRYABLE_STATUSES.has(response.status)) {
+          return {
+            kind: 'failed',
+            reason: `${host} answered ${response.status}: ${error.message}`,
+            attempts: attempt,
+          };
+        }
+        lastReason = `${host} answered ${response.status}: ${error.message}`;
+      } catch (error) {
+        lastReason = `${host}: ${describe(error)}`;
+      }
+      this.markDown(host);
+      const pause = this.backoff(attempt);
+      if (performance.now() + pause >= deadline) {
+        return { kind: 'failed', reason: `deadline passed; last: ${lastReason}`, attempts: attempt };
+      }
+      await sleep(pause);
+    }
+  }
+
+  /** Re-reads the live host set from GET /cluster on the first seed or known host that answers. */
+  async discover(): Promise<void> {
+    // Ask hosts that have not just failed first: a paused one would cost a whole attempt timeout.
+    const now = performance.now();
+    const candidates = [...new Set([...this.hosts, ...this.seeds])].sort(
+      (a, b) => Number((this.downUntil.get(a) ?? 0) > now) - Number((this.downUntil.get(b) ?? 0) > now),
+    );
+    for (const url of candidates) {
+      try {
+        const response = await this.fetch(`${url}/cluster`, {
+          signal: AbortSignal.timeout(this.options.attemptTimeoutMs),
+        });
+        if (!response.ok) continue;
+        const view = (await response.json()) as { hosts: { url: string; alive: boolean }[] };
+        const live = view.hosts.filter((h) => h.alive).map((h) => h.url);
+        if (live.length > 0) {
+          this.hosts = live;
+          this.lastDiscovery = performance.now();
+          return;
+        }
+      } catch {
+        // try the next one
+      }
+    }
+    this.lastDiscovery = performance.now();
+  }
+
+  private async maybeDiscover(): Promise<void> {
+    if (!this.discovery || performance.now() - this.lastDiscovery < this.options.discoveryIntervalMs) return;
+    this.discovering ??= this.discover().finally(() => {
+      this.discovering = undefined;
+    });
+    await this.discovering;
+  }
+
+  /** Next host in round-robin order that is not cooling down; any host if all are. */
+  private pickHost(): string {
+    const now = performance.now();
+    for (let i = 0; i < this.hosts.length; i++) {
+      const host = this.hosts[(this.next + i) % this.hosts.length]!;
+      if ((this.downUntil.get(host) ?? 0) <= now) {
+        this.next = (this.next + i + 1) % this.hosts.length;
+        return host;
+      }
+    }
+    const host = this.hosts[this.next % this.hosts.length]!;
+    this.next = (this.next + 1) % this.hosts.length;
+    return host;
+  }
+
+  private markDown(host: string): void {
+    this.downUntil.set(host, performance.now() + this.options.hostCooldownMs);
+    // A failure may mean the live set changed: refresh it on the next attempt.
+    if (this.discovery) this.lastDiscovery = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Full jitter (AWS "Exponential Backoff and Jitter"): uniform in [0, min(max, initial · 2^(n-1))]. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffInitialMs * 2 ** (attempt - 1));
+    return Math.random() * ceiling;
+  }
+}
+
+function parseError(text: string, status: number): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: ApiError };
+    if (body.error?.code) return body.error;
+  } catch {
+    // not our JSON error shape
+  }
+  return { code: `http_${status}`, message: text.slice(0, 200) };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as Error & { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+  }
+  return String(error);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,37 @@
+/**
+ * GET /cluster: this host's view of the cluster, the same shape on every host.
+ *   hosts        [{ id, url, alive, since, version }]  live hosts, and recently departed ones (alive false)
+ *   leader       { id, url, since, fencingToken } | null
+ *   self         { id, isLeader, registered }
+ *   etcd.members [{ name, clientUrl, healthy, isLeader, raftTerm, raftIndex, ... }]
+ * Fields other coordination features add per host (e.g. clock offsets) come from `hostDetails`.
+ */
+import type { Context } from 'hono';
+import type { LeaderInfo } from '../coordination/cluster-view';
+import type { EtcdMemberStatus } from '../coordination/etcd-members';
+import type { HostStatus } from '../coordination/membership';
+
+/** What the handler reads; the host wires it to membership, election and the member probe. */
+export interface ClusterStatusSource {
+  selfId: string;
+  hosts(): HostStatus[];
+  leader(): LeaderInfo | undefined;
+  isLeader(): boolean;
+  registered(): boolean;
+  etcdMembers(): Promise<EtcdMemberStatus[]>;
+  /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
+  hostDetails?: (hostId: string) => Record<string, unknown>;
+}
+
+export function clusterStatus(source: ClusterStatusSource) {
+  return async (c: Context) => {
+    const members = await source.etcdMembers();
+    const leader = source.leader();
+    return c.json({
+      self: { id: source.selfId, isLeader: source.isLeader(), registered: source.registered() },
+      hosts: source.hosts().map((h) => ({ ...h, ...source.hostDetails?.(h.id) })),
+      leader: leader ?? null,
+      etcd: { members },
+    });
+  };
+}
