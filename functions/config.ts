@@ -8,6 +8,11 @@
  *   ETCD_CALL_DEADLINE_MS    deadline of one etcd call on one member    default 1500
  *   REQUEST_DEADLINE_MS      bound on one ledger operation, retries in  default 5000
  *   LEDGER_ROOT              etcd key root of the ledger                default /pay/v1
+ *   COMMIT_BATCHING          group commit on or off (on|off)            default on
+ *   COMMIT_BATCH_MAX         most payments in one etcd transaction      default 256
+ *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
+ *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
+ *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  */
 import { z } from 'zod';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
@@ -25,6 +30,11 @@ const envSchema = z.object({
   ETCD_CALL_DEADLINE_MS: positiveInt(1500),
   REQUEST_DEADLINE_MS: positiveInt(5000),
   LEDGER_ROOT: z.string().startsWith('/').default(DEFAULT_ROOT),
+  COMMIT_BATCHING: z.enum(['on', 'off']).default('on'),
+  COMMIT_BATCH_MAX: positiveInt(256),
+  COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
+  COMMIT_MAX_IN_FLIGHT: positiveInt(4),
+  ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
 });
 
 export interface HostConfig {
@@ -35,6 +45,8 @@ export interface HostConfig {
   etcdCallDeadlineMs: number;
   requestDeadlineMs: number;
   ledgerRoot: string;
+  /** Group commit settings for EtcdLedger, or false for one transaction per payment. */
+  batching: { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number } | false;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -54,5 +66,14 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     etcdCallDeadlineMs: e.ETCD_CALL_DEADLINE_MS,
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     ledgerRoot: e.LEDGER_ROOT,
+    batching:
+      e.COMMIT_BATCHING === 'off'
+        ? false
+        : {
+            maxBatchSize: e.COMMIT_BATCH_MAX,
+            windowMs: e.COMMIT_BATCH_WINDOW_MS,
+            maxInFlight: e.COMMIT_MAX_IN_FLIGHT,
+            maxTxnOps: e.ETCD_MAX_TXN_OPS,
+          },
   };
 }

@@ -18,6 +18,7 @@ const ledger = new EtcdLedger({
   client,
   root: config.ledgerRoot,
   operationDeadlineMs: config.requestDeadlineMs,
+  batching: config.batching,
 });
 const app = createApp({ ledger, clock: systemClock, hostId: config.hostId });
 
