@@ -29,7 +29,7 @@ afterAll(async () => {
 
 const payment = (id: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ id, payer: 'alice', payee: 'bob', amount: 5, currency: 'EUR', ...extra });
-const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+const post = (body: string | ReadableStream, headers: Record<string, string> = {}) =>
   fetch(`${base}/payments`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
