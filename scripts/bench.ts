@@ -247,8 +247,32 @@ try {
     );
   }
 
+  // History reads straight from etcd, the range a history page starts with: linearizable (a Raft
+  // ReadIndex round trip through the leader) versus serializable (the member's local state).
+  const historyRange = (serializable: boolean) => (n: number) => {
+    const prefix = `/bench/naive/accounts/acct-${n % 1000}/`;
+    return client.kv.range({
+      key: Buffer.from(prefix),
+      range_end: Buffer.from(`${prefix.slice(0, -1)}0`),
+      limit: 50,
+      serializable,
+    });
+  };
+  for (const serializable of [false, true]) {
+    const name = serializable ? 'history range, serializable' : 'history range, linearizable';
+    log(`${name}: concurrency ${concurrency}, ${seconds} s ...`);
+    await measure(
+      name,
+      'closed-loop',
+      () => runClosedLoop(concurrency, seconds, historyRange(serializable)),
+      false,
+    );
+  }
+
   if (!flags['skip-storage']) {
-    const payments = runs.filter((r) => r.name !== 'raw etcd put').reduce((s, r) => s + r.figures.ok, 0);
+    const payments = runs
+      .filter((r) => r.name === 'naive baseline' || r.name.startsWith('end to end'))
+      .reduce((s, r) => s + r.figures.ok, 0);
     log(`storage: ${payments} payments written since the clean start; measuring ...`);
     const grown = await storage.sizes();
     await storage.compactAndDefragment();

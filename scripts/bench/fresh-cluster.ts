@@ -58,8 +58,9 @@ export async function startFreshCluster({
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await etcd.start();
-    await fleet.start();
+    // Generous: on a busy 2-core machine tsx may take a minute to compile a host.
+    await etcd.start(120_000);
+    await fleet.start(180_000);
   } catch (error) {
     await stop();
     throw error;
