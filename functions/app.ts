@@ -3,8 +3,6 @@
  * Built by a factory so tests can run it in-process with `app.request(...)` over any ledger.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { PayloadTooLargeError } from '../ledger/errors';
 import { clusterStatus } from './cluster-status';
 import { createPayment } from './create-payment';
 import type { FunctionDeps } from './deps';
@@ -12,6 +10,7 @@ import { errorBody, handleError } from './error-handler';
 import { getPayment } from './get-payment';
 import { health, ready } from './health';
 import { listPayments } from './list-payments';
+import { readBody } from './request-body';
 
 export interface AppOptions extends FunctionDeps {
   /** Largest accepted request body, in bytes. Default 64 KiB. */
@@ -26,16 +25,7 @@ export function createApp({ maxBodyBytes = 64 * 1024, ...deps }: AppOptions): Ho
   app.get('/health', health(deps));
   app.get('/ready', ready(deps));
   if (deps.cluster) app.get('/cluster', clusterStatus(deps.cluster));
-  app.post(
-    '/payments',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(maxBodyBytes);
-      },
-    }),
-    createPayment(deps),
-  );
+  app.post('/payments', readBody({ maxBytes: maxBodyBytes }), createPayment(deps));
   app.get('/payments', listPayments(deps));
   app.get('/payments/:id', getPayment(deps));
   return app;

@@ -12,6 +12,11 @@
  *   MEMBERSHIP_TTL_S         membership and campaign lease TTL, s       default 2 (etcd minimum: 1.5 ×
  *                                                                       its election timeout)
  *   MAINTENANCE_INTERVAL_MS  leader's ledger maintenance period         default 30000
+ *   COMMIT_BATCHING          group commit on or off (on|off)            default on
+ *   COMMIT_BATCH_MAX         most payments in one etcd transaction      default 256
+ *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
+ *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
+ *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  */
 import { z } from 'zod';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
@@ -32,6 +37,11 @@ const envSchema = z.object({
   HOST_URL: z.url().optional(),
   MEMBERSHIP_TTL_S: positiveInt(2),
   MAINTENANCE_INTERVAL_MS: positiveInt(30_000),
+  COMMIT_BATCHING: z.enum(['on', 'off']).default('on'),
+  COMMIT_BATCH_MAX: positiveInt(256),
+  COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
+  COMMIT_MAX_IN_FLIGHT: positiveInt(4),
+  ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
 });
 
 export interface HostConfig {
@@ -45,6 +55,8 @@ export interface HostConfig {
   advertisedUrl: string;
   membershipTtlSeconds: number;
   maintenanceIntervalMs: number;
+  /** Group commit settings for EtcdLedger, or false for one transaction per payment. */
+  batching: { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number } | false;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -67,5 +79,14 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     advertisedUrl: e.HOST_URL ?? `http://${e.HOST_BIND}:${e.HOST_PORT}`,
     membershipTtlSeconds: e.MEMBERSHIP_TTL_S,
     maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_MS,
+    batching:
+      e.COMMIT_BATCHING === 'off'
+        ? false
+        : {
+            maxBatchSize: e.COMMIT_BATCH_MAX,
+            windowMs: e.COMMIT_BATCH_WINDOW_MS,
+            maxInFlight: e.COMMIT_MAX_IN_FLIGHT,
+            maxTxnOps: e.ETCD_MAX_TXN_OPS,
+          },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * POST /payments: validate, then commit exactly once by payment id.
  *   201 first commit · 200 + `Idempotent-Replayed: true` same id and content · 409 other content.
- * The body size limit (413) is enforced by the host before this handler runs.
+ * The body is read, and its size limit (413) enforced, by functions/request-body.ts before this runs.
  */
 import type { Context } from 'hono';
 import { isoTimestamp } from '../coordination/clock';
@@ -31,6 +31,9 @@ export function createPayment({ ledger, clock, hostId }: FunctionDeps) {
 
 /** A client that hangs up mid-body is a client mistake (400), not a server fault. */
 async function readBody(c: Context): Promise<string> {
+  // Normally already read by the readBody middleware (functions/request-body.ts), off the Web path.
+  const read: string | undefined = c.get('bodyText');
+  if (read !== undefined) return read;
   try {
     return await c.req.text();
   } catch (cause) {

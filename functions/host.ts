@@ -12,8 +12,16 @@ import { createApp } from './app';
 import { readHostConfig } from './config';
 
 const config = readHostConfig(process.env);
-const client = createEtcdClient({ endpoints: config.etcdEndpoints, callDeadlineMs: config.etcdCallDeadlineMs });
-const ledger = new EtcdLedger({ client, root: config.ledgerRoot, operationDeadlineMs: config.requestDeadlineMs });
+const client = createEtcdClient({
+  endpoints: config.etcdEndpoints,
+  callDeadlineMs: config.etcdCallDeadlineMs,
+});
+const ledger = new EtcdLedger({
+  client,
+  root: config.ledgerRoot,
+  operationDeadlineMs: config.requestDeadlineMs,
+  batching: config.batching,
+});
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const version = String(packageJson.version);
 const coordination = createHostCoordination({

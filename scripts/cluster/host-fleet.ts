@@ -22,6 +22,8 @@ export interface HostFleetOptions {
   bind?: string;
   /** Extra environment for every host (see functions/config.ts). */
   env?: Record<string, string>;
+  /** Extra node flags for every host, e.g. ['--cpu-prof'] (not allowed in NODE_OPTIONS). Default none. */
+  nodeArgs?: string[];
 }
 
 /** Default host layout: h1..hN on ports 8081, 8082, … */
@@ -44,12 +46,19 @@ export class FunctionHost {
 export class HostFleet {
   readonly hosts: FunctionHost[];
 
-  constructor({ hosts, etcdEndpoints, logDir, bind = '127.0.0.1', env = {} }: HostFleetOptions) {
+  constructor({
+    hosts,
+    etcdEndpoints,
+    logDir,
+    bind = '127.0.0.1',
+    env = {},
+    nodeArgs = [],
+  }: HostFleetOptions) {
     this.hosts = hosts.map((spec) => {
       const process = new ManagedProcess({
         name: `host ${spec.id}`,
         command: globalThis.process.execPath,
-        args: ['--import', 'tsx', join(REPO_ROOT, 'functions/host.ts')],
+        args: [...nodeArgs, '--import', 'tsx', join(REPO_ROOT, 'functions/host.ts')],
         cwd: REPO_ROOT,
         env: {
           ...globalThis.process.env,
