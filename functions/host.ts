@@ -8,6 +8,7 @@ import { createEtcdClient } from '../coordination/etcd-client';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
 import { readHostConfig } from './config';
+import { answerMalformedRequest } from './malformed-request';
 
 const config = readHostConfig(process.env);
 const client = createEtcdClient({
@@ -31,6 +32,8 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bin
     }),
   );
 });
+
+server.on('clientError', answerMalformedRequest);
 
 let stopping = false;
 function shutdown(signal: string): void {
