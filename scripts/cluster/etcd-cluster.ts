@@ -14,6 +14,11 @@ export interface EtcdMemberSpec {
   name: string;
   clientPort: number;
   peerPort: number;
+  /**
+   * Peer port the other members are told to dial, when it differs from the one listened on:
+   * the chaos harness puts a proxy there (scripts/chaos/link-proxy.ts). Default `peerPort`.
+   */
+  advertisedPeerPort?: number;
 }
 
 export interface EtcdClusterOptions {
@@ -79,7 +84,8 @@ export class EtcdCluster {
       token = `payments-${members.map((m) => m.clientPort).join('-')}`,
     } = options;
     const peerUrl = (m: EtcdMemberSpec) => `http://${bind}:${m.peerPort}`;
-    const initialCluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',');
+    const advertisedPeerUrl = (m: EtcdMemberSpec) => `http://${bind}:${m.advertisedPeerPort ?? m.peerPort}`;
+    const initialCluster = members.map((m) => `${m.name}=${advertisedPeerUrl(m)}`).join(',');
     mkdirSync(dir, { recursive: true });
     this.members = members.map((spec) => {
       const clientUrl = `http://${bind}:${spec.clientPort}`;
@@ -90,7 +96,7 @@ export class EtcdCluster {
         ['--listen-client-urls', clientUrl],
         ['--advertise-client-urls', clientUrl],
         ['--listen-peer-urls', peerUrl(spec)],
-        ['--initial-advertise-peer-urls', peerUrl(spec)],
+        ['--initial-advertise-peer-urls', advertisedPeerUrl(spec)],
         ['--initial-cluster', initialCluster],
         ['--initial-cluster-token', token],
         ['--initial-cluster-state', 'new'],

@@ -1,0 +1,112 @@
+/**
+ * Throughput over time, and what each fault did to it: acknowledged payments per second, the
+ * dip during each fault against the throughput just before it, and how long after the heal it
+ * took to come back. Also renders the timeline as a standalone SVG (faults as shaded bands).
+ */
+import type { HistoryEvent } from './history';
+import type { FaultKind, FaultRecord } from './nemesis';
+
+/** Acknowledged operations per whole second of the run. */
+export function throughputPerSecond(history: HistoryEvent[], durationMs: number): number[] {
+  const buckets = new Array<number>(Math.max(1, Math.ceil(durationMs / 1000))).fill(0);
+  for (const e of history) {
+    if (e.type !== 'ok') continue;
+    const i = Math.floor(e.time / 1000);
+    if (i >= 0 && i < buckets.length) buckets[i]! += 1;
+  }
+  return buckets;
+}
+
+export interface FaultImpact {
+  kind: FaultKind;
+  target: string;
+  startS: number;
+  /** Acks/s over the 5 s before the fault. */
+  baseline: number;
+  /** Lowest acks/s from injection to recovery, as a share of the baseline that was lost (0..1). */
+  dip: number;
+  /** Seconds from the heal until a second reached 80 % of the baseline (undefined: never). */
+  recoveryS: number | undefined;
+}
+
+/** Share of the baseline a second must reach to count as recovered. */
+const RECOVERED_SHARE = 0.8;
+
+export function faultImpacts(faults: FaultRecord[], perSecond: number[]): FaultImpact[] {
+  return faults.map((f) => {
+    const startS = Math.floor(f.start / 1000);
+    const healedS = Math.floor(f.healed / 1000);
+    const before = perSecond.slice(Math.max(0, startS - 5), startS);
+    const baseline = before.length ? before.reduce((a, b) => a + b, 0) / before.length : 0;
+    const during = perSecond.slice(startS, Math.max(healedS + 1, startS + 1));
+    const lowest = during.length ? Math.min(...during) : baseline;
+    let recoveryS: number | undefined;
+    for (let s = healedS; s < perSecond.length; s++) {
+      if (perSecond[s]! >= RECOVERED_SHARE * baseline) {
+        recoveryS = Math.max(0, s - f.healed / 1000);
+        break;
+      }
+    }
+    return {
+      kind: f.kind,
+      target: f.target,
+      startS: f.start / 1000,
+      baseline,
+      dip: baseline > 0 ? Math.max(0, 1 - lowest / baseline) : 0,
+      recoveryS,
+    };
+  });
+}
+
+const COLOURS: Record<FaultKind, string> = {
+  'kill-etcd-follower': '#f4a582',
+  'kill-etcd-leader': '#d6604d',
+  'kill-host': '#b2182b',
+  'pause-etcd-member': '#92c5de',
+  'pause-host': '#4393c3',
+  'isolate-etcd-leader': '#c2a5cf',
+  'cut-host-from-etcd': '#9970ab',
+};
+
+const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function timelineSvg(perSecond: number[], faults: FaultRecord[], title: string): string {
+  const width = 1000;
+  const height = 320;
+  const left = 50;
+  const top = 30;
+  const plotW = width - left - 20;
+  const plotH = 200;
+  const maxY = Math.max(1, ...perSecond);
+  const x = (s: number) => left + (s / Math.max(1, perSecond.length)) * plotW;
+  const y = (v: number) => top + plotH - (v / maxY) * plotH;
+  const bands = faults
+    .map(
+      (f) =>
+        `<rect x="${x(f.start / 1000).toFixed(1)}" y="${top}" width="${Math.max(1, x(f.healed / 1000) - x(f.start / 1000)).toFixed(1)}" height="${plotH}" fill="${COLOURS[f.kind]}" opacity="0.45"><title>${escapeXml(`${f.kind} on ${f.target}`)}</title></rect>`,
+    )
+    .join('\n');
+  const line = perSecond.map((v, s) => `${x(s + 0.5).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  const legend = (Object.keys(COLOURS) as FaultKind[])
+    .map(
+      (k, i) =>
+        `<rect x="${left + (i % 4) * 230}" y="${top + plotH + 35 + Math.floor(i / 4) * 18}" width="12" height="12" fill="${COLOURS[k]}"/><text x="${left + (i % 4) * 230 + 16}" y="${top + plotH + 46 + Math.floor(i / 4) * 18}">${k}</text>`,
+    )
+    .join('\n');
+  const ticks = Array.from({ length: 11 }, (_, i) => Math.round((i * perSecond.length) / 10))
+    .map((s) => `<text x="${x(s).toFixed(1)}" y="${top + plotH + 15}" text-anchor="middle">${s}s</text>`)
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+<text x="${left}" y="18" font-size="13">${escapeXml(title)}</text>
+${bands}
+<polyline points="${line}" fill="none" stroke="#222" stroke-width="1.5"/>
+<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#888"/>
+<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#888"/>
+<text x="${left - 5}" y="${top + 8}" text-anchor="end">${maxY}</text><text x="${left - 5}" y="${top + plotH}" text-anchor="end">0</text>
+<text x="12" y="${top + plotH / 2}" transform="rotate(-90 12 ${top + plotH / 2})" text-anchor="middle">acks/s</text>
+${ticks}
+${legend}
+</svg>
+`;
+}
