@@ -65,23 +65,31 @@ export class Nemesis {
 
   /** Runs faults round-robin over `kinds` (each round in a seeded order) until `until`. */
   async run(): Promise<void> {
-    const {
-      kinds,
-      now,
-      until,
-      quietMs = 3000,
-      holdMs = 5000,
-      maxFaults = 1000,
-      signal,
-      random,
-    } = this.options;
+    const { kinds, now, until, quietMs = 3000, holdMs = 5000, maxFaults = 1000, signal } = this.options;
     let round: FaultKind[] = [];
-    while (this.faults.length < maxFaults && !signal?.aborted) {
+    // Attempts are bounded too: a fault is skipped (not counted) while there is no leader to aim at.
+    for (
+      let attempt = 0;
+      attempt < 2 * maxFaults && this.faults.length < maxFaults && !signal?.aborted;
+      attempt++
+    ) {
       await sleep(quietMs, signal);
-      if (now() + holdMs > until || signal?.aborted) break;
-      if (round.length === 0) round = [...kinds].sort(() => random() - 0.5);
+      const firstRoundDone = new Set(this.faults.map((f) => f.kind)).size >= kinds.length;
+      if ((now() + holdMs > until && (!this.options.everyKindOnce || firstRoundDone)) || signal?.aborted)
+        break;
+      if (round.length === 0) round = this.shuffled(kinds);
       await this.inject(round.shift()!, holdMs);
     }
+  }
+
+  /** Fisher–Yates with the seeded generator, so a seed repeats the same fault order. */
+  private shuffled(kinds: FaultKind[]): FaultKind[] {
+    const list = [...kinds];
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(this.options.random() * (i + 1));
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+    return list;
   }
 
   private async inject(kind: FaultKind, holdMs: number): Promise<void> {
