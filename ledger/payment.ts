@@ -20,7 +20,7 @@ export const MAX_DESCRIPTION_LENGTH = 1000;
 const identifier = (what: string) =>
   z
     .string({ error: `${what} must be a string` })
-    .regex(IDENTIFIER_PATTERN, `${what} must be 1 to 128 characters from [A-Za-z0-9._:-]`);
+    .regex(IDENTIFIER_PATTERN, `${what} must be 1 to 128 characters from [A-Za-z0-9._:-], not dots alone`);
 
 const metadataSchema = z
   .record(

@@ -86,3 +86,19 @@ describe('bad-input sweep (in-process)', () => {
     await fc.assert(property(sweepCases(uniq)), { numRuns: 1500 });
   });
 });
+
+describe('regressions the sweep found', () => {
+  it('refuses a payment id of dots alone, which GET /payments/:id could never reach', async () => {
+    const { app, commits } = await seededApp();
+    for (const id of ['.', '..', '...']) {
+      const body = JSON.stringify({ id, payer: 'a', payee: 'b', amount: 1, currency: 'EUR' });
+      const response = await app.request('/payments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(response.status).toBe(400);
+    }
+    expect(commits).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * The short chaos run of `npm test`: 30 s to a minute of traffic (until each kind of fault has been injected once) from concurrent clients while the
+ * The short chaos run of `npm test`: traffic until each kind of fault has been injected once (about a minute) from concurrent clients while the
  * nemesis injects every kind of fault (etcd follower and leader kills, member and host pauses,
  * host kills, leader isolation, a host cut off from etcd), then the history checker over the
  * whole ledger as every host serves it. `npm run chaos` runs the same thing for longer.
@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../scripts/cluster/host-fleet';
 describe('chaos (short run)', () => {
   it('keeps every promise of the ledger through every kind of fault', async () => {
     const report = await runChaos({
-      durationMs: 30_000,
+      durationMs: 15_000,
       everyKindOnce: true,
       faults: parseFaults('kill,pause,partition'),
       outDir: join(REPO_ROOT, 'results', `chaos-test-${Date.now()}`),
@@ -27,7 +27,7 @@ describe('chaos (short run)', () => {
     for (const kind of Object.values(FAULT_GROUPS).flat())
       expect(report.faultsByKind[kind], `${kind}: ${summary}`).toBeGreaterThanOrEqual(1);
     // The run did real work on both sides of the faults, and read it all back.
-    expect(report.acknowledged, summary).toBeGreaterThan(200);
+    expect(report.acknowledged, summary).toBeGreaterThan(100);
     expect(report.recordsRead, summary).toBeGreaterThan(100);
     expect(
       report.faults.every((f) => f.recovered !== undefined),

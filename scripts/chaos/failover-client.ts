@@ -55,14 +55,20 @@ export class FailoverClient {
     this.next = startAt % hosts.length;
   }
 
-  async create(intent: PaymentIntent): Promise<SendOutcome> {
+  /** Sends one payment; `patience` overrides the client's attempt limits for this call only. */
+  async create(
+    intent: PaymentIntent,
+    patience: { maxAttempts?: number; attemptTimeoutMs?: number } = {},
+  ): Promise<SendOutcome> {
+    const maxAttempts = patience.maxAttempts ?? this.maxAttempts;
+    const attemptTimeoutMs = patience.attemptTimeoutMs ?? this.attemptTimeoutMs;
     const body = JSON.stringify(intent);
     const giveUpAt = performance.now() + this.deadlineMs;
     let possiblyApplied = false;
     let lastError = 'no attempt made';
-    for (let attempt = 0; attempt < this.maxAttempts && performance.now() < giveUpAt; attempt++) {
+    for (let attempt = 0; attempt < maxAttempts && performance.now() < giveUpAt; attempt++) {
       const host = this.hosts[this.next]!;
-      const timeout = Math.max(1, Math.min(this.attemptTimeoutMs, giveUpAt - performance.now()));
+      const timeout = Math.max(1, Math.min(attemptTimeoutMs, giveUpAt - performance.now()));
       try {
         const response = await fetch(`${host}/payments`, {
           method: 'POST',

@@ -2,7 +2,8 @@
  * The chaos traffic: `clients` concurrent loops, each sending payments through its own
  * FailoverClient and recording every operation in the shared history. Besides fresh payments the
  * mix holds deliberate retries of earlier ids (same content), conflicting resends (same id, other
- * amount), and ids shared between clients at the same moment, some with conflicting content.
+ * amount), ids shared between clients at the same moment, some with conflicting content, and
+ * impatient sends that give up after one short attempt.
  */
 import type { PaymentIntent } from '../../ledger/payment';
 import { FailoverClient } from './failover-client';
@@ -85,7 +86,10 @@ export class Workload {
     const op = ++this.op;
     const { now } = this.options;
     this.history.push({ type: 'invoke', op, client: clientIndex, time: now(), intent });
-    const outcome = await client.create(intent);
+    // One operation in ten is impatient: a single short attempt, which under faults often ends
+    // indeterminate, so the checker's rules for unknown outcomes are exercised, not just stated.
+    const impatient = this.options.random() < 0.1;
+    const outcome = await client.create(intent, impatient ? { maxAttempts: 1, attemptTimeoutMs: 800 } : {});
     const time = now();
     if (outcome.type === 'ok') {
       this.history.push({
