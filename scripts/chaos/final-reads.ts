@@ -53,9 +53,14 @@ export async function readEverything({
 }: FinalReadOptions): Promise<HostReads[]> {
   const total = hosts.length * (ids.length + accounts.length);
   let done = 0;
+  let reported = 0;
   const tick = () => {
     done++;
-    if (done % 500 === 0) progress?.(done / total);
+    // Report each tenth once.
+    if (Math.floor((10 * done) / total) > reported) {
+      reported = Math.floor((10 * done) / total);
+      progress?.(done / total);
+    }
   };
   return Promise.all(
     hosts.map(async (host) => {

@@ -21,28 +21,36 @@ export interface FaultImpact {
   kind: FaultKind;
   target: string;
   startS: number;
-  /** Acks/s over the 5 s before the fault. */
+  /** Acks/s over the 10 s before the fault. */
   baseline: number;
-  /** Lowest acks/s from injection to recovery, as a share of the baseline that was lost (0..1). */
+  /** Share of the baseline lost, on average, from injection to heal (0..1). */
   dip: number;
-  /** Seconds from the heal until a second reached 80 % of the baseline (undefined: never). */
+  /** Share of the baseline lost in the worst whole second of the fault (0..1). */
+  worstSecondDip: number;
+  /** Seconds from the heal until a 3 s average is back to 80 % of the baseline (undefined: never). */
   recoveryS: number | undefined;
+  /** Seconds from the heal until every member and host answered healthy (undefined: never). */
+  healthyAfterS: number | undefined;
 }
 
-/** Share of the baseline a second must reach to count as recovered. */
+/** Share of the baseline throughput that counts as recovered. */
 const RECOVERED_SHARE = 0.8;
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
+/**
+ * One-second buckets are noisy on a shared machine, so the dip is averaged over the fault, and
+ * recovery asks for a 3 s average, not one lucky second.
+ */
 export function faultImpacts(faults: FaultRecord[], perSecond: number[]): FaultImpact[] {
   return faults.map((f) => {
     const startS = Math.floor(f.start / 1000);
     const healedS = Math.floor(f.healed / 1000);
-    const before = perSecond.slice(Math.max(0, startS - 5), startS);
-    const baseline = before.length ? before.reduce((a, b) => a + b, 0) / before.length : 0;
+    const baseline = mean(perSecond.slice(Math.max(0, startS - 10), startS));
     const during = perSecond.slice(startS, Math.max(healedS + 1, startS + 1));
-    const lowest = during.length ? Math.min(...during) : baseline;
+    const lost = (v: number) => (baseline > 0 ? Math.max(0, 1 - v / baseline) : 0);
     let recoveryS: number | undefined;
-    for (let s = healedS; s < perSecond.length; s++) {
-      if (perSecond[s]! >= RECOVERED_SHARE * baseline) {
+    for (let s = healedS; s + 3 <= perSecond.length; s++) {
+      if (mean(perSecond.slice(s, s + 3)) >= RECOVERED_SHARE * baseline) {
         recoveryS = Math.max(0, s - f.healed / 1000);
         break;
       }
@@ -52,8 +60,10 @@ export function faultImpacts(faults: FaultRecord[], perSecond: number[]): FaultI
       target: f.target,
       startS: f.start / 1000,
       baseline,
-      dip: baseline > 0 ? Math.max(0, 1 - lowest / baseline) : 0,
+      dip: lost(mean(during)),
+      worstSecondDip: lost(during.length ? Math.min(...during) : baseline),
       recoveryS,
+      healthyAfterS: f.recovered === undefined ? undefined : (f.recovered - f.healed) / 1000,
     };
   });
 }
