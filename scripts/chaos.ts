@@ -107,6 +107,10 @@ function printSummary(r: ChaosReport): void {
   if (r.violations.length > 0) console.log(`cluster data and logs kept in ${r.clusterDir}`);
 }
 
+// Exiting through process.exit runs the process registry's exit hook, which kills every etcd
+// member and host this run started; dying of the signal itself would leave them behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
 try {
   const report = await runChaos({
     durationMs: durationMs(values.duration, '--duration'),
