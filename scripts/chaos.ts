@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAULT_GROUPS, parseFaults } from './chaos/nemesis';
 import { type ChaosReport, runChaos } from './chaos/run-chaos';
+import { impactRows } from './chaos/timeline';
 import { REPO_ROOT } from './cluster/host-fleet';
 
 const HELP = `usage: npm run chaos -- [flags]
@@ -83,23 +84,7 @@ function printSummary(r: ChaosReport): void {
   console.log(
     'faults by kind: throughput dip (acks/s against the 10 s before), time after the heal until throughput is back to 80 %, and until every member and host is healthy',
   );
-  const byKind = Object.keys(r.faultsByKind).map((kind) => {
-    const impacts = r.impacts.filter((i) => i.kind === kind);
-    const values = (pick: (i: (typeof impacts)[number]) => number | undefined) =>
-      impacts.flatMap((i) => (pick(i) === undefined ? [] : [pick(i)!]));
-    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
-    const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
-    const recoveries = values((i) => i.recoveryS);
-    const healthy = values((i) => i.healthyAfterS);
-    return {
-      kind,
-      count: r.faultsByKind[kind as keyof typeof r.faultsByKind],
-      'mean dip': pct(mean(values((i) => i.dip))),
-      'worst second': pct(Math.max(...values((i) => i.worstSecondDip))),
-      'throughput back (s, mean/max)': `${mean(recoveries).toFixed(1)} / ${recoveries.length ? Math.max(...recoveries).toFixed(1) : 'n/a'}`,
-      'healthy after heal (s, mean/max)': `${mean(healthy).toFixed(1)} / ${healthy.length ? Math.max(...healthy).toFixed(1) : 'n/a'}`,
-    };
-  });
+  const byKind = impactRows(r.impacts);
   console.table(byKind);
   for (const v of r.violations.slice(0, 30)) console.log(`VIOLATION ${v.kind} ${v.id}: ${v.message}`);
   if (r.violations.length > 30) console.log(`... and ${r.violations.length - 30} more (see summary.json)`);

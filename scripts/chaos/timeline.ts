@@ -27,7 +27,10 @@ export interface FaultImpact {
   dip: number;
   /** Share of the baseline lost in the worst whole second of the fault (0..1). */
   worstSecondDip: number;
-  /** Seconds from the heal until a 3 s average is back to 80 % of the baseline (undefined: never). */
+  /**
+   * Seconds from the heal until a 3 s average is back to 80 % of the baseline; undefined when
+   * that did not happen before the next fault began (or the run ended).
+   */
   recoveryS: number | undefined;
   /** Seconds from the heal until every member and host answered healthy (undefined: never). */
   healthyAfterS: number | undefined;
@@ -42,14 +45,15 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
  * recovery asks for a 3 s average, not one lucky second.
  */
 export function faultImpacts(faults: FaultRecord[], perSecond: number[]): FaultImpact[] {
-  return faults.map((f) => {
+  return faults.map((f, index) => {
+    const nextStartS = Math.floor((faults[index + 1]?.start ?? perSecond.length * 1000) / 1000);
     const startS = Math.floor(f.start / 1000);
     const healedS = Math.floor(f.healed / 1000);
     const baseline = mean(perSecond.slice(Math.max(0, startS - 10), startS));
     const during = perSecond.slice(startS, Math.max(healedS + 1, startS + 1));
     const lost = (v: number) => (baseline > 0 ? Math.max(0, 1 - v / baseline) : 0);
     let recoveryS: number | undefined;
-    for (let s = healedS; s + 3 <= perSecond.length; s++) {
+    for (let s = healedS; s + 3 <= Math.min(perSecond.length, nextStartS + 1); s++) {
       if (mean(perSecond.slice(s, s + 3)) >= RECOVERED_SHARE * baseline) {
         recoveryS = Math.max(0, s - f.healed / 1000);
         break;
@@ -64,6 +68,28 @@ export function faultImpacts(faults: FaultRecord[], perSecond: number[]): FaultI
       worstSecondDip: lost(during.length ? Math.min(...during) : baseline),
       recoveryS,
       healthyAfterS: f.recovered === undefined ? undefined : (f.recovered - f.healed) / 1000,
+    };
+  });
+}
+
+/** One row per fault kind, for the summary table: count, mean dip, recovery times (mean / max). */
+export function impactRows(impacts: FaultImpact[]) {
+  const kinds = [...new Set(impacts.map((i) => i.kind))];
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+  const meanMax = (xs: number[], missing: number) =>
+    `${xs.length ? `${avg(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}` : 'n/a'}${missing ? ` (${missing} not before the next fault)` : ''}`;
+  return kinds.map((kind) => {
+    const of = impacts.filter((i) => i.kind === kind);
+    const recoveries = of.flatMap((i) => (i.recoveryS === undefined ? [] : [i.recoveryS]));
+    const healthy = of.flatMap((i) => (i.healthyAfterS === undefined ? [] : [i.healthyAfterS]));
+    return {
+      kind,
+      count: of.length,
+      'mean dip': pct(avg(of.map((i) => i.dip))),
+      'worst second': pct(Math.max(...of.map((i) => i.worstSecondDip))),
+      'throughput back (s, mean / max)': meanMax(recoveries, of.length - recoveries.length),
+      'healthy after heal (s, mean / max)': meanMax(healthy, of.length - healthy.length),
     };
   });
 }
