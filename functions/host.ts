@@ -10,6 +10,7 @@ import { createHostCoordination } from '../coordination/host-coordination';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
 import { readHostConfig } from './config';
+import { answerMalformedRequest } from './malformed-request';
 
 const config = readHostConfig(process.env);
 const client = createEtcdClient({
@@ -49,6 +50,8 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bin
   );
   coordination.start();
 });
+
+server.on('clientError', answerMalformedRequest);
 
 let stopping = false;
 function shutdown(signal: string): void {

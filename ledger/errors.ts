@@ -14,6 +14,7 @@ export const ERROR_STATUS_BY_CODE = {
   idempotency_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   unavailable: 503,
   internal: 500,
 } as const;

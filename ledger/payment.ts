@@ -7,8 +7,12 @@
  */
 import { z } from 'zod';
 
-/** Payment ids and account names share one alphabet, which keeps them safe inside etcd keys. */
-export const IDENTIFIER_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * Payment ids and account names share one alphabet, which keeps them safe inside etcd keys. An
+ * identifier of dots alone is refused: `/payments/..` is a path trick that URL normalisation
+ * resolves away, so such a payment could be created but never read back by id.
+ */
+export const IDENTIFIER_PATTERN = /^(?!\.+$)[A-Za-z0-9._:-]{1,128}$/;
 export const MAX_AMOUNT_MINOR_UNITS = 1_000_000_000_000_000; // 10^15, well inside 2^53
 export const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxValueLength: 500 } as const;
 export const MAX_DESCRIPTION_LENGTH = 1000;
@@ -16,7 +20,7 @@ export const MAX_DESCRIPTION_LENGTH = 1000;
 const identifier = (what: string) =>
   z
     .string({ error: `${what} must be a string` })
-    .regex(IDENTIFIER_PATTERN, `${what} must be 1 to 128 characters from [A-Za-z0-9._:-]`);
+    .regex(IDENTIFIER_PATTERN, `${what} must be 1 to 128 characters from [A-Za-z0-9._:-], not dots alone`);
 
 const metadataSchema = z
   .record(

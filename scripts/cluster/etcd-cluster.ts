@@ -15,6 +15,11 @@ export interface EtcdMemberSpec {
   name: string;
   clientPort: number;
   peerPort: number;
+  /**
+   * Peer port the other members are told to dial, when it differs from the one listened on:
+   * the chaos harness puts a proxy there (scripts/chaos/link-proxy.ts). Default `peerPort`.
+   */
+  advertisedPeerPort?: number;
 }
 
 export interface EtcdClusterOptions {
@@ -70,13 +75,17 @@ export class EtcdCluster {
 
   constructor(private readonly options: EtcdClusterOptions) {
     const { dir, members } = options;
-    const initialCluster = members.map((m) => `${m.name}=${this.peerUrl(m)}`).join(',');
+    const initialCluster = members.map((m) => `${m.name}=${this.advertisedPeerUrl(m)}`).join(',');
     mkdirSync(dir, { recursive: true });
     this.members = members.map((spec) => this.createMember(spec, initialCluster, 'new'));
   }
 
   private peerUrl(spec: EtcdMemberSpec): string {
     return `http://${this.options.bind ?? '127.0.0.1'}:${spec.peerPort}`;
+  }
+
+  private advertisedPeerUrl(spec: EtcdMemberSpec): string {
+    return `http://${this.options.bind ?? '127.0.0.1'}:${spec.advertisedPeerPort ?? spec.peerPort}`;
   }
 
   /** A member's process, joining a `new` cluster or an `existing` one (after a runtime member add). */
@@ -99,7 +108,7 @@ export class EtcdCluster {
       ['--listen-client-urls', clientUrl],
       ['--advertise-client-urls', clientUrl],
       ['--listen-peer-urls', this.peerUrl(spec)],
-      ['--initial-advertise-peer-urls', this.peerUrl(spec)],
+      ['--initial-advertise-peer-urls', this.advertisedPeerUrl(spec)],
       ['--initial-cluster', initialCluster],
       ['--initial-cluster-token', token],
       ['--initial-cluster-state', state],
@@ -115,7 +124,7 @@ export class EtcdCluster {
       args,
       logFile: join(dir, `${spec.name}.log`),
     });
-    return new EtcdMember(spec, clientUrl, this.peerUrl(spec), dataDir, process);
+    return new EtcdMember(spec, clientUrl, this.advertisedPeerUrl(spec), dataDir, process);
   }
 
   /**

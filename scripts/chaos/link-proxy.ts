@@ -1,0 +1,126 @@
+/**
+ * A TCP proxy on one link of the cluster (an etcd peer port, or one host's link to one etcd
+ * member), which the nemesis uses to cut links deterministically on loopback.
+ *
+ * A cut link behaves like a network partition that drops packets: open connections are torn
+ * down, and new ones are accepted but blackholed (their bytes go nowhere, nothing comes back)
+ * until the link heals, so callers see timeouts rather than quick refusals.
+ *
+ * For etcd peer links the proxy can tell who is calling: etcd's rafthttp transport sends the
+ * sender's member id in an `X-Server-From` header on every stream and pipeline request, so one
+ * proxy in front of a member can cut the link from one member while the others still pass.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface LinkProxyOptions {
+  /** Name for logs, e.g. `peer n2` or `h1->n3`. */
+  name: string;
+  listenPort: number;
+  targetPort: number;
+  /** Loopback address for both sides. Default 127.0.0.1. */
+  host?: string;
+  /** Read the HTTP request head to learn the etcd sender (X-Server-From). Default false. */
+  identifySender?: boolean;
+}
+
+/** Decides whether a connection from `sender` (undefined when unknown) is cut. */
+export type CutRule = (sender: string | undefined) => boolean;
+
+const NOTHING_CUT: CutRule = () => false;
+/** Most bytes read while looking for the end of the first request head. */
+const MAX_HEAD_BYTES = 16 * 1024;
+
+interface Link {
+  sender: string | undefined;
+  client: Socket;
+  upstream?: Socket;
+  blackholed: boolean;
+}
+
+export class LinkProxy {
+  readonly name: string;
+  private readonly server: Server;
+  private readonly links = new Set<Link>();
+  private rule: CutRule = NOTHING_CUT;
+
+  constructor(private readonly options: LinkProxyOptions) {
+    this.name = options.name;
+    this.server = createServer((socket) => this.accept(socket));
+  }
+
+  get port(): number {
+    return this.options.listenPort;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.listenPort, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+  }
+
+  /** Cuts every connection the rule matches, now and until the next `cut` or `heal`. */
+  cut(rule: CutRule = () => true): void {
+    this.rule = rule;
+    for (const link of this.links) if (!link.blackholed && rule(link.sender)) this.drop(link);
+  }
+
+  /** Lets everything through again; blackholed connections are closed so their owners reconnect. */
+  heal(): void {
+    this.rule = NOTHING_CUT;
+    for (const link of this.links) if (link.blackholed) this.drop(link);
+  }
+
+  get isCut(): boolean {
+    return this.rule !== NOTHING_CUT;
+  }
+
+  async close(): Promise<void> {
+    for (const link of this.links) this.drop(link);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    client.on('error', () => this.drop(link));
+    client.on('close', () => this.drop(link));
+    const link: Link = { sender: undefined, client, blackholed: false };
+    this.links.add(link);
+    if (!this.options.identifySender) {
+      this.route(link, Buffer.alloc(0));
+      return;
+    }
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0 && head.length < MAX_HEAD_BYTES) return;
+      client.off('data', onData);
+      const text = head.subarray(0, end < 0 ? head.length : end).toString('latin1');
+      link.sender = /\r\nX-Server-From: *([0-9a-f]+)/i.exec(text)?.[1]?.toLowerCase();
+      this.route(link, head);
+    };
+    client.on('data', onData);
+  }
+
+  /** Either blackholes the connection or pipes it to the target, replaying what was read. */
+  private route(link: Link, alreadyRead: Buffer): void {
+    if (this.rule(link.sender)) {
+      link.blackholed = true;
+      link.client.resume(); // read and discard, answer nothing
+      return;
+    }
+    const upstream = connect(this.options.targetPort, this.options.host ?? '127.0.0.1');
+    link.upstream = upstream;
+    upstream.on('error', () => this.drop(link));
+    upstream.on('close', () => this.drop(link));
+    if (alreadyRead.length > 0) upstream.write(alreadyRead);
+    link.client.pipe(upstream);
+    upstream.pipe(link.client);
+  }
+
+  private drop(link: Link): void {
+    if (!this.links.delete(link)) return;
+    link.client.destroy();
+    link.upstream?.destroy();
+  }
+}

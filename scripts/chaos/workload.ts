@@ -1,0 +1,121 @@
+/**
+ * The chaos traffic: `clients` concurrent loops, each sending payments through its own
+ * FailoverClient and recording every operation in the shared history. Besides fresh payments the
+ * mix holds deliberate retries of earlier ids (same content), conflicting resends (same id, other
+ * amount), ids shared between clients at the same moment, some with conflicting content, and
+ * impatient sends that give up after one short attempt.
+ */
+import type { PaymentIntent } from '../../ledger/payment';
+import { FailoverClient } from './failover-client';
+import type { HistoryEvent } from './history';
+
+export interface WorkloadOptions {
+  hosts: string[];
+  clients: number;
+  /** The loops stop sending once this signal aborts. */
+  signal: AbortSignal;
+  /** The history's clock: ms since the run began. */
+  now: () => number;
+  /** Pause between one client's operations, in ms. Default 20. */
+  thinkMs?: number;
+  /** Seeded random numbers in [0, 1). */
+  random: () => number;
+  /** Accounts payments move between. Default 8. */
+  accounts?: number;
+  /** Upper bound on operations per client, whatever the duration. Default 1_000_000. */
+  maxOpsPerClient?: number;
+}
+
+export class Workload {
+  readonly history: HistoryEvent[] = [];
+  private op = 0;
+
+  constructor(private readonly options: WorkloadOptions) {}
+
+  accounts(): string[] {
+    return Array.from({ length: this.options.accounts ?? 8 }, (_, i) => `acct-${i}`);
+  }
+
+  /** Runs every client loop until the signal aborts; resolves once all are done. */
+  async run(): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.clients }, (_, i) => this.client(i)));
+  }
+
+  private async client(index: number): Promise<void> {
+    const { hosts, signal, random, thinkMs = 20, maxOpsPerClient = 1_000_000 } = this.options;
+    const client = new FailoverClient({ hosts, startAt: index });
+    const mine: PaymentIntent[] = [];
+    const accounts = this.accounts();
+    const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
+    for (let n = 0; n < maxOpsPerClient && !signal.aborted; n++) {
+      const roll = random();
+      let intent: PaymentIntent;
+      if (roll < 0.12 && mine.length > 0) {
+        intent = pick(mine); // a deliberate retry of an earlier payment
+      } else if (roll < 0.18 && mine.length > 0) {
+        intent = { ...pick(mine), amount: 1 + Math.floor(random() * 10_000) }; // same id, other content
+      } else if (roll < 0.26) {
+        // Several clients race on the same id within a 2 s window; odd and even clients disagree.
+        const window = Math.floor(this.options.now() / 2000);
+        intent = {
+          id: `shared-${window}-${Math.floor(random() * 3)}`,
+          payer: 'acct-shared-a',
+          payee: 'acct-shared-b',
+          amount: 100 + (index % 2),
+          currency: 'EUR',
+        };
+      } else {
+        const payer = pick(accounts);
+        let payee = pick(accounts);
+        if (payee === payer) payee = accounts[(accounts.indexOf(payer) + 1) % accounts.length]!;
+        intent = {
+          id: `c${index}-${n}`,
+          payer,
+          payee,
+          amount: 1 + Math.floor(random() * 100_000),
+          currency: 'EUR',
+        };
+        mine.push(intent);
+      }
+      await this.send(index, client, intent);
+      if (thinkMs > 0) await new Promise((r) => setTimeout(r, thinkMs));
+    }
+  }
+
+  private async send(clientIndex: number, client: FailoverClient, intent: PaymentIntent): Promise<void> {
+    const op = ++this.op;
+    const { now } = this.options;
+    this.history.push({ type: 'invoke', op, client: clientIndex, time: now(), intent });
+    // One operation in ten is impatient: a single short attempt, which under faults often ends
+    // indeterminate, so the checker's rules for unknown outcomes are exercised, not just stated.
+    const impatient = this.options.random() < 0.1;
+    const outcome = await client.create(intent, impatient ? { maxAttempts: 1, attemptTimeoutMs: 800 } : {});
+    const time = now();
+    if (outcome.type === 'ok') {
+      this.history.push({
+        type: 'ok',
+        op,
+        time,
+        status: outcome.status,
+        payment: outcome.payment,
+        host: outcome.host,
+      });
+    } else if (outcome.type === 'fail') {
+      this.history.push({ type: 'fail', op, time, status: outcome.status, error: outcome.error });
+    } else {
+      this.history.push({ type: 'unknown', op, time, error: outcome.error });
+    }
+  }
+}
+
+/** A small seeded generator (mulberry32), so a run's traffic can be repeated from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
