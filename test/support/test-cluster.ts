@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import getPort, { portNumbers } from 'get-port';
+import getPort from 'get-port';
 import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etcd-client';
 import { ensureEtcd } from '../../scripts/cluster/ensure-etcd';
 import { EtcdCluster, type EtcdMemberSpec } from '../../scripts/cluster/etcd-cluster';
@@ -30,7 +30,9 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-const freePort = () => getPort({ port: portNumbers(20_000, 60_000) });
+// Random candidates, not 20000 upwards in order: test files running in parallel (and a killed
+// host's port, free until its restart) would otherwise be handed the same low ports.
+const freePort = () => getPort({ port: Array.from({ length: 64 }, () => 20_000 + Math.floor(Math.random() * 40_000)) });
 
 export async function startTestCluster({ members = 3, hosts = 0, hostEnv = {} }: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'payments-test-'));
