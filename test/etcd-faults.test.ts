@@ -85,7 +85,13 @@ describe('etcd member faults', () => {
     const count = 800;
     const client = new PaymentsClient({ hosts: cluster.fleet.urls(), deadlineMs: 30_000 });
     let done = 0;
-    const load = sendPayments(client, { count, prefix, onProgress: (n) => (done = n) });
+    const load = sendPayments(client, {
+      count,
+      prefix,
+      onProgress: (n) => {
+        done = n;
+      },
+    });
     const reach = (n: number) => until(`${n} payments`, async () => done >= n, 60_000);
 
     await reach(100);

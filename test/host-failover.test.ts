@@ -20,10 +20,15 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await startTestCluster({ hosts: 3 });
   const h1 = cluster.fleet.hosts[0]!.url;
-  await elapsedUntil('all hosts registered and a leader', performance.now(), async () => {
-    const view = await clusterView(h1);
-    return liveIds(view).length === 3 && view.leader !== null;
-  }, 30_000);
+  await elapsedUntil(
+    'all hosts registered and a leader',
+    performance.now(),
+    async () => {
+      const view = await clusterView(h1);
+      return liveIds(view).length === 3 && view.leader !== null;
+    },
+    30_000,
+  );
 });
 afterAll(async () => {
   await cluster?.stop();

@@ -32,7 +32,8 @@ export interface TestCluster {
 
 // Random candidates, not 20000 upwards in order: test files running in parallel (and a killed
 // host's port, free until its restart) would otherwise be handed the same low ports.
-const freePort = () => getPort({ port: Array.from({ length: 64 }, () => 20_000 + Math.floor(Math.random() * 40_000)) });
+const randomPorts = () => Array.from({ length: 64 }, () => 20_000 + Math.floor(Math.random() * 40_000));
+const freePort = () => getPort({ port: randomPorts() });
 
 export async function startTestCluster({ members = 3, hosts = 0, hostEnv = {} }: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'payments-test-'));
