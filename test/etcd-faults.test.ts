@@ -10,7 +10,7 @@ import { PaymentsClient } from '../coordination/payments-client';
 import type { PendingCommit } from '../ledger/commit-transaction';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { keyLayout, prefixEnd } from '../ledger/key-layout';
-import { clusterView } from './support/cluster-probe';
+import { clusterView, elapsedUntil } from './support/cluster-probe';
 import { loadPayment, longestGap, payerHistoryIds, percentile, sendPayments } from './support/payment-load';
 import { startTestCluster, type TestCluster } from './support/test-cluster';
 
@@ -39,14 +39,9 @@ const memberStatuses = async () => (await clusterView(h1().url)).etcd.members;
 const etcdLeaderName = async () => (await memberStatuses()).find((m) => m.isLeader)?.name;
 const followerName = async () => (await memberStatuses()).find((m) => m.healthy && !m.isLeader)!.name;
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await probe().catch(() => false)) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Polls `probe` until it holds; returns the ms that took. */
+const until = (what: string, probe: () => Promise<boolean>, timeoutMs = 15_000) =>
+  elapsedUntil(what, performance.now(), probe, timeoutMs);
 
 /** Every record under `root` as one member alone answers, with a serializable (local) read. */
 async function idsServedBy(clientUrl: string, root: string): Promise<Set<string>> {
@@ -90,7 +85,13 @@ describe('etcd member faults', () => {
     const count = 800;
     const client = new PaymentsClient({ hosts: cluster.fleet.urls(), deadlineMs: 30_000 });
     let done = 0;
-    const load = sendPayments(client, { count, prefix, onProgress: (n) => (done = n) });
+    const load = sendPayments(client, {
+      count,
+      prefix,
+      onProgress: (n) => {
+        done = n;
+      },
+    });
     const reach = (n: number) => until(`${n} payments`, async () => done >= n, 60_000);
 
     await reach(100);

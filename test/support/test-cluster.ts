@@ -30,8 +30,10 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-// Ports the OS hands out at random: parallel test workers would collide on a fixed scan order.
-const freePort = () => getPort();
+// Random candidates, not 20000 upwards in order: test files running in parallel (and a killed
+// host's port, free until its restart) would otherwise be handed the same low ports.
+const randomPorts = () => Array.from({ length: 64 }, () => 20_000 + Math.floor(Math.random() * 40_000));
+const freePort = () => getPort({ port: randomPorts() });
 
 export async function startTestCluster({
   members = 3,
