@@ -8,9 +8,11 @@
  *   ETCD_CALL_DEADLINE_MS    deadline of one etcd call on one member    default 1500
  *   REQUEST_DEADLINE_MS      bound on one ledger operation, retries in  default 5000
  *   LEDGER_ROOT              etcd key root of the ledger                default /pay/v1
+ *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  */
 import { z } from 'zod';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
+import { LOG_LEVELS, type LogLevel } from './logger';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -25,6 +27,7 @@ const envSchema = z.object({
   ETCD_CALL_DEADLINE_MS: positiveInt(1500),
   REQUEST_DEADLINE_MS: positiveInt(5000),
   LEDGER_ROOT: z.string().startsWith('/').default(DEFAULT_ROOT),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
 export interface HostConfig {
@@ -35,6 +38,7 @@ export interface HostConfig {
   etcdCallDeadlineMs: number;
   requestDeadlineMs: number;
   ledgerRoot: string;
+  logLevel: LogLevel;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -54,5 +58,6 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     etcdCallDeadlineMs: e.ETCD_CALL_DEADLINE_MS,
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     ledgerRoot: e.LEDGER_ROOT,
+    logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,10 +4,13 @@
  */
 import type { Clock } from '../coordination/clock';
 import type { PaymentLedger } from '../ledger/ledger';
+import type { Metrics } from './metrics';
 
 export interface FunctionDeps {
   ledger: PaymentLedger;
   clock: Clock;
   /** This host's id, recorded on the payments it commits. */
   hostId: string;
+  /** Where handlers count what they do (in-flight commits). Default: not counted. */
+  metrics?: Metrics;
 }

@@ -8,8 +8,11 @@ import { createEtcdClient } from '../coordination/etcd-client';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
 import { readHostConfig } from './config';
+import { createLogger } from './logger';
+import { createMetrics } from './metrics';
 
 const config = readHostConfig(process.env);
+const logger = createLogger({ level: config.logLevel, base: { host: config.hostId }, clock: systemClock });
 const client = createEtcdClient({
   endpoints: config.etcdEndpoints,
   callDeadlineMs: config.etcdCallDeadlineMs,
@@ -19,24 +22,24 @@ const ledger = new EtcdLedger({
   root: config.ledgerRoot,
   operationDeadlineMs: config.requestDeadlineMs,
 });
-const app = createApp({ ledger, clock: systemClock, hostId: config.hostId });
+const app = createApp({
+  ledger,
+  clock: systemClock,
+  hostId: config.hostId,
+  logger,
+  metrics: createMetrics({ processMetrics: true }),
+  etcdEndpoints: config.etcdEndpoints,
+});
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {
-  console.log(
-    JSON.stringify({
-      level: 'info',
-      msg: 'host listening',
-      host: config.hostId,
-      url: `http://${info.address}:${info.port}`,
-    }),
-  );
+  logger.info({ url: `http://${info.address}:${info.port}` }, 'host listening');
 });
 
 let stopping = false;
 function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
-  console.log(JSON.stringify({ level: 'info', msg: 'host stopping', host: config.hostId, signal }));
+  logger.info({ signal }, 'host stopping');
   server.close();
   void ledger.close().finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
