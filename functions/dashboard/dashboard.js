@@ -103,7 +103,7 @@ function Summary({ members, cluster, error, updated }) {
     <p class="headline" data-testid="summary">${text}</p>
     <p class="meta">
       Host leader: <strong data-testid="host-leader">${leader ? leader.id : cluster === NOT_AVAILABLE ? 'not available' : 'none'}</strong>
-      · updated ${updated ? updated.toLocaleTimeString() : '—'} (every ${REFRESH_MS / 1000} s)
+      ${' · '}updated ${updated ? updated.toLocaleTimeString() : '—'} (every ${REFRESH_MS / 1000} s)
     </p>
   </header>`;
 }
@@ -240,6 +240,7 @@ function App() {
           ),
         );
         next.scrape = { at: Date.now() / 1000, total: addScrapes(scrapes.filter(Boolean)) };
+        next.scope = hostUrls.length > 1 ? `${scrapes.filter(Boolean).length} hosts` : 'this host';
       } catch (error) {
         next.error = String(error.message ?? error);
       }
@@ -275,12 +276,14 @@ function App() {
       <section><h2>etcd members</h2><${Members} members=${state.members} source=${state.memberSource} /></section>
       <section><h2>Function hosts</h2><${Hosts} cluster=${state.cluster} /></section>
       <section class="charts">
-        <${Chart} title="Payment API throughput (requests/s, all hosts)" series=${['req/s']} unit="req/s" data=${[t, rate]} />
-        <${Chart} title="Payment API latency (ms)" series=${['p50', 'p99']} unit="ms" data=${[t, p50, p99]} />
+        <${Chart} title=${`Payment API throughput, requests/s (${state.scope ?? '…'})`} series=${['req/s']} unit="req/s" data=${[t, rate]} />
+        <${Chart} title=${`Payment API latency, ms (${state.scope ?? '…'})`} series=${['p50', 'p99']} unit="ms" data=${[t, p50, p99]} />
       </section>
       <section><h2>Find a payment</h2><${Search} /></section>
       <section><h2>Recent cluster events</h2><${Events} events=${state.events} /></section>
     </main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // drop the loading note
+render(html`<${App} />`, root);

@@ -4,19 +4,28 @@
  * libraries are served from the installed npm packages, never from a CDN, so it works on a
  * closed network and its versions are the lockfile's.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { probeEtcdMembers } from '../../coordination/etcd-member-status';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
+/** An installed package's root: found from its main entry, since some packages do not export package.json. */
+function packageDir(name: string): string {
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || basename(dir) !== name) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the root of package ${name}`);
+    dir = parent;
+  }
+  return dir;
+}
 
 /** Every file the page may load, by the name it is served under. */
-const ASSETS: Record<string, { file: () => string; type: string }> = {
+export const ASSETS: Record<string, { file: () => string; type: string }> = {
   'dashboard.js': { file: () => join(here, 'dashboard.js'), type: 'text/javascript' },
   'dashboard.css': { file: () => join(here, 'dashboard.css'), type: 'text/css' },
   'preact.mjs': { file: () => join(packageDir('preact'), 'dist/preact.mjs'), type: 'text/javascript' },
