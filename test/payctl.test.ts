@@ -23,7 +23,8 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-  json: () => any; // biome-ignore lint/suspicious/noExplicitAny: each test reads its own shape
+  // biome-ignore lint/suspicious/noExplicitAny: each test reads its own shape of payctl's --json output
+  json: () => any;
 }
 
 function payctl(...args: string[]): Promise<Run> {
