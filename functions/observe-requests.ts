@@ -19,6 +19,13 @@ export interface ObserveRequestsOptions {
   maxRequestIdLength?: number;
 }
 
+/**
+ * Routes that scrapers, load balancers and open dashboards poll every few seconds: their access
+ * lines go to debug, so that at info the log is about payments.
+ */
+const POLLED_ROUTE = /^\/(?:health|ready|metrics|cluster|events|openapi\.json|dashboard)(?:\/|$)/;
+const isPolled = (route: string) => POLLED_ROUTE.test(route);
+
 /** Route label for requests no route matched, so unknown paths cannot blow up label cardinality. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
@@ -46,6 +53,7 @@ export function observeRequests({
       const line = { method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 1000) };
       const log = (c.get('log') as Logger).child(paymentId === undefined ? {} : { paymentId });
       if (status >= 500) log.warn(line, 'request failed');
+      else if (isPolled(route)) log.debug(line, 'request');
       else log.info(line, 'request');
     }
   };

@@ -48,12 +48,19 @@ describe('request ids', () => {
   });
 
   it('generates a request id when none (or an unsafe one) is given', async () => {
-    const plain = await app.request('/health');
+    const plain = await app.request('/payments?account=alice');
     const generated = plain.headers.get('x-request-id');
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
     const unsafe = await app.request('/health', { headers: { 'x-request-id': 'bad id\twith "quotes"' } });
     expect(unsafe.headers.get('x-request-id')).not.toContain('bad');
     expect(lines.some((l) => l.reqId === generated && l.msg === 'request' && l.status === 200)).toBe(true);
+  });
+
+  it('logs polled operator routes at debug only, so the info log is about payments', async () => {
+    await app.request('/metrics');
+    await app.request('/health');
+    await pay('p-log-quiet');
+    expect(lines.filter((l) => l.msg === 'request').map((l) => l.route)).toEqual(['/payments']);
   });
 
   it('keeps the request id on error answers and tags lookups with the payment id', async () => {
