@@ -49,11 +49,11 @@ export function observeRequests({
       const labels = { method: c.req.method, route, status: String(status) };
       metrics.httpRequests.inc(labels);
       metrics.httpRequestSeconds.observe(labels, seconds);
-      const paymentId = c.get('paymentId') as string | undefined;
       const line = { method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 1000) };
-      const log = (c.get('log') as Logger).child(paymentId === undefined ? {} : { paymentId });
+      // A handler that tagged the request with a payment id replaced this logger with one that carries it.
+      const log = c.get('log') as Logger;
       if (status >= 500) log.warn(line, 'request failed');
-      else if (isPolled(route)) log.debug(line, 'request');
+      else if (isPolled(c.req.path)) log.debug(line, 'request');
       else log.info(line, 'request');
     }
   };

@@ -12,14 +12,19 @@ import { createMetrics, type Metrics, watchClusterView } from '../functions/metr
 import { MemoryLedger } from '../ledger/memory-ledger';
 
 let lines: Record<string, unknown>[];
+let raw: string[];
 let metrics: Metrics;
 let app: ReturnType<typeof createApp>;
 
 beforeEach(() => {
   lines = [];
+  raw = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        raw.push(line);
+        lines.push(JSON.parse(line));
+      }
       done();
     },
   });
@@ -45,6 +50,9 @@ describe('request ids', () => {
     expect(mine.every((l) => l.paymentId === 'p-log-1' && l.host === 'h-test')).toBe(true);
     expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(['payment', 'request']));
     expect(mine.find((l) => l.msg === 'payment')).toMatchObject({ outcome: 'committed', level: 'info' });
+    // JSON.parse keeps the last of duplicate keys; log shippers may not, so each key appears once.
+    for (const line of raw.filter((l) => l.includes('req-abc-123')))
+      expect(line.split('"paymentId"')).toHaveLength(2);
   });
 
   it('generates a request id when none (or an unsafe one) is given', async () => {
@@ -59,6 +67,7 @@ describe('request ids', () => {
   it('logs polled operator routes at debug only, so the info log is about payments', async () => {
     await app.request('/metrics');
     await app.request('/health');
+    await app.request('/cluster'); // polled by the dashboard even where it is not deployed (404)
     await pay('p-log-quiet');
     expect(lines.filter((l) => l.msg === 'request').map((l) => l.route)).toEqual(['/payments']);
   });
