@@ -23,8 +23,8 @@ export interface ObserveRequestsOptions {
  * Routes that scrapers, load balancers and open dashboards poll every few seconds: their access
  * lines go to debug, so that at info the log is about payments.
  */
-const POLLED_ROUTE = /^\/(?:health|ready|metrics|cluster|events|openapi\.json|dashboard)(?:\/|$)/;
-const isPolled = (route: string) => POLLED_ROUTE.test(route);
+const POLLED_PATH = /^\/(?:health|ready|metrics|cluster|events|openapi\.json|dashboard)(?:\/|$)/;
+const isPolled = (path: string) => POLLED_PATH.test(path);
 
 /** Route label for requests no route matched, so unknown paths cannot blow up label cardinality. */
 export const UNMATCHED_ROUTE = 'unmatched';

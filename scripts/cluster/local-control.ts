@@ -84,7 +84,9 @@ export async function startLocalControl({
   const statePath = join(dataDir, STATE_FILE_NAME);
   let controlUrl = '';
 
+  let closed = false;
   const writeState = () => {
+    if (closed) return; // processes exiting during shutdown must not bring the file back
     const state: LocalClusterState = {
       version: 1,
       supervisorPid: process.pid,
@@ -130,6 +132,7 @@ export async function startLocalControl({
   return {
     statePath,
     close: () => {
+      closed = true;
       server.close();
       rmSync(statePath, { force: true });
     },
