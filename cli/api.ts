@@ -51,7 +51,10 @@ export class ApiClient {
       }
       return { status: response.status, body: body as T, host };
     }
-    throw new CliError(`no host answered:\n  ${failures.join('\n  ')}`, EXIT_CODES.unavailable);
+    throw new CliError(
+      `no host answered (is the cluster running? \`npm start\`, or pass --url):\n  ${failures.join('\n  ')}`,
+      EXIT_CODES.unavailable,
+    );
   }
 
   /** A request whose non-2xx answers become CliErrors with the API's own message. */

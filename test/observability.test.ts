@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../coordination/clock';
 import type { ClusterView } from '../coordination/cluster-view';
 import { createApp } from '../functions/app';
+import { readHostConfig } from '../functions/config';
 import { createLogger } from '../functions/logger';
 import { createMetrics, type Metrics, watchClusterView } from '../functions/metrics';
 import { MemoryLedger } from '../ledger/memory-ledger';
@@ -77,6 +78,14 @@ describe('request ids', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('x-request-id')).toBe('req-404');
     expect(lines.find((l) => l.reqId === 'req-404')).toMatchObject({ paymentId: 'nope-1', status: 404 });
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('sets the level, defaults to info, and rejects unknown levels at start-up', () => {
+    expect(readHostConfig({}).logLevel).toBe('info');
+    expect(readHostConfig({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+    expect(() => readHostConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 });
 
