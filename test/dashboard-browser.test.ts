@@ -7,16 +7,21 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchBrowser, type TestBrowser } from './support/browser';
+import { type FakeHost, startFakeHost } from './support/fake-host';
 import { postPayment, request } from './support/http';
 import { startTestCluster, type TestCluster } from './support/test-cluster';
 
 const RESULTS = 'results';
 let cluster: TestCluster;
-let browser: TestBrowser;
+let browser: TestBrowser | undefined;
 let page: Page;
 let hostUrl: string;
 /** Whether this build serves GET /cluster (membership); the host-leader assertion needs it. */
 let clusterEndpoint: { leader?: { id: string } | null } | undefined;
+
+afterAll(async () => {
+  await browser?.close();
+});
 
 describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
   beforeAll(async () => {
@@ -25,12 +30,11 @@ describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
     hostUrl = cluster.fleet.urls()[0]!;
     const answer = await request<{ leader?: { id: string } | null }>(`${hostUrl}/cluster`);
     clusterEndpoint = answer.status === 200 ? answer.body : undefined;
-    browser = await launchBrowser();
+    browser ??= await launchBrowser();
     page = await browser.context.newPage();
     await page.goto(`${hostUrl}/dashboard`);
   });
   afterAll(async () => {
-    await browser?.close();
     await cluster?.stop();
   });
 
@@ -80,6 +84,28 @@ describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
     await page.screenshot({ path: `${RESULTS}/dashboard-member-down.png`, fullPage: true });
     await cluster.etcd.restartMember('n2');
     await expect.poll(() => memberState('n2').textContent(), { timeout: 15_000 }).toBe('healthy');
+  });
+});
+
+describe.skipIf(!chromiumAvailable())('dashboard in chromium, with GET /cluster and GET /events', () => {
+  let fake: FakeHost;
+  let fakePage: Page;
+  beforeAll(async () => {
+    fake = await startFakeHost();
+    browser ??= await launchBrowser();
+    fakePage = await browser.context.newPage();
+    await fakePage.goto(`${fake.url}/dashboard`);
+  });
+  afterAll(() => fake?.close());
+
+  it('shows the host leader, each host with its state and clock offset, and the recent events', async () => {
+    const text = (selector: string) => () => fakePage.locator(selector).first().textContent();
+    await expect.poll(() => fakePage.getByTestId('host-leader').textContent()).toBe('h1');
+    await expect.poll(text('tr[data-host="h1"]')).toMatch(/h1alive.*leader.*0\.4 ms/);
+    await expect.poll(text('tr[data-host="h2"] .badge')).toBe('GONE');
+    await expect.poll(text('[data-testid="summary"]')).toMatch(/NO QUORUM: 1 of 2/);
+    await expect.poll(text('[data-testid="events"]')).toMatch(/host-joined/);
+    await fakePage.screenshot({ path: `${RESULTS}/dashboard-with-cluster-endpoint.png`, fullPage: true });
   });
 });
 

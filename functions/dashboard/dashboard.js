@@ -240,7 +240,10 @@ function App() {
           ),
         );
         next.scrape = { at: Date.now() / 1000, total: addScrapes(scrapes.filter(Boolean)) };
-        next.scope = hostUrls.length > 1 ? `${scrapes.filter(Boolean).length} hosts` : 'this host';
+        next.scope =
+          next.cluster === NOT_AVAILABLE
+            ? 'this host only: GET /cluster not available'
+            : `${scrapes.filter(Boolean).length} of ${hostUrls.length} live hosts`;
       } catch (error) {
         next.error = String(error.message ?? error);
       }
