@@ -39,7 +39,7 @@ export function createApp({
   const deps = { ...rest, metrics };
   const app = new Hono();
   app.onError(handleError);
-  app.use(...observeRequests({ logger, metrics, clock: deps.clock }));
+  app.use(...observeRequests({ logger, metrics }));
   // Read-only operator endpoints may be read by the dashboard served from another host.
   app.use('/health', cors());
   app.use('/metrics', cors());
