@@ -3,23 +3,46 @@
  * Built by a factory so tests can run it in-process with `app.request(...)` over any ledger.
  */
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { clusterStatus } from './cluster-status';
 import { createPayment } from './create-payment';
+import { dashboardRoutes } from './dashboard/routes';
 import type { FunctionDeps } from './deps';
 import { errorBody, handleError } from './error-handler';
 import { getPayment } from './get-payment';
 import { health, ready } from './health';
 import { listPayments } from './list-payments';
+import { type Logger, silentLogger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { observeRequests } from './observe-requests';
+import { buildOpenApiDocument } from './openapi';
 import { readBody } from './request-body';
 
 export interface AppOptions extends FunctionDeps {
   /** Largest accepted request body, in bytes. Default 64 KiB. */
   maxBodyBytes?: number;
+  /** Request and payment logs. Default silent (in-process tests); the host passes its LOG_LEVEL logger. */
+  logger?: Logger;
+  /** Metrics served at /metrics. Default a fresh registry per app. */
+  metrics?: Metrics;
+  /** etcd client URLs, probed by the dashboard's member view. Default none (the view is empty). */
+  etcdEndpoints?: string[];
 }
 
-export function createApp({ maxBodyBytes = 64 * 1024, ...deps }: AppOptions): Hono {
+export function createApp({
+  maxBodyBytes = 64 * 1024,
+  logger = silentLogger,
+  metrics = createMetrics(),
+  etcdEndpoints = [],
+  ...rest
+}: AppOptions): Hono {
+  const deps = { ...rest, metrics };
   const app = new Hono();
   app.onError(handleError);
+  app.use(...observeRequests({ logger, metrics }));
+  // Read-only operator endpoints may be read by the dashboard served from another host.
+  app.use('/health', cors());
+  app.use('/metrics', cors());
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.get('/health', health(deps));
@@ -28,5 +51,11 @@ export function createApp({ maxBodyBytes = 64 * 1024, ...deps }: AppOptions): Ho
   app.post('/payments', readBody({ maxBytes: maxBodyBytes }), createPayment(deps));
   app.get('/payments', listPayments(deps));
   app.get('/payments/:id', getPayment(deps));
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
+  const openApi = JSON.stringify(buildOpenApiDocument());
+  app.get('/openapi.json', (c) => c.body(openApi, 200, { 'content-type': 'application/json' }));
+  app.route('/dashboard', dashboardRoutes({ etcdEndpoints }));
   return app;
 }

@@ -17,9 +17,11 @@
  *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
  *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
+ *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  */
 import { z } from 'zod';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
+import { LOG_LEVELS, type LogLevel } from './logger';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -42,6 +44,7 @@ const envSchema = z.object({
   COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
   COMMIT_MAX_IN_FLIGHT: positiveInt(4),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
 export interface HostConfig {
@@ -57,6 +60,7 @@ export interface HostConfig {
   maintenanceIntervalMs: number;
   /** Group commit settings for EtcdLedger, or false for one transaction per payment. */
   batching: { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number } | false;
+  logLevel: LogLevel;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -88,5 +92,6 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
             maxInFlight: e.COMMIT_MAX_IN_FLIGHT,
             maxTxnOps: e.ETCD_MAX_TXN_OPS,
           },
+    logLevel: e.LOG_LEVEL,
   };
 }

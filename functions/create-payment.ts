@@ -13,16 +13,22 @@ import {
   serializePayment,
 } from '../ledger/payment';
 import type { FunctionDeps } from './deps';
+import { tagPayment } from './logger';
 import { parseOrThrow } from './validation';
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-export function createPayment({ ledger, clock, hostId }: FunctionDeps) {
+export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
     const contentType = c.req.header('content-type');
     if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
     const intent = resolveIntent(parseJson(await readBody(c)), c.req.header('idempotency-key'));
-    const outcome = await ledger.commit(intent, { host: hostId, committedAt: isoTimestamp(clock) });
+    const log = tagPayment(c, intent.id);
+    metrics?.inflightCommits.inc();
+    const outcome = await ledger
+      .commit(intent, { host: hostId, committedAt: isoTimestamp(clock) })
+      .finally(() => metrics?.inflightCommits.dec());
+    log.info({ outcome: outcome.kind, sequence: outcome.payment.sequence }, 'payment');
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (outcome.kind === 'replayed') headers['idempotent-replayed'] = 'true';
     return c.body(serializePayment(outcome.payment), outcome.kind === 'committed' ? 201 : 200, headers);

@@ -5,6 +5,7 @@
 import type { Clock } from '../coordination/clock';
 import type { PaymentLedger } from '../ledger/ledger';
 import type { ClusterStatusSource } from './cluster-status';
+import type { Metrics } from './metrics';
 
 export interface FunctionDeps {
   ledger: PaymentLedger;
@@ -13,4 +14,6 @@ export interface FunctionDeps {
   hostId: string;
   /** Membership and leadership (absent in single-process tests): serves /cluster and gates /ready. */
   cluster?: ClusterStatusSource;
+  /** Where handlers count what they do (in-flight commits). Default: not counted. */
+  metrics?: Metrics;
 }

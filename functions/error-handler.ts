@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type ErrorCode, PaymentError, QuorumUnavailableError } from '../ledger/errors';
+import { requestLog } from './logger';
 
 const CODE_BY_HTTP_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -30,8 +31,6 @@ export function handleError(error: Error, c: Context): Response {
       error.status,
     );
   }
-  console.error(
-    JSON.stringify({ level: 'error', msg: 'unhandled error', path: c.req.path, error: String(error.stack) }),
-  );
+  requestLog(c).error({ path: c.req.path, err: error }, 'unhandled error');
   return c.json(errorBody('internal', 'internal error'), 500);
 }

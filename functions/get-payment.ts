@@ -3,12 +3,14 @@ import type { Context } from 'hono';
 import { PaymentNotFoundError } from '../ledger/errors';
 import { serializePayment } from '../ledger/payment';
 import type { FunctionDeps } from './deps';
+import { tagPayment } from './logger';
 import { paymentIdParam } from './query-schemas';
 import { parseOrThrow } from './validation';
 
 export function getPayment({ ledger }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
     const id = parseOrThrow(paymentIdParam, c.req.param('id'), 'payment id');
+    tagPayment(c, id);
     const payment = await ledger.get(id);
     if (!payment) throw new PaymentNotFoundError(id);
     return c.body(serializePayment(payment), 200, { 'content-type': 'application/json' });

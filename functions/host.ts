@@ -10,9 +10,12 @@ import { createHostCoordination } from '../coordination/host-coordination';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
 import { readHostConfig } from './config';
+import { createLogger } from './logger';
 import { answerMalformedRequest } from './malformed-request';
+import { createMetrics, watchClusterView } from './metrics';
 
 const config = readHostConfig(process.env);
+const logger = createLogger({ level: config.logLevel, base: { host: config.hostId }, clock: systemClock });
 const client = createEtcdClient({
   endpoints: config.etcdEndpoints,
   callDeadlineMs: config.etcdCallDeadlineMs,
@@ -35,19 +38,22 @@ const coordination = createHostCoordination({
   root: config.ledgerRoot,
   ttlSeconds: config.membershipTtlSeconds,
   maintenanceIntervalMs: config.maintenanceIntervalMs,
-  log: (event) => console.log(JSON.stringify(event)),
+  log: (event) => logger.info(event, 'coordination'),
 });
-const app = createApp({ ledger, clock: systemClock, hostId: config.hostId, cluster: coordination.status });
+const metrics = createMetrics({ processMetrics: true });
+watchClusterView(metrics, coordination.view);
+const app = createApp({
+  ledger,
+  clock: systemClock,
+  hostId: config.hostId,
+  cluster: coordination.status,
+  logger,
+  metrics,
+  etcdEndpoints: config.etcdEndpoints,
+});
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {
-  console.log(
-    JSON.stringify({
-      level: 'info',
-      msg: 'host listening',
-      host: config.hostId,
-      url: `http://${info.address}:${info.port}`,
-    }),
-  );
+  logger.info({ url: `http://${info.address}:${info.port}` }, 'host listening');
   coordination.start();
 });
 
@@ -57,7 +63,7 @@ let stopping = false;
 function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
-  console.log(JSON.stringify({ level: 'info', msg: 'host stopping', host: config.hostId, signal }));
+  logger.info({ signal }, 'host stopping');
   server.close();
   void coordination
     .close()

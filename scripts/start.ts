@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
+import { type LocalControl, startLocalControl } from './cluster/local-control';
 
 const HELP = `Usage: npm start -- [flags]
 
@@ -97,9 +98,11 @@ const endpoints = externalEndpoints ?? etcd!.clientUrls();
 const fleet = new HostFleet({ hosts, etcdEndpoints: endpoints, logDir: dataDir });
 
 let stopping = false;
+let control: LocalControl | undefined;
 async function stopAll(reason: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  control?.close();
   console.log(`\n${reason}: stopping hosts, then etcd ...`);
   await fleet.stop();
   await etcd?.stop();
@@ -120,6 +123,8 @@ try {
   console.error(`start-up failed: ${(error as Error).message}; logs are in ${dataDir}`);
   await stopAll('start-up failed');
 }
+// pids and ports for `payctl kill|restart` (scripts/cluster/local-control.ts)
+control = await startLocalControl({ etcd, fleet, dataDir, etcdEndpoints: endpoints });
 
 const rows = [
   ...(etcd?.members.map((m) => ({

@@ -1,0 +1,335 @@
+/**
+ * payctl: the operator's command line for the payments cluster. Run `npx payctl --help`.
+ * Every command takes --json (one JSON document on stdout); progress goes to stderr; the exit
+ * codes are the table in cli/errors.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { StoredPayment } from '../ledger/payment';
+import { REPO_ROOT } from '../scripts/cluster/host-fleet';
+import { ApiClient } from './api';
+import { CliError, EXIT_CODES } from './errors';
+import {
+  findProcess,
+  killProcess,
+  readLocalState,
+  requireLocalState,
+  restartProcess,
+  runningPid,
+} from './local-cluster';
+import { type Printer, printer, table, withProgress } from './output';
+import { readStatus, renderStatus } from './status';
+
+// Read once, at start-up (the house rule for process.env).
+const ENV = { url: process.env.PAYCTL_URL, dataDir: process.env.PAY_DATA_DIR };
+
+interface CommonOptions {
+  json?: boolean;
+  url?: string;
+  dataDir: string;
+}
+
+const positiveInt = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`${what} must be a positive integer`);
+  }
+  return n;
+};
+
+function common(command: Command): Command {
+  return command
+    .option('--json', 'print one JSON document instead of tables')
+    .addOption(
+      new Option('--url <url>', 'a function host to talk to (default: the local cluster hosts)').env(
+        'PAYCTL_URL',
+      ),
+    )
+    .addOption(
+      new Option('--data-dir <dir>', 'data directory of the local `npm start` cluster').default(
+        ENV.dataDir ?? '.data',
+      ),
+    );
+}
+
+function context(options: CommonOptions): { print: Printer; api: ApiClient; dataDir: string } {
+  const dataDir = resolve(options.dataDir);
+  const local = readLocalState(dataDir);
+  const url = options.url ?? ENV.url;
+  const hosts = url
+    ? [url.replace(/\/+$/, '')]
+    : [
+        ...(local?.processes.filter((p) => p.kind === 'host' && p.running).map((p) => p.url) ?? []),
+        ...(local ? [] : ['http://127.0.0.1:8081']),
+      ];
+  return { print: printer(options.json === true), api: new ApiClient({ hosts }), dataDir };
+}
+
+const paymentRow = (p: StoredPayment) => ({
+  sequence: p.sequence,
+  committedAt: p.committedAt,
+  id: p.id,
+  payer: p.payer,
+  payee: p.payee,
+  amount: p.amount,
+  currency: p.currency,
+  host: p.host,
+});
+
+const program = new Command('payctl')
+  .description('Operate the payments cluster: status, payments, events, and the local cluster processes.')
+  .showHelpAfterError()
+  .exitOverride();
+
+common(
+  program.command('status').description('hosts, etcd members, leader, raft term and index, clock offsets'),
+).action(async (options: CommonOptions) => {
+  const { print, api, dataDir } = context(options);
+  const status = await readStatus(api, readLocalState(dataDir));
+  print.result(status, () => renderStatus(status));
+});
+
+common(
+  program
+    .command('pay')
+    .description('make a payment (exactly once by id: repeating the command with the same --id is safe)')
+    .requiredOption('--payer <account>', 'paying account')
+    .requiredOption('--payee <account>', 'receiving account')
+    .requiredOption('--amount <minor units>', 'amount in minor units (cents)', positiveInt('--amount'))
+    .requiredOption('--currency <code>', 'ISO 4217 currency, e.g. EUR')
+    .option('--id <id>', 'payment id (default: a new UUID, printed)')
+    .option('--description <text>', 'free text')
+    .option('--meta <key=value...>', 'metadata entries'),
+).action(async (options: CommonOptions & Record<string, unknown>) => {
+  const { print, api } = context(options);
+  const metadata = options.meta
+    ? Object.fromEntries(
+        (options.meta as string[]).map((kv) => {
+          const at = kv.indexOf('=');
+          if (at < 1) throw new CliError(`--meta wants key=value, got ${kv}`, EXIT_CODES.usage);
+          return [kv.slice(0, at), kv.slice(at + 1)];
+        }),
+      )
+    : undefined;
+  const body = {
+    id: (options.id as string | undefined) ?? randomUUID(),
+    payer: options.payer,
+    payee: options.payee,
+    amount: options.amount,
+    currency: options.currency,
+    description: options.description,
+    metadata,
+  };
+  const answer = await api.json<StoredPayment>('/payments', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const outcome = answer.status === 201 ? 'committed' : 'replayed';
+  print.result({ outcome, payment: answer.body }, () => `${outcome}\n${table([paymentRow(answer.body)])}`);
+});
+
+common(program.command('get').description('show one payment').argument('<id>', 'payment id')).action(
+  async (id: string, options: CommonOptions) => {
+    const { print, api } = context(options);
+    const answer = await api.json<StoredPayment>(`/payments/${encodeURIComponent(id)}`);
+    const p = answer.body;
+    print.result(p, () =>
+      table(
+        Object.entries({
+          ...paymentRow(p),
+          description: p.description,
+          metadata: p.metadata && JSON.stringify(p.metadata),
+        }).map(([field, value]) => ({ field, value: value as string })),
+      ),
+    );
+  },
+);
+
+common(
+  program
+    .command('history')
+    .description("list an account's payments (as payer or payee) in commit order")
+    .requiredOption('--account <account>', 'the account')
+    .option('--from <date>', 'ISO-8601, inclusive')
+    .option('--to <date>', 'ISO-8601, exclusive')
+    .option('--limit <n>', 'page size', positiveInt('--limit'))
+    .option('--all', 'follow cursors to the last page'),
+).action(
+  async (
+    options: CommonOptions & { account: string; from?: string; to?: string; limit?: number; all?: boolean },
+  ) => {
+    const { print, api } = context(options);
+    const payments: StoredPayment[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ account: options.account });
+      if (options.from) query.set('from', options.from);
+      if (options.to) query.set('to', options.to);
+      if (options.limit) query.set('limit', String(options.limit));
+      if (cursor) query.set('cursor', cursor);
+      const page = await api.json<{ payments: StoredPayment[]; nextCursor: string | null }>(
+        `/payments?${query}`,
+      );
+      payments.push(...page.body.payments);
+      cursor = page.body.nextCursor;
+      if (options.all && cursor) print.progress(`${payments.length} payments so far …`);
+    } while (options.all && cursor);
+    print.result({ payments, nextCursor: cursor }, () =>
+      [table(payments.map(paymentRow)), ...(cursor ? ['(more: repeat with --all)'] : [])].join('\n'),
+    );
+  },
+);
+
+interface EventsPage {
+  events?: Record<string, unknown>[];
+  next?: number | string;
+}
+
+common(
+  program
+    .command('events')
+    .description('the cluster event log (membership, leadership, member faults)')
+    .option('--follow', 'keep printing new events until interrupted')
+    .option('--from <position>', 'start from this position (default: the recent events)')
+    .option('--limit <n>', 'events per request', positiveInt('--limit'), 100)
+    .option('--interval <ms>', 'poll interval while following', positiveInt('--interval'), 1000),
+).action(
+  async (options: CommonOptions & { follow?: boolean; from?: string; limit: number; interval: number }) => {
+    const { print, api } = context(options);
+    let from = options.from;
+    const emit = (event: Record<string, unknown>) => {
+      if (print.json) console.log(JSON.stringify(event));
+      else {
+        const { at, time, timestamp, type, kind, host, ...rest } = event;
+        console.log(
+          `${at ?? time ?? timestamp ?? ''}  ${type ?? kind ?? 'event'}  ${host ?? ''}  ${JSON.stringify(rest)}`,
+        );
+      }
+    };
+    for (;;) {
+      const query = new URLSearchParams({ limit: String(options.limit) });
+      if (from !== undefined) query.set('from', from);
+      const answer = await api.optional<EventsPage | Record<string, unknown>[]>(`/events?${query}`);
+      if (!answer)
+        throw new CliError(
+          'the cluster event log is not available on this cluster (GET /events answered 404)',
+          EXIT_CODES.notAvailable,
+        );
+      const page = Array.isArray(answer.body) ? { events: answer.body } : answer.body;
+      for (const event of page.events ?? []) emit(event);
+      const last = page.events?.at(-1);
+      if (page.next !== undefined) from = String(page.next);
+      else if (last && typeof (last.seq ?? last.sequence) === 'number')
+        from = String(Number(last.seq ?? last.sequence) + 1);
+      if (!options.follow) return;
+      await new Promise((r) => setTimeout(r, options.interval));
+    }
+  },
+);
+
+common(
+  program
+    .command('kill')
+    .description('stop one etcd member or function host of the local `npm start` cluster, by pid')
+    .argument('<name>', 'member (n1, n2, …) or host (h1, h2, …)')
+    .addOption(
+      new Option('--signal <signal>', 'TERM stops cleanly, KILL crashes')
+        .choices(['TERM', 'KILL'])
+        .default('TERM'),
+    ),
+).action(async (name: string, options: CommonOptions & { signal: 'TERM' | 'KILL' }) => {
+  const { print, dataDir } = context(options);
+  const state = requireLocalState(dataDir);
+  const target = findProcess(state, name);
+  runningPid(target); // fail before printing progress
+  const result = await withProgress(
+    print,
+    `stopping ${target.kind} ${name} (pid ${target.pid}) with SIG${options.signal}`,
+    killProcess(target, `SIG${options.signal}`),
+  );
+  print.result(
+    result,
+    () =>
+      `${result.kind} ${name} stopped (pid ${result.pid}, SIG${options.signal}); \`payctl restart ${name}\` starts it again`,
+  );
+});
+
+common(
+  program
+    .command('restart')
+    .description(
+      'start a stopped etcd member or function host of the local cluster again, and wait until it is healthy',
+    )
+    .argument('<name>', 'member (n1, n2, …) or host (h1, h2, …)'),
+).action(async (name: string, options: CommonOptions) => {
+  const { print, dataDir } = context(options);
+  const state = requireLocalState(dataDir);
+  const target = findProcess(state, name);
+  if (target.running)
+    throw new CliError(`${name} is already running (pid ${target.pid})`, EXIT_CODES.refused);
+  const result = await withProgress(
+    print,
+    `restarting ${target.kind} ${name}, waiting until healthy`,
+    restartProcess(state, target),
+  );
+  print.result(result, () => `${target.kind} ${name} running again (pid ${result.pid}, ${result.url})`);
+});
+
+common(
+  program
+    .command('replace-member')
+    .description('replace a lost etcd member with a fresh one (runs `npm run cluster -- replace-member`)')
+    .argument('[args...]', 'passed on to the cluster tool')
+    .allowUnknownOption(),
+).action((args: string[], options: CommonOptions) => {
+  const scripts = (
+    JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
+  ).scripts;
+  if (!scripts?.cluster) {
+    throw new CliError(
+      'replace-member is not available: this checkout has no `npm run cluster` tool (the membership tooling provides it)',
+      EXIT_CODES.notAvailable,
+    );
+  }
+  const forwarded = [
+    'run',
+    '--silent',
+    'cluster',
+    '--',
+    'replace-member',
+    ...args,
+    '--data-dir',
+    resolve(options.dataDir),
+  ];
+  if (options.json) forwarded.push('--json');
+  const run = spawnSync('npm', forwarded, { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (run.status !== 0)
+    throw new CliError(`replace-member failed (exit ${run.status ?? run.signal})`, EXIT_CODES.unavailable);
+});
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+      return;
+    }
+    if (error instanceof CliError) {
+      const json = process.argv.includes('--json');
+      if (json) console.log(JSON.stringify({ error: { message: error.message, exitCode: error.exitCode } }));
+      console.error(`payctl: ${error.message}`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    console.error(`payctl: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 70;
+  }
+}
+
+await main();

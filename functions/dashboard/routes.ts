@@ -1,0 +1,66 @@
+/**
+ * GET /dashboard on any host: one page for the person on call. The page is static HTML plus a
+ * small preact + htm script (dashboard.js) that polls the hosts' own JSON endpoints. Its
+ * libraries are served from the installed npm packages, never from a CDN, so it works on a
+ * closed network and its versions are the lockfile's.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { probeEtcdMembers } from '../../coordination/etcd-member-status';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+/** An installed package's root: found from its main entry, since some packages do not export package.json. */
+function packageDir(name: string): string {
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || basename(dir) !== name) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the root of package ${name}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Every file the page may load, by the name it is served under. */
+export const ASSETS: Record<string, { file: () => string; type: string }> = {
+  'dashboard.js': { file: () => join(here, 'dashboard.js'), type: 'text/javascript' },
+  'dashboard.css': { file: () => join(here, 'dashboard.css'), type: 'text/css' },
+  'preact.mjs': { file: () => join(packageDir('preact'), 'dist/preact.mjs'), type: 'text/javascript' },
+  'hooks.mjs': { file: () => join(packageDir('preact'), 'hooks/dist/hooks.mjs'), type: 'text/javascript' },
+  'htm.mjs': { file: () => join(packageDir('htm'), 'dist/htm.mjs'), type: 'text/javascript' },
+  'uplot.mjs': { file: () => join(packageDir('uplot'), 'dist/uPlot.esm.js'), type: 'text/javascript' },
+  'uplot.css': { file: () => join(packageDir('uplot'), 'dist/uPlot.min.css'), type: 'text/css' },
+};
+
+export interface DashboardOptions {
+  /** etcd client URLs, probed for /dashboard/etcd-members. Default none. */
+  etcdEndpoints?: string[];
+}
+
+export function dashboardRoutes({ etcdEndpoints = [] }: DashboardOptions = {}): Hono {
+  const cache = new Map<string, string>();
+  const load = (name: string, file: () => string) => {
+    let body = cache.get(name);
+    if (body === undefined) {
+      body = readFileSync(file(), 'utf8');
+      cache.set(name, body);
+    }
+    return body;
+  };
+  const app = new Hono();
+  app.get('/', (c) => c.html(load('index.html', () => join(here, 'index.html'))));
+  app.get('/assets/:file', (c) => {
+    const asset = ASSETS[c.req.param('file')];
+    if (!asset) return c.json({ error: { code: 'not_found', message: 'no such dashboard asset' } }, 404);
+    return c.body(load(c.req.param('file'), asset.file), 200, {
+      'content-type': `${asset.type}; charset=utf-8`,
+      'cache-control': 'no-cache',
+    });
+  });
+  // A fallback for hosts without GET /cluster: each member's own answer, probed from this host.
+  app.get('/etcd-members', async (c) => c.json({ members: await probeEtcdMembers(etcdEndpoints) }));
+  return app;
+}
