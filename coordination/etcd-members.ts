@@ -15,8 +15,8 @@ export interface EtcdMemberStatus {
   clientUrl: string;
   healthy: boolean;
   isLeader: boolean;
-  raftTerm: string | null;
-  raftIndex: string | null;
+  raftTerm: number | null;
+  raftIndex: number | null;
   /** Physically allocated backend size and the part in use, bytes (drives defragmentation). */
   dbSizeBytes: number | null;
   dbSizeInUseBytes: number | null;
@@ -86,8 +86,9 @@ export class EtcdMemberProbe {
         clientUrl,
         healthy: s.errors.length === 0 && s.leader !== '0',
         isLeader: s.leader === s.header.member_id,
-        raftTerm: s.raftTerm,
-        raftIndex: s.raftIndex,
+        // etcd sends int64s as strings; terms and indexes stay far below 2^53.
+        raftTerm: Number(s.raftTerm),
+        raftIndex: Number(s.raftIndex),
         dbSizeBytes: Number(s.dbSize),
         dbSizeInUseBytes: Number(s.dbSizeInUse),
         ...(s.errors.length > 0

@@ -25,20 +25,20 @@ afterAll(async () => {
 });
 
 /** Every key under the ledger root with its value and revisions, and the cluster's revision. */
+/**
+ * Every payment record and account index entry, with their revisions. Only the ledger's own
+ * prefixes: hosts also keep membership, leader and event keys under the root, which change on
+ * their own.
+ */
 async function ledgerKeyspace() {
-  const root = keyLayout()
-    .paymentsPrefix()
-    .replace(/payments\/$/, '');
-  const response = await cluster.client().kv.range({ key: Buffer.from(root), range_end: prefixEnd(root) });
-  return {
-    revision: response.header.revision,
-    kvs: response.kvs.map((kv) => [
-      kv.key.toString(),
-      kv.value.toString(),
-      kv.create_revision,
-      kv.mod_revision,
-    ]),
-  };
+  const keys = keyLayout();
+  const prefixes = [keys.paymentsPrefix(), keys.paymentsPrefix().replace(/payments\/$/, 'accounts/')];
+  const ranges = await Promise.all(
+    prefixes.map((p) => cluster.client().kv.range({ key: Buffer.from(p), range_end: prefixEnd(p) })),
+  );
+  return ranges.flatMap((r) =>
+    r.kvs.map((kv) => [kv.key.toString(), kv.value.toString(), kv.create_revision, kv.mod_revision]),
+  );
 }
 
 /** Sends raw bytes and returns the status line's code, the content type and the body. */
