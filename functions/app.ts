@@ -8,9 +8,11 @@ import { PayloadTooLargeError } from '../ledger/errors';
 import { createPayment } from './create-payment';
 import type { FunctionDeps } from './deps';
 import { errorBody, handleError } from './error-handler';
+import { listEvents } from './events';
 import { getPayment } from './get-payment';
 import { health, ready } from './health';
 import { listPayments } from './list-payments';
+import { adjustTime, clockGuard, getTime, hlcHeaders } from './time';
 
 export interface AppOptions extends FunctionDeps {
   /** Largest accepted request body, in bytes. Default 64 KiB. */
@@ -22,6 +24,13 @@ export function createApp({ maxBodyBytes = 64 * 1024, ...deps }: AppOptions): Ho
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
+  if (deps.clocks) {
+    app.use('*', hlcHeaders(deps.clocks));
+    app.use('/payments', clockGuard(deps.clocks));
+    app.get('/time', getTime({ ...deps.clocks, hostId: deps.hostId }));
+    app.post('/time/adjust', adjustTime(deps.clocks));
+    app.get('/events', listEvents(deps.clocks));
+  }
   app.get('/health', health(deps));
   app.get('/ready', ready(deps));
   app.post(

@@ -15,7 +15,7 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 
 export const paymentIdParam = z.string().regex(IDENTIFIER_PATTERN, 'id must be 1 to 128 characters from [A-Za-z0-9._:-]');
 
-const isoDate = (field: string) =>
+export const isoDate = (field: string) =>
   z
     .string()
     .regex(ISO_8601, `${field} must be an ISO-8601 date or date-time`)

@@ -10,6 +10,10 @@
  *              the record, so it has the same create_revision. History is a prefix range over
  *              one account, sorted by create_revision, paged with min_create_revision.
  *
+ *   <root>/events/log/<host>/<hlc>/<seq> one cluster event (coordination/etcd-event-store.ts); hlc
+ *                                        is fixed-width, so each host's events sort in HLC order
+ *   <root>/events/marks/<host>           the host's event shipping mark (HostMark JSON)
+ *
  * Ids and account names match [A-Za-z0-9._:-]{1,128} (ledger/payment.ts), so they never
  * contain '/' and one account's prefix never captures another's ('shop-1/' vs 'shop-10/').
  * Records are never overwritten or deleted by the commit path: a key that exists is final.
@@ -29,6 +33,14 @@ export interface KeyLayout {
   accountPrefix(account: string): string;
   /** Key read by the readiness probe: a linearizable read of it needs a quorum. */
   readinessProbe(): string;
+  /** Key of one cluster event. */
+  event(host: string, hlc: string, seq: number): string;
+  /** Prefix of one host's event stream. */
+  eventsOfHost(host: string): string;
+  /** Key of one host's event shipping mark. */
+  eventMark(host: string): string;
+  /** Prefix of every shipping mark. */
+  eventMarksPrefix(): string;
 }
 
 export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
@@ -39,6 +51,10 @@ export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
     accountEntry: (account, id) => `${base}/accounts/${account}/${id}`,
     accountPrefix: (account) => `${base}/accounts/${account}/`,
     readinessProbe: () => `${base}/meta/ready-probe`,
+    event: (host, hlc, seq) => `${base}/events/log/${host}/${hlc}/${String(seq).padStart(12, '0')}`,
+    eventsOfHost: (host) => `${base}/events/log/${host}/`,
+    eventMark: (host) => `${base}/events/marks/${host}`,
+    eventMarksPrefix: () => `${base}/events/marks/`,
   };
 }
 

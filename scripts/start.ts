@@ -23,6 +23,10 @@ const HELP = `Usage: npm start -- [flags]
   --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
   --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
                             instead of launching members                               no etcd is started)
+  --clock-offsets LIST      simulated clock offset per host,   env PAY_CLOCK_OFFSETS   default 0 each
+                            ms, e.g. -2000,0,1500
+  --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
+                            ppm, e.g. 200,-150,0
   --help                    this text
 `;
 
@@ -35,6 +39,8 @@ const { values } = parseArgs({
     hosts: { type: 'string' },
     'host-ports': { type: 'string' },
     'etcd-endpoints': { type: 'string' },
+    'clock-offsets': { type: 'string' },
+    'clock-drift-ppm': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -64,6 +70,21 @@ function ports(text: string | undefined, expected: number, what: string): number
   return list;
 }
 
+/** One number per host, each within ±limit. */
+function numbers(
+  text: string | undefined,
+  expected: number,
+  what: string,
+  limit: number,
+): number[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => Number(s.trim()));
+  if (list.length !== expected || list.some((n) => !Number.isFinite(n) || Math.abs(n) > limit)) {
+    fail(`${what} must list ${expected} numbers (one per host) within ±${limit}, got ${text}`);
+  }
+  return list;
+}
+
 function fail(message: string): never {
   console.error(`error: ${message}\n\n${HELP}`);
   process.exit(2);
@@ -85,7 +106,29 @@ members = members.map((m, i) => {
   return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1 };
 });
 const hostPorts = ports(setting('host-ports', 'PAY_HOST_PORTS'), hostCount, '--host-ports');
-const hosts = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+const clockOffsets = numbers(
+  setting('clock-offsets', 'PAY_CLOCK_OFFSETS'),
+  hostCount,
+  '--clock-offsets',
+  86_400_000,
+);
+const clockDrifts = numbers(
+  setting('clock-drift-ppm', 'PAY_CLOCK_DRIFT_PPM'),
+  hostCount,
+  '--clock-drift-ppm',
+  100_000,
+);
+const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+// Until the etcd membership view is wired in, hosts synchronize over a static view led by the first host.
+const clusterHosts = hostList.map((h) => `${h.id}=http://127.0.0.1:${h.port}`).join(',');
+const hosts = hostList.map((h, i) => ({
+  ...h,
+  env: {
+    CLOCK_OFFSET_MS: String(clockOffsets?.[i] ?? 0),
+    CLOCK_DRIFT_PPM: String(clockDrifts?.[i] ?? 0),
+    CLUSTER_HOSTS: clusterHosts,
+  },
+}));
 
 mkdirSync(dataDir, { recursive: true });
 const etcd = externalEndpoints ? undefined : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members });

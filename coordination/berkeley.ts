@@ -1,0 +1,151 @@
+/**
+ * The Berkeley algorithm (R. Gusella, S. Zatti, "The accuracy of the clock synchronization
+ * achieved by TEMPO in Berkeley UNIX 4.3BSD", IEEE TSE 15(7), 1989), run by the time master:
+ *  1. poll every live host's clock, and estimate its offset from the master's with RTT
+ *     compensation: offset = T + RTT/2 − master's clock at receipt;
+ *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
+ *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule);
+ *  3. send every host (outliers too) the adjustment that brings it to that average; the master
+ *     adjusts itself as well. Hosts slew (coordination/clock.ts), so nothing steps back.
+ */
+import type { HostClock } from './clock';
+import type { HostInfo } from './cluster-view';
+import type { TimePeer } from './time-peer';
+
+export interface FaultTolerantAverage {
+  averageMs: number;
+  /** Which readings went into the average. */
+  included: boolean[];
+}
+
+/**
+ * The mean of the largest subset of `offsets` spanning at most `boundMs`. Ties go to the subset
+ * holding `preferredIndex` (the master's own reading), then to the tighter one.
+ */
+export function faultTolerantAverage(
+  offsets: number[],
+  boundMs: number,
+  preferredIndex = 0,
+): FaultTolerantAverage {
+  if (offsets.length === 0) throw new RangeError('no readings to average');
+  const order = offsets.map((offset, index) => ({ offset, index })).sort((a, b) => a.offset - b.offset);
+  let best = { from: 0, to: 0, preferred: false, span: 0 };
+  let from = 0;
+  for (let to = 0; to < order.length; to++) {
+    while (order[to]!.offset - order[from]!.offset > boundMs) from += 1;
+    const window = order.slice(from, to + 1);
+    const candidate = {
+      from,
+      to,
+      preferred: window.some((r) => r.index === preferredIndex),
+      span: order[to]!.offset - order[from]!.offset,
+    };
+    const size = to - from + 1;
+    const bestSize = best.to - best.from + 1;
+    const better =
+      size > bestSize ||
+      (size === bestSize && candidate.preferred && !best.preferred) ||
+      (size === bestSize && candidate.preferred === best.preferred && candidate.span < best.span);
+    if (better) best = candidate;
+  }
+  const chosen = order.slice(best.from, best.to + 1);
+  const included = offsets.map(() => false);
+  for (const r of chosen) included[r.index] = true;
+  return { averageMs: chosen.reduce((sum, r) => sum + r.offset, 0) / chosen.length, included };
+}
+
+export interface BerkeleyReading {
+  host: string;
+  offsetMs: number;
+  rttMs: number;
+  included: boolean;
+  /** Adjustment sent (or applied, for the master). */
+  deltaMs: number;
+}
+
+export interface BerkeleyRoundResult {
+  round: number;
+  averageMs: number;
+  readings: BerkeleyReading[];
+  /** Hosts that did not answer the poll or the adjustment. */
+  failed: string[];
+}
+
+export interface BerkeleyRoundOptions {
+  clock: HostClock;
+  peer: TimePeer;
+  /** The master's own id; its reading is taken locally (offset 0, RTT 0). */
+  selfId: string;
+  /** Live hosts, the master included or not. */
+  hosts: HostInfo[];
+  round: number;
+  /** Readings further apart than this are not averaged together, ms. */
+  outlierBoundMs: number;
+}
+
+/** One round, steps 1 to 3 above. */
+export async function berkeleyRound({
+  clock,
+  peer,
+  selfId,
+  hosts,
+  round,
+  outlierBoundMs,
+}: BerkeleyRoundOptions): Promise<BerkeleyRoundResult> {
+  const others = hosts.filter((h) => h.id !== selfId);
+  const failed: string[] = [];
+  const polled = await Promise.all(
+    others.map(async (host) => {
+      const sent = clock.raw();
+      try {
+        const { time } = await peer.readTime(host.url);
+        const received = clock.raw();
+        const rttMs = received - sent;
+        return { host, offsetMs: time + rttMs / 2 - clock.targetNow(), rttMs };
+      } catch {
+        failed.push(host.id);
+        return undefined;
+      }
+    }),
+  );
+  const readings = [
+    { host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0 },
+    ...polled.filter((r) => r !== undefined),
+  ];
+  const { averageMs, included } = faultTolerantAverage(
+    readings.map((r) => r.offsetMs),
+    outlierBoundMs,
+    0,
+  );
+  const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.rttMs / 2);
+  const results = await Promise.all(
+    readings.map(async (reading, i): Promise<BerkeleyReading | undefined> => {
+      const deltaMs = averageMs - reading.offsetMs;
+      const base = {
+        host: reading.host.id,
+        offsetMs: reading.offsetMs,
+        rttMs: reading.rttMs,
+        included: included[i]!,
+        deltaMs,
+      };
+      if (reading.host.id === selfId) {
+        // The master's own error against the average is about the mean error of what was averaged.
+        clock.adjust(deltaMs, averagedErrors.reduce((s, e) => s + e, 0) / averagedErrors.length, 'berkeley');
+        return base;
+      }
+      try {
+        await peer.sendAdjustment(reading.host.url, {
+          master: selfId,
+          deltaMs,
+          errorMs: reading.rttMs / 2,
+          round,
+        });
+        return base;
+      } catch {
+        failed.push(reading.host.id);
+        return undefined;
+      }
+    }),
+  );
+  return { round, averageMs, readings: results.filter((r) => r !== undefined), failed };
+}
