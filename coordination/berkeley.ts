@@ -2,7 +2,11 @@
  * The Berkeley algorithm (R. Gusella, S. Zatti, "The accuracy of the clock synchronization
  * achieved by TEMPO in Berkeley UNIX 4.3BSD", IEEE TSE 15(7), 1989), run by the time master:
  *  1. poll every live host's clock, and estimate its offset from the master's with RTT
- *     compensation: offset = T + RTT/2 − master's clock at receipt;
+ *     compensation: offset = T + RTT/2 − master's clock at receipt. RTT/2 is only right when
+ *     both legs take as long; a slow round trip is likely lopsided (a stalled event loop, a
+ *     retransmission), so each host is polled `samplesPerHost` times, the fastest sample is
+ *     kept (as in Cristian's algorithm), and a host whose fastest RTT still exceeds `maxRttMs`
+ *     sits this round out;
  *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
  *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule);
  *  3. send every host (outliers too) the adjustment that brings it to that average; the master
@@ -69,6 +73,8 @@ export interface BerkeleyRoundResult {
   readings: BerkeleyReading[];
   /** Hosts that did not answer the poll or the adjustment. */
   failed: string[];
+  /** Hosts left out of this round because no reading was fast enough. */
+  skipped: string[];
 }
 
 export interface BerkeleyRoundOptions {
@@ -81,6 +87,27 @@ export interface BerkeleyRoundOptions {
   round: number;
   /** Readings further apart than this are not averaged together, ms. */
   outlierBoundMs: number;
+  /** Polls per host per round; the fastest counts. Default 3. */
+  samplesPerHost?: number;
+  /** A host whose fastest RTT is above this sits the round out, ms. Default 10. */
+  maxRttMs?: number;
+}
+
+/** The fastest of `samples` polls of one host, or undefined when none answered. */
+async function pollHost(clock: HostClock, peer: TimePeer, host: HostInfo, samples: number) {
+  let best: { host: HostInfo; offsetMs: number; rttMs: number } | undefined;
+  for (let i = 0; i < samples; i++) {
+    const sent = clock.raw();
+    try {
+      const { time } = await peer.readTime(host.url);
+      const rttMs = clock.raw() - sent;
+      const offsetMs = time + rttMs / 2 - clock.targetNow();
+      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs };
+    } catch {
+      // a lost sample; the others may do
+    }
+  }
+  return best;
 }
 
 /** One round, steps 1 to 3 above. */
@@ -91,27 +118,20 @@ export async function berkeleyRound({
   hosts,
   round,
   outlierBoundMs,
+  samplesPerHost = 3,
+  maxRttMs = 10,
 }: BerkeleyRoundOptions): Promise<BerkeleyRoundResult> {
   const others = hosts.filter((h) => h.id !== selfId);
   const failed: string[] = [];
-  const polled = await Promise.all(
-    others.map(async (host) => {
-      const sent = clock.raw();
-      try {
-        const { time } = await peer.readTime(host.url);
-        const received = clock.raw();
-        const rttMs = received - sent;
-        return { host, offsetMs: time + rttMs / 2 - clock.targetNow(), rttMs };
-      } catch {
-        failed.push(host.id);
-        return undefined;
-      }
-    }),
-  );
-  const readings = [
-    { host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0 },
-    ...polled.filter((r) => r !== undefined),
-  ];
+  const skipped: string[] = [];
+  const polled = await Promise.all(others.map((host) => pollHost(clock, peer, host, samplesPerHost)));
+  const usable: NonNullable<(typeof polled)[number]>[] = [];
+  polled.forEach((reading, i) => {
+    if (!reading) failed.push(others[i]!.id);
+    else if (reading.rttMs > maxRttMs) skipped.push(reading.host.id);
+    else usable.push(reading);
+  });
+  const readings = [{ host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0 }, ...usable];
   const { averageMs, included } = faultTolerantAverage(
     readings.map((r) => r.offsetMs),
     outlierBoundMs,
@@ -147,5 +167,5 @@ export async function berkeleyRound({
       }
     }),
   );
-  return { round, averageMs, readings: results.filter((r) => r !== undefined), failed };
+  return { round, averageMs, readings: results.filter((r) => r !== undefined), failed, skipped };
 }

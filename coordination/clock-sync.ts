@@ -38,6 +38,10 @@ export interface ClockSyncOptions {
   outlierBoundMs?: number;
   /** Largest offset from the cluster at which the host is ready, ms. Default 500. */
   maxOffsetMs?: number;
+  /** Berkeley polls per host per round, the fastest counts. Default 3. */
+  samplesPerHost?: number;
+  /** A Berkeley reading slower than this round trip is not used, ms. Default 10. */
+  maxRttMs?: number;
 }
 
 export interface ClockReadiness {
@@ -73,6 +77,8 @@ export class ClockSync {
     cristianSamples = 5,
     outlierBoundMs = 1000,
     maxOffsetMs = 500,
+    samplesPerHost = 3,
+    maxRttMs = 10,
     record = () => {},
     ...required
   }: ClockSyncOptions) {
@@ -84,6 +90,8 @@ export class ClockSync {
       cristianSamples,
       outlierBoundMs,
       maxOffsetMs,
+      samplesPerHost,
+      maxRttMs,
       record,
     };
   }
@@ -159,7 +167,7 @@ export class ClockSync {
   }
 
   private async runRound(): Promise<void> {
-    const { view, clock, peer, outlierBoundMs } = this.options;
+    const { view, clock, peer, outlierBoundMs, samplesPerHost, maxRttMs } = this.options;
     this.lastRoundRaw = clock.raw();
     this.round += 1;
     const result = await berkeleyRound({
@@ -169,6 +177,8 @@ export class ClockSync {
       hosts: view.liveHosts(),
       round: this.round,
       outlierBoundMs,
+      samplesPerHost,
+      maxRttMs,
     });
     this.stats.rounds += 1;
     this.stats.lastRound = result;

@@ -108,7 +108,9 @@ export class EventLog {
 
   start(): void {
     if (this.timers.length > 0) return;
-    this.timers.push(setInterval(() => void this.flush().catch(() => {}), this.options.flushIntervalMs));
+    // A periodic flush is skipped while one is running, so a slow store cannot pile them up.
+    const tick = () => (this.flushing ? undefined : void this.flush().catch(() => {}));
+    this.timers.push(setInterval(tick, this.options.flushIntervalMs));
     this.timers.push(setInterval(() => void this.trim().catch(() => {}), this.options.trimIntervalMs));
   }
 
@@ -119,12 +121,16 @@ export class EventLog {
     await this.flush().catch(() => {});
   }
 
-  /** Ships every event that may go now, in batches; one flush at a time. */
+  /** Ships every event recorded so far that may go, in batches; flushes run one after another. */
   flush(): Promise<void> {
-    this.flushing ??= this.ship().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
+    const next = (this.flushing ?? Promise.resolve()).catch(() => {}).then(() => this.ship());
+    this.flushing = next;
+    void next
+      .catch(() => {})
+      .finally(() => {
+        if (this.flushing === next) this.flushing = undefined;
+      });
+    return next;
   }
 
   /** Deletes events older than the retention period, if this host is the one that trims. */
@@ -147,11 +153,7 @@ export class EventLog {
       }
       const batch = this.pending.slice(0, count);
       const next = this.pending[count];
-      const mark = {
-        host: hostId,
-        hlc: next ? predecessor(next.hlc) : this.options.hlc.current(),
-        atMs: clock.now(),
-      };
+      const mark = { host: hostId, hlc: next ? predecessor(next.hlc) : this.idleMark(), atMs: clock.now() };
       try {
         await store.append(
           hostId,
@@ -166,6 +168,17 @@ export class EventLog {
       this.stats.shipped += count;
       if (count < maxBatch || this.pending.length === 0) return;
     }
+  }
+
+  /**
+   * With nothing left to ship, the mark can run ahead of the last event: any later event gets an
+   * HLC above both the current one and the physical clock now (HLC's tick and receive rules take
+   * the max with pt, and pt never decreases), so an idle host does not hold readers back.
+   */
+  private idleMark(): string {
+    const current = this.options.hlc.current();
+    const floor = predecessor(hlcAt(this.options.clock.now()));
+    return current > floor ? current : floor;
   }
 
   private render(e: PendingEvent): ClusterEvent {
