@@ -10,7 +10,8 @@
  *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
  *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule);
  *  3. send every host (outliers too) the adjustment that brings it to that average; the master
- *     adjusts itself as well. Hosts slew (coordination/clock.ts), so nothing steps back.
+ *     adjusts itself as well. Hosts slew (coordination/clock.ts), so nothing steps back. An
+ *     adjustment smaller than its reading's error (±RTT/2) is sent as 0 (a dead band).
  */
 import type { HostClock } from './clock';
 import type { HostInfo } from './cluster-view';
@@ -140,7 +141,16 @@ export async function berkeleyRound({
   const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.rttMs / 2);
   const results = await Promise.all(
     readings.map(async (reading, i): Promise<BerkeleyReading | undefined> => {
-      const deltaMs = averageMs - reading.offsetMs;
+      const self = reading.host.id === selfId;
+      // The master's own error against the average is about the mean error of what was averaged.
+      const errorMs = self
+        ? averagedErrors.reduce((s, e) => s + e, 0) / averagedErrors.length
+        : reading.rttMs / 2;
+      // A correction within its own measurement error is noise: applying it would only make the
+      // cluster's time random-walk round after round. The adjustment is still sent (as 0), to
+      // refresh the host's error bound.
+      const measured = averageMs - reading.offsetMs;
+      const deltaMs = Math.abs(measured) <= errorMs ? 0 : measured;
       const base = {
         host: reading.host.id,
         offsetMs: reading.offsetMs,
@@ -148,16 +158,15 @@ export async function berkeleyRound({
         included: included[i]!,
         deltaMs,
       };
-      if (reading.host.id === selfId) {
-        // The master's own error against the average is about the mean error of what was averaged.
-        clock.adjust(deltaMs, averagedErrors.reduce((s, e) => s + e, 0) / averagedErrors.length, 'berkeley');
+      if (self) {
+        clock.adjust(deltaMs, errorMs, 'berkeley');
         return base;
       }
       try {
         await peer.sendAdjustment(reading.host.url, {
           master: selfId,
           deltaMs,
-          errorMs: reading.rttMs / 2,
+          errorMs,
           round,
         });
         return base;

@@ -19,6 +19,8 @@ export interface TestClusterOptions {
   hosts?: number;
   /** Extra host environment (functions/config.ts). */
   hostEnv?: Record<string, string>;
+  /** Environment for one host, given its index and every host's id and port (e.g. a clock offset). */
+  hostEnvFor?: (index: number, hosts: { id: string; port: number }[]) => Record<string, string>;
 }
 
 export interface TestCluster {
@@ -32,13 +34,19 @@ export interface TestCluster {
 
 const freePort = () => getPort({ port: portNumbers(20_000, 60_000) });
 
-export async function startTestCluster({ members = 3, hosts = 0, hostEnv = {} }: TestClusterOptions = {}): Promise<TestCluster> {
+export async function startTestCluster({
+  members = 3,
+  hosts = 0,
+  hostEnv = {},
+  hostEnvFor,
+}: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'payments-test-'));
   const specs: EtcdMemberSpec[] = [];
   for (let i = 0; i < members; i++) specs.push({ name: `n${i + 1}`, clientPort: await freePort(), peerPort: await freePort() });
   const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
+  for (const [i, spec] of hostSpecs.entries()) Object.assign(spec, { env: hostEnvFor?.(i, hostSpecs) });
   const fleet = new HostFleet({ hosts: hostSpecs, etcdEndpoints: etcd.clientUrls(), logDir: dir, env: hostEnv });
   const clients: ReturnType<typeof createEtcdClient>[] = [];
   const stop = async () => {
