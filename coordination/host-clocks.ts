@@ -76,6 +76,7 @@ export function createHostClocks({
     },
     async stop(): Promise<void> {
       sync?.stop();
+      peer.close?.();
       await eventLog?.stop();
     },
   };

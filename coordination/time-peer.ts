@@ -3,7 +3,12 @@
  * sends it a Berkeley adjustment (handlers in functions/time.ts). Kept behind an interface so
  * the protocols can be tested with any transport; the HTTP one counts its messages, which is
  * how the cost of synchronization is measured (scripts/measure-clock-sync.ts).
+ *
+ * It uses node:http with a keep-alive agent rather than fetch: a clock poll is a tiny request
+ * sent every round, and a reused connection both costs less CPU and keeps the round trip short
+ * and steady (no TCP handshake inside the RTT that Cristian's and Berkeley's estimates halve).
  */
+import { Agent, request } from 'node:http';
 
 /** What `GET /time` answers. */
 export interface TimeReading {
@@ -34,6 +39,8 @@ export interface TimeAdjustment {
 export interface TimePeer {
   readTime(url: string): Promise<TimeReading>;
   sendAdjustment(url: string, adjustment: TimeAdjustment): Promise<void>;
+  /** Releases connections, if the transport keeps any. */
+  close?(): void;
 }
 
 export interface HttpTimePeerOptions {
@@ -45,9 +52,15 @@ export interface HttpTimePeerOptions {
 export class HttpTimePeer implements TimePeer {
   messages = 0;
   private readonly timeoutMs: number;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
   constructor({ timeoutMs = 500 }: HttpTimePeerOptions = {}) {
     this.timeoutMs = timeoutMs;
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
   }
 
   async readTime(url: string): Promise<TimeReading> {
@@ -62,13 +75,41 @@ export class HttpTimePeer implements TimePeer {
     });
   }
 
-  private async call(url: string, init: RequestInit): Promise<unknown> {
+  private call(
+    url: string,
+    init: { method: string; headers?: Record<string, string>; body?: string },
+  ): Promise<unknown> {
     this.messages += 1;
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
-    this.messages += 1;
-    const body = await response.json();
-    if (!response.ok)
-      throw new Error(`${init.method} ${url} answered ${response.status}: ${JSON.stringify(body)}`);
-    return body;
+    return new Promise((resolve, reject) => {
+      const options = {
+        method: init.method,
+        headers: init.headers,
+        agent: this.agent,
+        timeout: this.timeoutMs,
+      };
+      const req = request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          this.messages += 1;
+          const text = Buffer.concat(chunks).toString();
+          if ((res.statusCode ?? 0) >= 300) {
+            reject(new Error(`${init.method} ${url} answered ${res.statusCode}: ${text}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(text));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      req.on('timeout', () =>
+        req.destroy(new Error(`${init.method} ${url}: no answer within ${this.timeoutMs} ms`)),
+      );
+      req.on('error', reject);
+      req.end(init.body);
+    });
   }
 }

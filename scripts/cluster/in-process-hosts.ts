@@ -120,8 +120,7 @@ export class InProcessHosts {
   async kill(id: string): Promise<void> {
     const h = this.host(id);
     h.alive = false;
-    h.clocks.sync?.stop();
-    await h.clocks.eventLog?.stop();
+    await h.clocks.stop();
     h.server.close();
     (h.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     this.members = this.members.filter((m) => m.id !== id);
