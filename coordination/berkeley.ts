@@ -8,7 +8,8 @@
  *     kept (as in Cristian's algorithm), and a host whose fastest RTT still exceeds `maxRttMs`
  *     sits this round out;
  *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
- *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule);
+ *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule). Hosts never
+ *     synchronized yet (just joined) do not vote;
  *  3. send every host (outliers too) the adjustment that brings it to that average; the master
  *     adjusts itself as well. Hosts slew (coordination/clock.ts), so nothing steps back. An
  *     adjustment smaller than its reading's error (±RTT/2) is sent as 0 (a dead band).
@@ -96,14 +97,14 @@ export interface BerkeleyRoundOptions {
 
 /** The fastest of `samples` polls of one host, or undefined when none answered. */
 async function pollHost(clock: HostClock, peer: TimePeer, host: HostInfo, samples: number) {
-  let best: { host: HostInfo; offsetMs: number; rttMs: number } | undefined;
+  let best: { host: HostInfo; offsetMs: number; rttMs: number; synced: boolean } | undefined;
   for (let i = 0; i < samples; i++) {
     const sent = clock.raw();
     try {
-      const { time } = await peer.readTime(host.url);
+      const { time, estimateErrorMs } = await peer.readTime(host.url);
       const rttMs = clock.raw() - sent;
       const offsetMs = time + rttMs / 2 - clock.targetNow();
-      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs };
+      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs, synced: estimateErrorMs !== null };
     } catch {
       // a lost sample; the others may do
     }
@@ -132,12 +133,20 @@ export async function berkeleyRound({
     else if (reading.rttMs > maxRttMs) skipped.push(reading.host.id);
     else usable.push(reading);
   });
-  const readings = [{ host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0 }, ...usable];
-  const { averageMs, included } = faultTolerantAverage(
-    readings.map((r) => r.offsetMs),
+  const readings = [
+    { host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0, synced: true },
+    ...usable,
+  ];
+  // A host that has never been synchronized (just joined) is corrected but does not vote: its
+  // clock says nothing about the cluster's time yet.
+  const voters = readings.filter((r) => r.synced);
+  const vote = faultTolerantAverage(
+    voters.map((r) => r.offsetMs),
     outlierBoundMs,
     0,
   );
+  const { averageMs } = vote;
+  const included = readings.map((r) => r.synced && vote.included[voters.indexOf(r)] === true);
   const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.rttMs / 2);
   const results = await Promise.all(
     readings.map(async (reading, i): Promise<BerkeleyReading | undefined> => {

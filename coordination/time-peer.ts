@@ -21,6 +21,8 @@ export interface TimeReading {
   raw: number;
   /** ± bound on `corrected`, ms; null before the first sync (JSON has no Infinity). */
   errorBoundMs: number | null;
+  /** ± bound on `time`, ms; null before the first sync. */
+  estimateErrorMs: number | null;
   synced: boolean;
 }
 

@@ -31,6 +31,7 @@ export function getTime({ hostClock, hostId }: ClockDeps & { hostId: string }) {
       corrected: hostClock.now(),
       raw: hostClock.raw(),
       errorBoundMs: Number.isFinite(bound) ? bound : null,
+      estimateErrorMs: hostClock.synced ? hostClock.estimateErrorMs() : null,
       synced: hostClock.synced,
     };
     return c.json(reading);
