@@ -142,7 +142,8 @@ export class ClockSync {
       return;
     }
     const leader = view.leader();
-    if (leader && (!clock.synced || clock.estimateErrorMs() > this.options.resyncErrorMs)) {
+    const needed = !clock.synced || clock.estimateErrorMs() > this.options.resyncErrorMs;
+    if (leader && leader.id !== view.selfId && needed) {
       try {
         await cristianSync({
           clock,

@@ -58,9 +58,12 @@ export function createHostClocks({
       })
     : undefined;
   const record: RecordEvent = (type, details, stamp) => eventLog?.record(type, details, stamp);
-  hostClock.onAdjust(({ source, deltaMs, errorMs }) =>
-    record('clock.adjusted', { source, deltaMs: round3(deltaMs), errorMs: round3(errorMs) }),
-  );
+  // Zero adjustments (Berkeley's dead band, every round) only refresh the error bound: not logged.
+  hostClock.onAdjust(({ source, deltaMs, errorMs }) => {
+    if (deltaMs !== 0 || source === 'reference') {
+      record('clock.adjusted', { source, deltaMs: round3(deltaMs), errorMs: round3(errorMs) });
+    }
+  });
   const sync = view ? new ClockSync({ ...syncOptions, clock: hostClock, view, peer, record }) : undefined;
   return {
     hostClock,

@@ -179,9 +179,9 @@ async function orderingUnderSkew(): Promise<void> {
   const etcd = await startTestCluster({ members: 3 });
   try {
     console.log(
-      '| sync | committedAt inversions | adjacent committedAt inversions | HLC inversions (client passes no X-HLC) | HLC inversions (client passes X-HLC) |',
+      '| sync | payments/s | committedAt inversions | adjacent committedAt inversions | HLC inversions (client passes no X-HLC) | HLC inversions (client passes X-HLC) |',
     );
-    console.log('|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|');
     for (const syncEnabled of [false, true]) {
       const root = `/measure/${randomUUID()}`;
       const ledger: PaymentLedger = new EtcdLedger({ client: etcd.client(), root });
@@ -190,7 +190,9 @@ async function orderingUnderSkew(): Promise<void> {
         if (syncEnabled) await settle(cluster);
         const counts: number[] = [];
         let adjacent = 0;
+        let rate = 0;
         for (const passHeader of [false, true]) {
+          const started = performance.now();
           const stored: StoredPayment[] = [];
           let hlc: string | null = null;
           for (let i = 0; i < paymentCount; i++) {
@@ -213,6 +215,7 @@ async function orderingUnderSkew(): Promise<void> {
           }
           stored.sort((a, b) => a.sequence - b.sequence);
           if (!passHeader) {
+            rate = paymentCount / ((performance.now() - started) / 1000);
             counts.push(inversions(stored, (p) => p.committedAt));
             adjacent = stored.filter((p, i) => i > 0 && stored[i - 1]!.committedAt > p.committedAt).length;
           }
@@ -220,7 +223,7 @@ async function orderingUnderSkew(): Promise<void> {
         }
         const pairs = (paymentCount * (paymentCount - 1)) / 2;
         console.log(
-          `| ${syncEnabled ? 'on' : 'off'} | ${counts[0]} of ${pairs} pairs | ${adjacent} of ${paymentCount - 1} | ${counts[1]} | ${counts[2]} |`,
+          `| ${syncEnabled ? 'on' : 'off'} | ${fmt(rate, 0)} | ${counts[0]} of ${pairs} pairs | ${adjacent} of ${paymentCount - 1} | ${counts[1]} | ${counts[2]} |`,
         );
       } finally {
         await cluster.stop();
