@@ -8,8 +8,8 @@
  *     kept (as in Cristian's algorithm), and a host whose fastest RTT still exceeds `maxRttMs`
  *     sits this round out;
  *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
- *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule). Hosts never
- *     synchronized yet (just joined) do not vote;
+ *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule). Hosts not
+ *     synchronized yet, or only within more than `maxVoterErrorMs`, do not vote;
  *  3. send every host (outliers too) the adjustment that brings it to that average; the master
  *     adjusts itself as well. Hosts slew (coordination/clock.ts), so nothing steps back. An
  *     adjustment smaller than its reading's error (±RTT/2) is sent as 0 (a dead band).
@@ -93,10 +93,18 @@ export interface BerkeleyRoundOptions {
   samplesPerHost?: number;
   /** A host whose fastest RTT is above this sits the round out, ms. Default 10. */
   maxRttMs?: number;
+  /** A host whose own estimate of its error is above this does not vote, ms. Default 5. */
+  maxVoterErrorMs?: number;
 }
 
 /** The fastest of `samples` polls of one host, or undefined when none answered. */
-async function pollHost(clock: HostClock, peer: TimePeer, host: HostInfo, samples: number) {
+async function pollHost(
+  clock: HostClock,
+  peer: TimePeer,
+  host: HostInfo,
+  samples: number,
+  maxVoterErrorMs: number,
+) {
   let best: { host: HostInfo; offsetMs: number; rttMs: number; synced: boolean } | undefined;
   for (let i = 0; i < samples; i++) {
     const sent = clock.raw();
@@ -104,7 +112,8 @@ async function pollHost(clock: HostClock, peer: TimePeer, host: HostInfo, sample
       const { time, estimateErrorMs } = await peer.readTime(host.url);
       const rttMs = clock.raw() - sent;
       const offsetMs = time + rttMs / 2 - clock.targetNow();
-      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs, synced: estimateErrorMs !== null };
+      const synced = estimateErrorMs !== null && estimateErrorMs <= maxVoterErrorMs;
+      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs, synced };
     } catch {
       // a lost sample; the others may do
     }
@@ -122,11 +131,14 @@ export async function berkeleyRound({
   outlierBoundMs,
   samplesPerHost = 3,
   maxRttMs = 10,
+  maxVoterErrorMs = 5,
 }: BerkeleyRoundOptions): Promise<BerkeleyRoundResult> {
   const others = hosts.filter((h) => h.id !== selfId);
   const failed: string[] = [];
   const skipped: string[] = [];
-  const polled = await Promise.all(others.map((host) => pollHost(clock, peer, host, samplesPerHost)));
+  const polled = await Promise.all(
+    others.map((host) => pollHost(clock, peer, host, samplesPerHost, maxVoterErrorMs)),
+  );
   const usable: NonNullable<(typeof polled)[number]>[] = [];
   polled.forEach((reading, i) => {
     if (!reading) failed.push(others[i]!.id);
@@ -137,8 +149,9 @@ export async function berkeleyRound({
     { host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0, synced: true },
     ...usable,
   ];
-  // A host that has never been synchronized (just joined) is corrected but does not vote: its
-  // clock says nothing about the cluster's time yet.
+  // A host never synchronized (just joined), or synchronized with a poor error bound (a slow
+  // Cristian sample), is corrected but does not vote: its clock says little about the cluster's
+  // time yet, and letting it vote would drag everyone, the master included, towards its error.
   const voters = readings.filter((r) => r.synced);
   const vote = faultTolerantAverage(
     voters.map((r) => r.offsetMs),
