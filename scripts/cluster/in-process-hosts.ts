@@ -5,7 +5,7 @@
  * host's clock can be read at the same instant and compared with true time (machineTime).
  */
 import { type ServerType, serve } from '@hono/node-server';
-import getPort, { portNumbers } from 'get-port';
+import getPort from 'get-port';
 import { machineTime } from '../../coordination/clock';
 import type { HostInfo } from '../../coordination/cluster-view';
 import type { EventStore } from '../../coordination/event-store';
@@ -61,7 +61,8 @@ export class InProcessHosts {
   }: InProcessHostsOptions) {
     const members: HostInfo[] = [];
     for (const spec of hosts) {
-      const port = await getPort({ host: '127.0.0.1', port: portNumbers(20_000, 60_000) });
+      // An ephemeral port from the OS: scanning a fixed range from its start, two test workers pick the same ports.
+      const port = await getPort({ host: '127.0.0.1' });
       members.push({ id: spec.id, url: `http://127.0.0.1:${port}`, since: '' });
     }
     const leader = leaderId ?? hosts[0]?.id;
