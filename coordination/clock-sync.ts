@@ -68,6 +68,7 @@ export class ClockSync {
   private knownLeader: string | undefined;
   private knownHosts = new Set<string>();
   private unreachable = new Set<string>();
+  private readonly answered = new Set<string>();
   private unsubscribe: (() => void) | undefined;
 
   constructor({
@@ -183,8 +184,12 @@ export class ClockSync {
     });
     this.stats.rounds += 1;
     this.stats.lastRound = result;
+    for (const reading of result.readings) this.answered.add(reading.host);
+    // A host that has never answered is still starting, not failed.
     for (const id of result.failed) {
-      if (!this.unreachable.has(id)) this.options.record('failure.detected', { peer: id, by: 'clock-sync' });
+      if (this.answered.has(id) && !this.unreachable.has(id)) {
+        this.options.record('failure.detected', { peer: id, by: 'clock-sync' });
+      }
     }
     this.unreachable = new Set(result.failed);
   }
