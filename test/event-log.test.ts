@@ -70,4 +70,30 @@ describe('EventLog', () => {
     expect(shipped).toMatchObject({ recorrected: false });
     expect(shipped!.at).toBe(shipped!.rawAt);
   });
+
+  it('retention: the sweep deletes what is older than the retention period, only on the host allowed to', async () => {
+    let t = 1_800_000_000_000;
+    const clock = new HostClock({ source: () => t });
+    clock.adjust(0, 0, 'reference');
+    const hlc = new HybridClock({ clock });
+    const store = new MemoryEventStore();
+    let leader = false;
+    const log = new EventLog({
+      hostId: 'h1',
+      clock,
+      hlc,
+      store,
+      retentionMs: 60_000,
+      shouldTrim: () => leader,
+    });
+    log.record('payment.received', { id: 'old' });
+    t += 120_000;
+    log.record('payment.received', { id: 'new' });
+    await log.flush();
+    await log.trim();
+    expect((await store.readHost('h1', hlcAt(0), 10)).map((e) => e.details.id)).toEqual(['old', 'new']);
+    leader = true;
+    await log.trim();
+    expect((await store.readHost('h1', hlcAt(0), 10)).map((e) => e.details.id)).toEqual(['new']);
+  });
 });
