@@ -9,6 +9,7 @@ import { createPayment } from './create-payment';
 import { dashboardRoutes } from './dashboard/routes';
 import type { FunctionDeps } from './deps';
 import { errorBody, handleError } from './error-handler';
+import { listEvents } from './events';
 import { getPayment } from './get-payment';
 import { health, ready } from './health';
 import { listPayments } from './list-payments';
@@ -17,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { observeRequests } from './observe-requests';
 import { buildOpenApiDocument } from './openapi';
 import { readBody } from './request-body';
+import { adjustTime, clockGuard, getTime, hlcHeaders } from './time';
 
 export interface AppOptions extends FunctionDeps {
   /** Largest accepted request body, in bytes. Default 64 KiB. */
@@ -45,6 +47,13 @@ export function createApp({
   app.use('/metrics', cors());
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
+  if (deps.clocks) {
+    app.use('*', hlcHeaders(deps.clocks));
+    app.use('/payments', clockGuard(deps.clocks));
+    app.get('/time', getTime({ ...deps.clocks, hostId: deps.hostId }));
+    app.post('/time/adjust', adjustTime(deps.clocks));
+    app.get('/events', listEvents(deps.clocks));
+  }
   app.get('/health', health(deps));
   app.get('/ready', ready(deps));
   if (deps.cluster) app.get('/cluster', clusterStatus(deps.cluster));

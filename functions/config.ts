@@ -18,8 +18,26 @@
  *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
+ *
+ * Clocks (coordination/clock.ts, clock-sync.ts, event-log.ts):
+ *   CLOCK_OFFSET_MS          simulated offset of this host's clock, ms  default 0
+ *   CLOCK_DRIFT_PPM          simulated drift of this host's clock, ppm  default 0
+ *   CLOCK_MAX_SLEW_RATE      fastest slew, ms per ms                    default 0.5
+ *   CLOCK_SYNC_INTERVAL_MS   period of the master's Berkeley rounds     default 1000
+ *   CLOCK_RESYNC_ERROR_MS    Cristian re-sync threshold on the error    default 25
+ *   CLOCK_OUTLIER_BOUND_MS   Berkeley fault-tolerant average bound      default 1000
+ *   CLOCK_MAX_OFFSET_MS      /ready is 503 beyond this offset           default 500
+ *   CLOCK_SYNC               set to `off` to disable synchronization    default on
+ *   CLUSTER_HOSTS            id=url,... static cluster view (until the  default none: no sync
+ *                            etcd membership view is wired in)
+ *   CLUSTER_LEADER           leader (time master) of the static view    default first host
+ *   EVENTS_FLUSH_MS          event shipping period                      default 500
+ *   EVENTS_RETENTION_MS      how long etcd keeps events                 default 3600000
+ *   EVENTS_MAX_LATENESS_MS   GET /events stops waiting for a host       default 5000
  */
 import { z } from 'zod';
+import type { HostInfo } from '../coordination/cluster-view';
+import { parseClusterHosts } from '../coordination/static-cluster-view';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
 import { LOG_LEVELS, type LogLevel } from './logger';
 
@@ -45,7 +63,38 @@ const envSchema = z.object({
   COMMIT_MAX_IN_FLIGHT: positiveInt(4),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  CLOCK_OFFSET_MS: z.coerce.number().finite().default(0),
+  CLOCK_DRIFT_PPM: z.coerce.number().finite().min(-100_000).max(100_000).default(0),
+  CLOCK_MAX_SLEW_RATE: z.coerce.number().gt(0).lt(1).default(0.5),
+  CLOCK_SYNC_INTERVAL_MS: positiveInt(1000),
+  CLOCK_RESYNC_ERROR_MS: positiveInt(25),
+  CLOCK_OUTLIER_BOUND_MS: positiveInt(1000),
+  CLOCK_MAX_OFFSET_MS: positiveInt(500),
+  CLOCK_SYNC: z.enum(['on', 'off']).default('on'),
+  CLUSTER_HOSTS: z.string().optional(),
+  CLUSTER_LEADER: z.string().optional(),
+  EVENTS_FLUSH_MS: positiveInt(500),
+  EVENTS_RETENTION_MS: positiveInt(3_600_000),
+  EVENTS_MAX_LATENESS_MS: positiveInt(5000),
 });
+
+/** Clock simulation, synchronization and event log settings. */
+export interface ClockConfig {
+  offsetMs: number;
+  driftPpm: number;
+  maxSlewRate: number;
+  syncIntervalMs: number;
+  resyncErrorMs: number;
+  outlierBoundMs: number;
+  maxOffsetMs: number;
+  syncEnabled: boolean;
+  /** Static cluster view, when CLUSTER_HOSTS is set. */
+  clusterHosts: HostInfo[] | undefined;
+  clusterLeader: string | undefined;
+  eventsFlushMs: number;
+  eventsRetentionMs: number;
+  eventsMaxLatenessMs: number;
+}
 
 export interface HostConfig {
   hostId: string;
@@ -61,6 +110,7 @@ export interface HostConfig {
   /** Group commit settings for EtcdLedger, or false for one transaction per payment. */
   batching: { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number } | false;
   logLevel: LogLevel;
+  clocks: ClockConfig;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -93,5 +143,28 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
             maxTxnOps: e.ETCD_MAX_TXN_OPS,
           },
     logLevel: e.LOG_LEVEL,
+    clocks: readClockConfig(e),
+  };
+}
+
+function readClockConfig(e: z.infer<typeof envSchema>): ClockConfig {
+  const clusterHosts = e.CLUSTER_HOSTS ? parseClusterHosts(e.CLUSTER_HOSTS) : undefined;
+  if (e.CLUSTER_LEADER && !clusterHosts?.some((h) => h.id === e.CLUSTER_LEADER)) {
+    throw new Error(`bad host configuration: CLUSTER_LEADER ${e.CLUSTER_LEADER} is not in CLUSTER_HOSTS`);
+  }
+  return {
+    offsetMs: e.CLOCK_OFFSET_MS,
+    driftPpm: e.CLOCK_DRIFT_PPM,
+    maxSlewRate: e.CLOCK_MAX_SLEW_RATE,
+    syncIntervalMs: e.CLOCK_SYNC_INTERVAL_MS,
+    resyncErrorMs: e.CLOCK_RESYNC_ERROR_MS,
+    outlierBoundMs: e.CLOCK_OUTLIER_BOUND_MS,
+    maxOffsetMs: e.CLOCK_MAX_OFFSET_MS,
+    syncEnabled: e.CLOCK_SYNC === 'on',
+    clusterHosts,
+    clusterLeader: e.CLUSTER_LEADER ?? clusterHosts?.[0]?.id,
+    eventsFlushMs: e.EVENTS_FLUSH_MS,
+    eventsRetentionMs: e.EVENTS_RETENTION_MS,
+    eventsMaxLatenessMs: e.EVENTS_MAX_LATENESS_MS,
   };
 }

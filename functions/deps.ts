@@ -2,10 +2,26 @@
  * What every function handler may use. Handlers get these injected by the host (functions/app.ts)
  * and hold no payment state of their own: any host can answer any request.
  */
-import type { Clock } from '../coordination/clock';
+import type { Clock, HostClock } from '../coordination/clock';
+import type { ClockSync } from '../coordination/clock-sync';
+import type { EventStore } from '../coordination/event-store';
+import type { HybridClock } from '../coordination/hlc';
 import type { PaymentLedger } from '../ledger/ledger';
 import type { ClusterStatusSource } from './cluster-status';
 import type { Metrics } from './metrics';
+
+/** Clock synchronization and the cluster event log (functions/time.ts, functions/events.ts). */
+export interface ClockDeps {
+  /** The same clock as `clock`, with its synchronization controls. */
+  hostClock: HostClock;
+  hlc: HybridClock;
+  /** Absent when the host has no cluster view to synchronize with. */
+  sync?: ClockSync;
+  /** Absent when the host keeps no event log. */
+  eventStore?: EventStore;
+  /** A host whose event mark is older than this is not waited for by GET /events, ms. Default 5000. */
+  maxEventLatenessMs?: number;
+}
 
 export interface FunctionDeps {
   ledger: PaymentLedger;
@@ -16,4 +32,6 @@ export interface FunctionDeps {
   cluster?: ClusterStatusSource;
   /** Where handlers count what they do (in-flight commits). Default: not counted. */
   metrics?: Metrics;
+  /** Optional: hosts built without it serve no /time or /events and stamp no HLC. */
+  clocks?: ClockDeps;
 }

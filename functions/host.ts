@@ -1,12 +1,19 @@
 /**
  * A function host: one stateless process serving the payment functions over HTTP.
  * Run: `npm run host` (configuration from the environment, see functions/config.ts).
+ *
+ * Wiring, in order: the etcd client; membership and leader election (coordination), which give
+ * the cluster view; the host clock, synchronized over that view (the leader is the time master);
+ * the ledger with group commit, stamped with HLC timestamps; then the HTTP app.
  */
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
-import { systemClock } from '../coordination/clock';
+import { type Clock, systemClock } from '../coordination/clock';
 import { createEtcdClient } from '../coordination/etcd-client';
+import { EtcdEventStore } from '../coordination/etcd-event-store';
+import { createHostClocks } from '../coordination/host-clocks';
 import { createHostCoordination } from '../coordination/host-coordination';
+import { StaticClusterView } from '../coordination/static-cluster-view';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
 import { readHostConfig } from './config';
@@ -15,38 +22,66 @@ import { answerMalformedRequest } from './malformed-request';
 import { createMetrics, watchClusterView } from './metrics';
 
 const config = readHostConfig(process.env);
-const logger = createLogger({ level: config.logLevel, base: { host: config.hostId }, clock: systemClock });
+const c = config.clocks;
+// Membership is built before the host clock (which needs its view), so it reads the clock lazily;
+// the few timestamps taken before the host clock exists (start-up logs) come from the machine's.
+let hostClock: Clock | undefined;
+const clock: Clock = { now: () => (hostClock ?? systemClock).now() };
+const logger = createLogger({ level: config.logLevel, base: { host: config.hostId }, clock });
 const client = createEtcdClient({
   endpoints: config.etcdEndpoints,
   callDeadlineMs: config.etcdCallDeadlineMs,
 });
-const ledger = new EtcdLedger({
-  client,
-  root: config.ledgerRoot,
-  operationDeadlineMs: config.requestDeadlineMs,
-  batching: config.batching,
-});
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const version = String(packageJson.version);
 const coordination = createHostCoordination({
   client,
-  clock: systemClock,
+  clock,
   etcdEndpoints: config.etcdEndpoints,
   hostId: config.hostId,
   url: config.advertisedUrl,
-  version,
+  version: String(packageJson.version),
   root: config.ledgerRoot,
   ttlSeconds: config.membershipTtlSeconds,
   maintenanceIntervalMs: config.maintenanceIntervalMs,
   log: (event) => logger.info(event, 'coordination'),
 });
+// The time master is the elected leader. A static view (CLUSTER_HOSTS) is kept for tests and for
+// running hosts without membership.
+const view = c.syncEnabled
+  ? c.clusterHosts
+    ? new StaticClusterView(config.hostId, c.clusterHosts, c.clusterLeader)
+    : coordination.view
+  : undefined;
+const clocks = createHostClocks({
+  hostId: config.hostId,
+  view,
+  eventStore: new EtcdEventStore({ client, root: config.ledgerRoot }),
+  clock: { offsetMs: c.offsetMs, driftPpm: c.driftPpm, maxSlewRate: c.maxSlewRate },
+  sync: {
+    roundIntervalMs: c.syncIntervalMs,
+    resyncErrorMs: c.resyncErrorMs,
+    outlierBoundMs: c.outlierBoundMs,
+    maxOffsetMs: c.maxOffsetMs,
+  },
+  events: { flushIntervalMs: c.eventsFlushMs, retentionMs: c.eventsRetentionMs },
+  maxEventLatenessMs: c.eventsMaxLatenessMs,
+});
+hostClock = clocks.hostClock;
+const etcdLedger = new EtcdLedger({
+  client,
+  root: config.ledgerRoot,
+  operationDeadlineMs: config.requestDeadlineMs,
+  batching: config.batching,
+});
+const ledger = clocks.wrapLedger(etcdLedger);
 const metrics = createMetrics({ processMetrics: true });
 watchClusterView(metrics, coordination.view);
 const app = createApp({
   ledger,
-  clock: systemClock,
+  clock: clocks.hostClock,
   hostId: config.hostId,
   cluster: coordination.status,
+  clocks: clocks.deps,
   logger,
   metrics,
   etcdEndpoints: config.etcdEndpoints,
@@ -55,6 +90,7 @@ const app = createApp({
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {
   logger.info({ url: `http://${info.address}:${info.port}` }, 'host listening');
   coordination.start();
+  clocks.start();
 });
 
 server.on('clientError', answerMalformedRequest);
@@ -65,8 +101,10 @@ function shutdown(signal: string): void {
   stopping = true;
   logger.info({ signal }, 'host stopping');
   server.close();
-  void coordination
-    .close()
+  void clocks
+    .stop()
+    .catch(() => undefined)
+    .then(() => coordination.close())
     .catch(() => undefined)
     .then(() => ledger.close())
     .finally(() => process.exit(0));

@@ -32,7 +32,7 @@ export const paymentIdParam = z
   .string()
   .regex(IDENTIFIER_PATTERN, 'id must be 1 to 128 characters from [A-Za-z0-9._:-]');
 
-const isoDate = (field: string) =>
+export const isoDate = (field: string) =>
   z
     .string()
     .regex(ISO_8601, `${field} must be an ISO-8601 date or date-time`)

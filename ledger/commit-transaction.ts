@@ -35,6 +35,8 @@ export interface StoredRecord {
   payment: PaymentIntent;
   committedAt: string;
   host: string;
+  /** HLC of the commit, from CommitContext. */
+  hlc?: string;
   /** Position of the payment inside its transaction. */
   position: number;
   nonce: string;
@@ -56,6 +58,7 @@ export function decodeRecord(kv: IKeyValue): { record: StoredRecord; payment: St
     sequence: toSequence(Number(kv.create_revision), record.position),
     host: record.host,
   };
+  if (record.hlc !== undefined) payment.hlc = record.hlc;
   return { record, payment };
 }
 

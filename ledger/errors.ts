@@ -12,6 +12,7 @@ export const ERROR_STATUS_BY_CODE = {
   invalid_request: 400,
   not_found: 404,
   idempotency_conflict: 409,
+  stale_master: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   headers_too_large: 431,
@@ -111,5 +112,25 @@ export class QuorumUnavailableError extends PaymentError {
 export class NotLeaderError extends PaymentError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('unavailable', message, options);
+  }
+}
+
+/** Thrown when a clock adjustment comes from a host that is not the leader this host knows. */
+export class StaleMasterError extends PaymentError {
+  constructor(master: string, leader: string | undefined) {
+    super('stale_master', `adjustment from ${master} refused: the time master is ${leader ?? 'unknown'}`);
+  }
+}
+
+/**
+ * Thrown while this host's clock may be further from the cluster's than the allowed maximum (or
+ * is not synchronized yet): it refuses payments until it is back in bounds. Retry on another host.
+ */
+export class ClockOffsetError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor(reason: string) {
+    super('unavailable', `host clock out of bounds: ${reason}`);
   }
 }

@@ -18,6 +18,9 @@
  *       candidate's lease; the lowest create_revision leads, and that revision is its fencing token.
  *   <root>/meta/retention                compaction retention policy JSON (ledger-maintenance.ts)
  *   <root>/meta/maintenance              the leader's last maintenance record, written fenced
+ *   <root>/events/log/<host>/<hlc>/<seq> one cluster event (coordination/etcd-event-store.ts); hlc
+ *                                        is fixed-width, so each host's events sort in HLC order
+ *   <root>/events/marks/<host>           the host's event shipping mark (HostMark JSON)
  *
  * Ids and account names match [A-Za-z0-9._:-]{1,128} (ledger/payment.ts), so they never
  * contain '/' and one account's prefix never captures another's ('shop-1/' vs 'shop-10/').
@@ -48,6 +51,14 @@ export interface KeyLayout {
   retentionPolicy(): string;
   /** The leader's last maintenance record. */
   maintenanceRecord(): string;
+  /** Key of one cluster event. */
+  event(host: string, hlc: string, seq: number): string;
+  /** Prefix of one host's event stream. */
+  eventsOfHost(host: string): string;
+  /** Key of one host's event shipping mark. */
+  eventMark(host: string): string;
+  /** Prefix of every shipping mark. */
+  eventMarksPrefix(): string;
 }
 
 /** Name of the host leader election inside the coordination namespace: keys `election/<name>/<leaseId>`. */
@@ -66,6 +77,10 @@ export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
     coordinationNamespace: () => `${base}/`,
     retentionPolicy: () => `${base}/meta/retention`,
     maintenanceRecord: () => `${base}/meta/maintenance`,
+    event: (host, hlc, seq) => `${base}/events/log/${host}/${hlc}/${String(seq).padStart(12, '0')}`,
+    eventsOfHost: (host) => `${base}/events/log/${host}/`,
+    eventMark: (host) => `${base}/events/marks/${host}`,
+    eventMarksPrefix: () => `${base}/events/marks/`,
   };
 }
 

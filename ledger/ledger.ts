@@ -24,6 +24,8 @@ export interface CommitContext {
   host: string;
   /** ISO-8601 UTC timestamp from the host's clock. */
   committedAt: string;
+  /** Hybrid logical clock timestamp (coordination/hlc.ts), when the host keeps one. */
+  hlc?: string;
 }
 
 export interface HistoryQuery {

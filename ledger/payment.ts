@@ -81,6 +81,8 @@ export interface StoredPayment extends PaymentIntent {
   sequence: number;
   /** Id of the function host that committed it. */
   host: string;
+  /** HLC timestamp of the commit (coordination/hlc.ts); absent on payments from hosts without one. */
+  hlc?: string;
 }
 
 const canonicalMetadata = (m: Record<string, string> | undefined): string =>
@@ -124,5 +126,12 @@ export function toIntent(p: PaymentIntent): PaymentIntent {
 
 /** The one rendering of a stored payment: fixed field order, so replays are byte-identical. */
 export function serializePayment(p: StoredPayment): string {
-  return JSON.stringify({ ...toIntent(p), committedAt: p.committedAt, sequence: p.sequence, host: p.host });
+  const hlc = p.hlc === undefined ? {} : { hlc: p.hlc };
+  return JSON.stringify({
+    ...toIntent(p),
+    committedAt: p.committedAt,
+    sequence: p.sequence,
+    host: p.host,
+    ...hlc,
+  });
 }

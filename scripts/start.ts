@@ -24,6 +24,10 @@ const HELP = `Usage: npm start -- [flags]
   --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
   --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
                             instead of launching members                               no etcd is started)
+  --clock-offsets LIST      simulated clock offset per host,   env PAY_CLOCK_OFFSETS   default 0 each
+                            ms, e.g. -2000,0,1500
+  --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
+                            ppm, e.g. 200,-150,0
   --help                    this text
 `;
 
@@ -36,6 +40,8 @@ const { values } = parseArgs({
     hosts: { type: 'string' },
     'host-ports': { type: 'string' },
     'etcd-endpoints': { type: 'string' },
+    'clock-offsets': { type: 'string' },
+    'clock-drift-ppm': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -65,6 +71,21 @@ function ports(text: string | undefined, expected: number, what: string): number
   return list;
 }
 
+/** One number per host, each within ±limit. */
+function numbers(
+  text: string | undefined,
+  expected: number,
+  what: string,
+  limit: number,
+): number[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => Number(s.trim()));
+  if (list.length !== expected || list.some((n) => !Number.isFinite(n) || Math.abs(n) > limit)) {
+    fail(`${what} must list ${expected} numbers (one per host) within ±${limit}, got ${text}`);
+  }
+  return list;
+}
+
 function fail(message: string): never {
   console.error(`error: ${message}\n\n${HELP}`);
   process.exit(2);
@@ -90,7 +111,26 @@ members = members.map((m, i) => {
   return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1 };
 });
 const hostPorts = ports(setting('host-ports', 'PAY_HOST_PORTS'), hostCount, '--host-ports');
-const hosts = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+const clockOffsets = numbers(
+  setting('clock-offsets', 'PAY_CLOCK_OFFSETS'),
+  hostCount,
+  '--clock-offsets',
+  86_400_000,
+);
+const clockDrifts = numbers(
+  setting('clock-drift-ppm', 'PAY_CLOCK_DRIFT_PPM'),
+  hostCount,
+  '--clock-drift-ppm',
+  100_000,
+);
+const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+const hosts = hostList.map((h, i) => ({
+  ...h,
+  env: {
+    CLOCK_OFFSET_MS: String(clockOffsets?.[i] ?? 0),
+    CLOCK_DRIFT_PPM: String(clockDrifts?.[i] ?? 0),
+  },
+}));
 
 mkdirSync(dataDir, { recursive: true });
 const etcd = externalEndpoints ? undefined : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members });

@@ -48,6 +48,16 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       expect(again.payment).toEqual(first.payment);
     });
 
+    it('keeps the HLC timestamp a commit carries, and returns it on replay and read', async () => {
+      const ledger = await fresh();
+      const p = intent();
+      const hlc = '001800000000000.00003';
+      expect((await ledger.commit(p, { ...context('h1'), hlc })).payment.hlc).toBe(hlc);
+      const replay = await ledger.commit(p, { ...context('h2'), hlc: '001800000000009.00000' });
+      expect(replay.payment.hlc).toBe(hlc);
+      expect((await ledger.get(p.id))?.hlc).toBe(hlc);
+    });
+
     it('rejects the same id with different content and keeps the stored payment', async () => {
       const ledger = await fresh();
       const p = intent();

@@ -11,6 +11,8 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)
 export interface HostSpec {
   id: string;
   port: number;
+  /** Environment for this host only (e.g. its simulated clock offset), over the fleet's `env`. */
+  env?: Record<string, string>;
 }
 
 export interface HostFleetOptions {
@@ -63,6 +65,7 @@ export class HostFleet {
         env: {
           ...globalThis.process.env,
           ...env,
+          ...spec.env,
           HOST_ID: spec.id,
           HOST_PORT: String(spec.port),
           HOST_BIND: bind,

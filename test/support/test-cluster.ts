@@ -19,6 +19,8 @@ export interface TestClusterOptions {
   hosts?: number;
   /** Extra host environment (functions/config.ts). */
   hostEnv?: Record<string, string>;
+  /** Environment for one host, given its index and every host's id and port (e.g. a clock offset). */
+  hostEnvFor?: (index: number, hosts: { id: string; port: number }[]) => Record<string, string>;
 }
 
 export interface TestCluster {
@@ -39,6 +41,7 @@ export async function startTestCluster({
   members = 3,
   hosts = 0,
   hostEnv = {},
+  hostEnvFor,
 }: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'payments-test-'));
   const specs: EtcdMemberSpec[] = [];
@@ -47,6 +50,7 @@ export async function startTestCluster({
   const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
+  for (const [i, spec] of hostSpecs.entries()) Object.assign(spec, { env: hostEnvFor?.(i, hostSpecs) });
   const fleet = new HostFleet({
     hosts: hostSpecs,
     etcdEndpoints: etcd.clientUrls(),
