@@ -45,6 +45,9 @@ export class FunctionHost {
   }
 }
 
+/** What a started host must answer before it counts as up. */
+export type WaitUntil = 'ready' | 'health';
+
 export class HostFleet {
   readonly hosts: FunctionHost[];
 
@@ -87,20 +90,24 @@ export class HostFleet {
     return host;
   }
 
-  /** Starts every host and waits until each answers /health. */
-  async start(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Starts every host and waits until each answers `until`: `ready` (the default: it reaches an
+   * etcd quorum, is registered, and its clock is synchronized, so it takes payments) or `health`
+   * (the process is up, e.g. when etcd is deliberately down).
+   */
+  async start(timeoutMs = 30_000, until: WaitUntil = 'ready'): Promise<void> {
     for (const h of this.hosts) h.process.start();
-    await Promise.all(this.hosts.map((h) => this.waitUp(h, timeoutMs)));
+    await Promise.all(this.hosts.map((h) => this.waitUp(h, timeoutMs, until)));
   }
 
-  async restart(id: string, timeoutMs = 30_000): Promise<void> {
+  async restart(id: string, timeoutMs = 30_000, until: WaitUntil = 'ready'): Promise<void> {
     const h = this.host(id);
     h.process.start();
-    await this.waitUp(h, timeoutMs);
+    await this.waitUp(h, timeoutMs, until);
   }
 
-  private waitUp(h: FunctionHost, timeoutMs: number): Promise<void> {
-    return waitFor(`${h.id} /health`, () => httpOk(`${h.url}/health`), timeoutMs);
+  private waitUp(h: FunctionHost, timeoutMs: number, until: WaitUntil): Promise<void> {
+    return waitFor(`${h.id} /${until}`, () => httpOk(`${h.url}/${until}`), timeoutMs);
   }
 
   async stop(): Promise<void> {
