@@ -30,6 +30,8 @@ beforeAll(async () => {
       CLUSTER_HOSTS: hosts.map((h) => `${h.id}=http://127.0.0.1:${h.port}`).join(','),
       CLUSTER_LEADER: 'h2',
     }),
+    // Measure the skew before the first synchronization, not after.
+    hostsUntil: 'health',
   });
 });
 afterAll(async () => {

@@ -10,7 +10,7 @@ import getPort from 'get-port';
 import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etcd-client';
 import { ensureEtcd } from '../../scripts/cluster/ensure-etcd';
 import { EtcdCluster, type EtcdMemberSpec } from '../../scripts/cluster/etcd-cluster';
-import { HostFleet } from '../../scripts/cluster/host-fleet';
+import { HostFleet, type WaitUntil } from '../../scripts/cluster/host-fleet';
 
 export interface TestClusterOptions {
   /** etcd members. Default 3. */
@@ -21,6 +21,8 @@ export interface TestClusterOptions {
   hostEnv?: Record<string, string>;
   /** Environment for one host, given its index and every host's id and port (e.g. a clock offset). */
   hostEnvFor?: (index: number, hosts: { id: string; port: number }[]) => Record<string, string>;
+  /** What each host must answer before the cluster counts as started. Default `ready`. */
+  hostsUntil?: WaitUntil;
 }
 
 export interface TestCluster {
@@ -42,6 +44,7 @@ export async function startTestCluster({
   hosts = 0,
   hostEnv = {},
   hostEnvFor,
+  hostsUntil = 'ready',
 }: TestClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'payments-test-'));
   const specs: EtcdMemberSpec[] = [];
@@ -66,7 +69,7 @@ export async function startTestCluster({
   };
   try {
     await etcd.start();
-    await fleet.start();
+    await fleet.start(30_000, hostsUntil);
   } catch (error) {
     await stop();
     throw error;
