@@ -20,16 +20,19 @@ export interface ClusterStatusSource {
   registered(): boolean;
   etcdMembers(): Promise<EtcdMemberStatus[]>;
   /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
-  hostDetails?: (hostId: string) => Record<string, unknown>;
+  hostDetails?: (host: HostStatus) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 export function clusterStatus(source: ClusterStatusSource) {
   return async (c: Context) => {
-    const members = await source.etcdMembers();
+    const [members, hosts] = await Promise.all([
+      source.etcdMembers(),
+      Promise.all(source.hosts().map(async (h) => ({ ...h, ...(await source.hostDetails?.(h)) }))),
+    ]);
     const leader = source.leader();
     return c.json({
       self: { id: source.selfId, isLeader: source.isLeader(), registered: source.registered() },
-      hosts: source.hosts().map((h) => ({ ...h, ...source.hostDetails?.(h.id) })),
+      hosts,
       leader: leader ?? null,
       etcd: { members },
     });

@@ -93,6 +93,24 @@ describe('payments across real hosts', () => {
     expect(rest.body.nextCursor).toBeNull();
   });
 
+  it('shows every live host with its clock offset in /cluster, from any host', async () => {
+    for (const h of hosts) {
+      const { status, body } = await request<{
+        hosts: { id: string; alive: boolean; clockOffsetMs: number | null; clockSynced: boolean }[];
+        leader: { id: string } | null;
+      }>(`${h}/cluster`);
+      expect(status).toBe(200);
+      const alive = body.hosts.filter((x) => x.alive);
+      expect(alive.map((x) => x.id).sort()).toEqual(['h1', 'h2', 'h3']);
+      // Same machine, synchronized: offsets are small, but they are measured, not assumed.
+      for (const x of alive) {
+        expect(x.clockSynced).toBe(true);
+        expect(Math.abs(x.clockOffsetMs!)).toBeLessThan(100);
+      }
+      expect(body.leader?.id).toMatch(/^h[123]$/);
+    }
+  });
+
   it('reports every host ready', async () => {
     for (const h of hosts) expect((await request(`${h}/ready`)).status).toBe(200);
   });
