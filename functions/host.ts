@@ -87,8 +87,15 @@ const etcdLedger = new EtcdLedger({
 const ledger = clocks.wrapLedger(etcdLedger);
 // GET /cluster shows every live host's clock offset, read from its GET /time at request time.
 const timePeer = new HttpTimePeer({ timeoutMs: 300 });
-coordination.status.hostDetails = (host) =>
-  host.alive ? peerClockDetails(timePeer, clocks.hostClock, host.url) : { clockOffsetMs: null };
+coordination.status.hostDetails = (host) => {
+  if (host.id === config.hostId) {
+    // This host's own offset is zero by definition; its error bound is its own estimate.
+    const bound = clocks.hostClock.errorBoundMs();
+    const synced = Number.isFinite(bound);
+    return { clockOffsetMs: 0, clockErrorBoundMs: synced ? bound : null, clockSynced: synced };
+  }
+  return host.alive ? peerClockDetails(timePeer, clocks.hostClock, host.url) : { clockOffsetMs: null };
+};
 const metrics = createMetrics({ processMetrics: true });
 watchClusterView(metrics, coordination.view);
 const app = createApp({
