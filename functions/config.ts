@@ -16,6 +16,7 @@
  *   COMMIT_BATCH_MAX         most payments in one etcd transaction      default 256
  *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
  *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
+ *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 10000
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  *
@@ -61,6 +62,7 @@ const envSchema = z.object({
   COMMIT_BATCH_MAX: positiveInt(256),
   COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
   COMMIT_MAX_IN_FLIGHT: positiveInt(4),
+  COMMIT_MAX_QUEUED: positiveInt(10_000),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   CLOCK_OFFSET_MS: z.coerce.number().finite().default(0),
@@ -108,7 +110,9 @@ export interface HostConfig {
   membershipTtlSeconds: number;
   maintenanceIntervalMs: number;
   /** Group commit settings for EtcdLedger, or false for one transaction per payment. */
-  batching: { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number } | false;
+  batching:
+    | { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number; maxQueued: number }
+    | false;
   logLevel: LogLevel;
   clocks: ClockConfig;
 }
@@ -140,6 +144,7 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
             maxBatchSize: e.COMMIT_BATCH_MAX,
             windowMs: e.COMMIT_BATCH_WINDOW_MS,
             maxInFlight: e.COMMIT_MAX_IN_FLIGHT,
+            maxQueued: e.COMMIT_MAX_QUEUED,
             maxTxnOps: e.ETCD_MAX_TXN_OPS,
           },
     logLevel: e.LOG_LEVEL,

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ClockOffsetError, type ErrorCode, PaymentError, QuorumUnavailableError } from '../ledger/errors';
+import { type ErrorCode, isRetryable, PaymentError } from '../ledger/errors';
 import { requestLog } from './logger';
 
 const CODE_BY_HTTP_STATUS: Record<number, ErrorCode> = {
@@ -22,9 +22,9 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown) {
 
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof PaymentError) {
-    if (error instanceof QuorumUnavailableError || error instanceof ClockOffsetError) {
+    // Every retryable error says when to come back (QuorumUnavailable, ClockOffset, Overloaded).
+    if (isRetryable(error) && 'retryAfterSeconds' in error)
       c.header('Retry-After', String(error.retryAfterSeconds));
-    }
     return c.json(errorBody(error.code, error.message, error.details), error.status);
   }
   if (error instanceof HTTPException && CODE_BY_HTTP_STATUS[error.status]) {

@@ -78,11 +78,21 @@ const clocks = createHostClocks({
   maxEventLatenessMs: c.eventsMaxLatenessMs,
 });
 hostClock = clocks.hostClock;
+const metrics = createMetrics({ processMetrics: true });
 const etcdLedger = new EtcdLedger({
   client,
   root: config.ledgerRoot,
   operationDeadlineMs: config.requestDeadlineMs,
-  batching: config.batching,
+  batching: config.batching && {
+    ...config.batching,
+    observer: {
+      onTransaction: (size, seconds) => {
+        metrics.commitBatchSize.observe(size);
+        metrics.etcdCallSeconds.observe({ op: 'commit_txn' }, seconds);
+      },
+      onShed: () => metrics.shedRequests.inc({ reason: 'commit_queue_full' }),
+    },
+  },
 });
 const ledger = clocks.wrapLedger(etcdLedger);
 // GET /cluster shows every live host's clock offset, read from its GET /time at request time.
@@ -96,8 +106,13 @@ coordination.status.hostDetails = (host) => {
   }
   return host.alive ? peerClockDetails(timePeer, clocks.hostClock, host.url) : { clockOffsetMs: null };
 };
-const metrics = createMetrics({ processMetrics: true });
 watchClusterView(metrics, coordination.view);
+// Clock gauges are sampled once a second: cheap, and finer than any scrape interval.
+setInterval(() => {
+  const bound = clocks.hostClock.errorBoundMs();
+  metrics.clockOffsetMs.set(clocks.hostClock.raw() - clocks.hostClock.now());
+  metrics.clockErrorBoundMs.set(Number.isFinite(bound) ? bound : -1);
+}, 1000).unref();
 const app = createApp({
   ledger,
   clock: clocks.hostClock,

@@ -17,6 +17,7 @@
  */
 import { GRPCInvalidArgumentError, GRPCResourceExhastedError } from 'etcd3';
 import type { CommitResult, PendingCommit } from './commit-transaction';
+import { OverloadedError } from './errors';
 import { SLOTS_PER_REVISION } from './sequence';
 
 export interface CommitBatcherOptions {
@@ -35,6 +36,21 @@ export interface CommitBatcherOptions {
   windowMs?: number;
   /** Most transactions outstanding at once from this host. Default 4. */
   maxInFlight?: number;
+  /**
+   * Most payments waiting for a transaction. Past it a payment is refused at once with
+   * OverloadedError (503 + Retry-After) instead of queueing without limit while etcd is slow or
+   * down: memory stays bounded, and the client retries, safely, with the same id. Default 10000.
+   */
+  maxQueued?: number;
+  /** Told about every transaction sent and every payment refused, for metrics. Default none. */
+  observer?: CommitObserver;
+}
+
+export interface CommitObserver {
+  /** One transaction of `size` payments took `seconds`, whatever its outcome. */
+  onTransaction?(size: number, seconds: number): void;
+  /** One payment was refused because the queue was full. */
+  onShed?(): void;
 }
 
 interface Waiter {
@@ -66,6 +82,8 @@ export class CommitBatcher {
   private readonly maxBatchBytes: number;
   private readonly windowMs: number;
   private readonly maxInFlight: number;
+  private readonly maxQueued: number;
+  private readonly observer: CommitObserver;
   private queue: Waiter[] = [];
   private queuedBytes = 0;
   private inFlight = 0;
@@ -81,16 +99,29 @@ export class CommitBatcher {
     maxBatchBytes = 1024 * 1024,
     windowMs = 2,
     maxInFlight = 4,
+    maxQueued = 10_000,
+    observer = {},
   }: CommitBatcherOptions) {
     this.send = send;
     this.maxBatchSize = Math.max(1, Math.min(maxBatchSize, SLOTS_PER_REVISION, maxTxnOps - 3));
     this.maxBatchBytes = maxBatchBytes;
     this.windowMs = windowMs;
     this.maxInFlight = Math.max(1, maxInFlight);
+    this.maxQueued = Math.max(1, maxQueued);
+    this.observer = observer;
+  }
+
+  /** Payments waiting for a transaction now. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Queues one payment; resolves with its own result, never rejects. */
   submit(item: PendingCommit): Promise<CommitResult> {
+    if (this.queue.length >= this.maxQueued) {
+      this.observer.onShed?.();
+      return Promise.resolve({ ok: false, error: new OverloadedError(this.queue.length) });
+    }
     return new Promise((resolve) => {
       const bytes = estimateBytes(item);
       this.queue.push({ item, bytes, resolve });
@@ -157,12 +188,15 @@ export class CommitBatcher {
   private async commit(batch: Waiter[]): Promise<void> {
     this.stats.batches += 1;
     this.stats.items += batch.length;
+    const started = performance.now();
     try {
       const results = await this.send(batch.map((w) => w.item));
+      this.observer.onTransaction?.(batch.length, (performance.now() - started) / 1000);
       batch.forEach((w, i) => {
         w.resolve(results[i] ?? { ok: false, error: new Error(`no result for payment ${w.item.intent.id}`) });
       });
     } catch (error) {
+      this.observer.onTransaction?.(batch.length, (performance.now() - started) / 1000);
       if (isBatchRejection(error) && batch.length > 1) {
         this.stats.splits += 1;
         const half = Math.ceil(batch.length / 2);

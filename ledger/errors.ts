@@ -17,6 +17,7 @@ export const ERROR_STATUS_BY_CODE = {
   unsupported_media_type: 415,
   headers_too_large: 431,
   unavailable: 503,
+  overloaded: 503,
   internal: 500,
 } as const;
 
@@ -132,5 +133,18 @@ export class ClockOffsetError extends PaymentError {
 
   constructor(reason: string) {
     super('unavailable', `host clock out of bounds: ${reason}`);
+  }
+}
+
+/**
+ * Thrown when a host has more payments waiting for etcd than it allows: it sheds the new one at
+ * once rather than queue without bound. Nothing was written; retry after Retry-After, on any host.
+ */
+export class OverloadedError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor(queued: number) {
+    super('overloaded', `host overloaded: ${queued} payments already waiting for etcd; retry shortly`);
   }
 }

@@ -8,6 +8,7 @@ import { GRPCInvalidArgumentError, GRPCUnavailableError } from 'etcd3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CommitBatcher, type CommitBatcherOptions } from '../ledger/commit-batcher';
 import type { CommitResult, PendingCommit } from '../ledger/commit-transaction';
+import { isRetryable, OverloadedError } from '../ledger/errors';
 import { intent } from './ledger-contract';
 
 const pending = (): PendingCommit => ({
@@ -47,6 +48,33 @@ describe('commit batcher', () => {
 
   const make = (send: CommitBatcherOptions['send'], options: Partial<CommitBatcherOptions> = {}) =>
     new CommitBatcher({ send, windowMs: 10_000, ...options });
+
+  it('sheds payments past the queue bound at once with OverloadedError, then accepts again', async () => {
+    const { send, calls } = scriptedSend();
+    const observer = { onShed: vi.fn(), onTransaction: vi.fn() };
+    const batcher = make(send, { maxInFlight: 1, maxQueued: 2, observer });
+    const first = batcher.submit(pending());
+    await nextTurn(); // the first goes out and stays in flight
+    const queued = [batcher.submit(pending()), batcher.submit(pending())];
+    const shed = await batcher.submit(pending());
+    expect(shed.ok).toBe(false);
+    expect(!shed.ok && shed.error).toBeInstanceOf(OverloadedError);
+    expect(isRetryable(!shed.ok && shed.error)).toBe(true);
+    expect(observer.onShed).toHaveBeenCalledTimes(1);
+    calls[0]!.settle();
+    await expect(first).resolves.toMatchObject({ ok: true });
+    expect(observer.onTransaction).toHaveBeenCalledWith(1, expect.any(Number));
+    await vi.advanceTimersByTimeAsync(10_000);
+    await nextTurn();
+    calls[1]!.settle();
+    for (const answer of queued) await expect(answer).resolves.toMatchObject({ ok: true });
+    // Room again: a new payment is accepted, not shed.
+    const later = batcher.submit(pending());
+    await nextTurn();
+    calls[2]!.settle();
+    await expect(later).resolves.toMatchObject({ ok: true });
+    expect(observer.onShed).toHaveBeenCalledTimes(1);
+  });
 
   it('sends at once when idle, without waiting for the window', async () => {
     const { send, calls } = scriptedSend();

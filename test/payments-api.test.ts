@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../coordination/clock';
 import { createApp } from '../functions/app';
+import { OverloadedError } from '../ledger/errors';
 import { MemoryLedger } from '../ledger/memory-ledger';
 
 let ledger: MemoryLedger;
@@ -153,6 +154,24 @@ describe('POST /payments', () => {
     expect((await errorOf(response)).code).toBe('unavailable');
     ledger.unavailable = false;
     expect((await app.request('/payments/pay_1')).status).toBe(404);
+  });
+});
+
+describe('overload', () => {
+  it('answers a shed payment with 503 overloaded and Retry-After', async () => {
+    const shedding = new MemoryLedger();
+    shedding.commit = async () => {
+      throw new OverloadedError(10_000);
+    };
+    const busy = createApp({ ledger: shedding, clock: fixedClock, hostId: 'h-busy' });
+    const response = await busy.request('/payments', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(valid),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect((await errorOf(response)).code).toBe('overloaded');
   });
 });
 
