@@ -15,7 +15,7 @@ import { parseOrThrow } from './validation';
 const CURSOR = /^\d{15}\.\d{5}\/[A-Za-z0-9._:-]{1,64}\/\d{12}$/;
 const HLC = /^\d{15}\.\d{5}$/;
 
-const eventsQuerySchema = z.object({
+export const eventsQuerySchema = z.object({
   from: z
     .union([
       z

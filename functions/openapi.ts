@@ -4,10 +4,13 @@
  * handlers accept. Each route is listed once in ROUTE_DOCS; test/openapi.test.ts fails when the
  * app registers a route this table does not describe.
  */
+
 import { z } from 'zod';
 import { ERROR_STATUS_BY_CODE, type ErrorCode } from '../ledger/errors';
 import { paymentRequestSchema } from '../ledger/payment';
+import { eventsQuerySchema } from './events';
 import { historyQuerySchema, paymentIdParam } from './query-schemas';
+import { adjustmentSchema } from './time';
 
 type Method = 'get' | 'post';
 
@@ -107,6 +110,33 @@ export const ROUTE_DOCS: RouteDoc[] = [
     summary: 'Live hosts, the host leader and its fencing token, and the health of each etcd member',
     responses: {
       200: { description: 'the cluster as this host sees it', schema: z.object({}).passthrough() },
+    },
+  },
+  {
+    method: 'get',
+    path: '/time',
+    summary: "This host's clock: raw, corrected, cluster-time estimate and error bounds (Cristian, Berkeley)",
+    responses: { 200: { description: 'a clock reading', schema: z.object({}).passthrough() } },
+  },
+  {
+    method: 'post',
+    path: '/time/adjust',
+    summary: "The time master's Berkeley adjustment for this host; accepted only from the leader it knows",
+    body: adjustmentSchema,
+    responses: {
+      200: { description: 'applied', schema: z.object({}).passthrough() },
+      400: { description: 'invalid adjustment' },
+      409: { description: 'not from the current time master (stale_master)' },
+    },
+  },
+  {
+    method: 'get',
+    path: '/events',
+    summary: 'The merged cluster event log in HLC order, late events reordered behind a watermark',
+    query: eventsQuerySchema,
+    responses: {
+      200: { description: 'one page of events', schema: z.object({}).passthrough() },
+      400: { description: 'invalid query' },
     },
   },
   {

@@ -15,7 +15,7 @@ import { ClockOffsetError } from '../ledger/errors';
 import type { ClockDeps } from './deps';
 import { parseOrThrow } from './validation';
 
-const adjustmentSchema = z.strictObject({
+export const adjustmentSchema = z.strictObject({
   master: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'master must be a host id'),
   deltaMs: z.number().finite().min(-86_400_000).max(86_400_000),
   errorMs: z.number().finite().nonnegative(),

@@ -1,6 +1,8 @@
 /** The OpenAPI document: valid 3.1, built from the request schemas, and covering every route the app serves. */
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../coordination/clock';
+import { HostClock, systemClock } from '../coordination/clock';
+import { MemoryEventStore } from '../coordination/event-store';
+import { HybridClock } from '../coordination/hlc';
 import { createApp } from '../functions/app';
 import type { ClusterStatusSource } from '../functions/cluster-status';
 import { openApiPath } from '../functions/openapi';
@@ -15,7 +17,10 @@ const cluster: ClusterStatusSource = {
   registered: () => true,
   etcdMembers: async () => [],
 };
-const app = createApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'h-test', cluster });
+// And clock deps, so that /time, /time/adjust and /events are mounted and checked as well.
+const hostClock = new HostClock();
+const clocks = { hostClock, hlc: new HybridClock({ clock: hostClock }), eventStore: new MemoryEventStore() };
+const app = createApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'h-test', cluster, clocks });
 
 interface Doc {
   openapi: string;
