@@ -6,7 +6,13 @@ import type { TimePeer, TimeReading } from '../coordination/time-peer';
 /** A clock that advances 10 ms per reading, so the request spans a known round trip. */
 function steppingClock(start: number): Clock {
   let t = start;
-  return { now: () => (t += 10) - 10 };
+  return {
+    now: () => {
+      const reading = t;
+      t += 10;
+      return reading;
+    },
+  };
 }
 
 const reading = (corrected: number, errorBoundMs: number | null): TimeReading => ({
