@@ -96,7 +96,7 @@ const etcdLedger = new EtcdLedger({
 });
 const ledger = clocks.wrapLedger(etcdLedger);
 // GET /cluster shows every live host's clock offset, read from its GET /time at request time.
-const timePeer = new HttpTimePeer({ timeoutMs: 300 });
+const timePeer = new HttpTimePeer({ timeoutMs: 1000 });
 coordination.status.hostDetails = (host) => {
   if (host.id === config.hostId) {
     // This host's own offset is zero by definition; its error bound is its own estimate.

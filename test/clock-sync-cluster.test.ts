@@ -94,7 +94,7 @@ describe('clock synchronization across host processes', () => {
     );
     expect(
       Math.max(...before.map((b) => b.errorMs)) - Math.min(...before.map((b) => b.errorMs)),
-    ).toBeGreaterThan(3000);
+    ).toBeGreaterThan(1000); // configured 3.5 s apart; a busy machine may have begun syncing already
     expect(pairwise).toBeLessThanOrEqual(5 + 2 * uncertainty);
     for (const e of errors) expect(Math.abs(e)).toBeLessThanOrEqual(10 + uncertainty);
   });
