@@ -7,7 +7,7 @@
 import type { ChaosCluster } from './chaos-cluster';
 
 export const FAULT_GROUPS = {
-  kill: ['kill-etcd-follower', 'kill-etcd-leader', 'kill-host'],
+  kill: ['kill-etcd-follower', 'kill-etcd-leader', 'kill-host', 'kill-leader-host'],
   pause: ['pause-etcd-member', 'pause-host'],
   partition: ['isolate-etcd-leader', 'cut-host-from-etcd'],
 } as const;
@@ -127,6 +127,16 @@ export class Nemesis {
         heal = () => cluster.restartHost(host.id, 60_000).catch(() => {});
         break;
       }
+      case 'kill-leader-host': {
+        // The host that leads the function hosts (time master, maintenance), as /cluster reports it.
+        const leaderId = await hostLeaderId(cluster.hosts.filter((h) => h.process.running).map((h) => h.url));
+        const host = cluster.hosts.find((h) => h.id === leaderId);
+        if (!host) break;
+        target = `host ${host.id} (leader)`;
+        await host.process.kill();
+        heal = () => cluster.restartHost(host.id, 60_000).catch(() => {});
+        break;
+      }
       case 'pause-host': {
         const host = pick(cluster.hosts);
         target = `host ${host.id}`;
@@ -151,7 +161,7 @@ export class Nemesis {
       }
     }
     if (!target) {
-      log(`nemesis: skipped ${kind} (no etcd leader to aim at)`);
+      log(`nemesis: skipped ${kind} (no leader to aim at)`);
       return;
     }
     const record: FaultRecord = { kind, target, start, healed: start, recovered: undefined };
@@ -195,4 +205,18 @@ export function parseFaults(list: string): FaultKind[] {
       );
   }
   return [...kinds];
+}
+
+/** The host leader's id from the first live host whose GET /cluster names one. */
+async function hostLeaderId(urls: string[]): Promise<string | undefined> {
+  for (const url of urls) {
+    try {
+      const response = await fetch(`${url}/cluster`, { signal: AbortSignal.timeout(2000) });
+      const body = (await response.json()) as { leader?: { id?: string } | null };
+      if (body.leader?.id) return body.leader.id;
+    } catch {
+      // try the next host
+    }
+  }
+  return undefined;
 }

@@ -98,6 +98,7 @@ const COLOURS: Record<FaultKind, string> = {
   'kill-etcd-follower': '#f4a582',
   'kill-etcd-leader': '#d6604d',
   'kill-host': '#b2182b',
+  'kill-leader-host': '#67001f',
   'pause-etcd-member': '#92c5de',
   'pause-host': '#4393c3',
   'isolate-etcd-leader': '#c2a5cf',
