@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentsClient } from '../coordination/payments-client';
+import type { TimeReading } from '../coordination/time-peer';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { clusterView, elapsedUntil, liveIds } from './support/cluster-probe';
 import { longestGap, payerHistoryIds, percentile, sendPayments } from './support/payment-load';
@@ -37,8 +38,20 @@ afterAll(async () => {
 const hostOf = (id: string) => cluster.fleet.host(id);
 const leaderId = async (url: string) => (await clusterView(url)).leader?.id;
 
+/** As many as the issue asks for: a quarter go out before the kill, the rest across it. */
+const PAYMENTS = 2000;
+
+/**
+ * A host's whole clock correction (cluster-time estimate minus its raw clock), from GET /time.
+ * These hosts run unskewed on one machine, so corrections compare directly between hosts.
+ */
+async function clockCorrection(url: string): Promise<{ correctionMs: number; synced: boolean }> {
+  const reading = (await (await fetch(`${url}/time`)).json()) as TimeReading;
+  return { correctionMs: reading.time - reading.raw, synced: reading.synced };
+}
+
 describe('function host failover', () => {
-  it('a host SIGKILLed while PaymentsClient sends 500 payments: each committed exactly once, no client failure', async () => {
+  it('a host SIGKILLed while PaymentsClient sends 2,000 payments: each committed exactly once, no client failure', async () => {
     const prefix = `kill-${randomUUID().slice(0, 8)}`;
     const [h1, h2] = [hostOf('h1'), hostOf('h2')];
     const client = new PaymentsClient({ discoverFrom: [h1.url], deadlineMs: 20_000 });
@@ -48,10 +61,10 @@ describe('function host failover', () => {
     let killedAt = 0;
     let detection: Promise<number> | undefined;
     const result = await sendPayments(client, {
-      count: 500,
+      count: PAYMENTS,
       prefix,
       onProgress: (done) => {
-        if (done !== 150) return;
+        if (done !== PAYMENTS / 4) return;
         killedAt = performance.now();
         void h2.process.kill();
         detection = elapsedUntil(
@@ -74,8 +87,8 @@ describe('function host failover', () => {
 
     const ledger = new EtcdLedger({ client: cluster.client() });
     const ids = await payerHistoryIds(ledger, `${prefix}-payer`);
-    expect(ids).toHaveLength(500);
-    expect(new Set(ids)).toEqual(new Set(Array.from({ length: 500 }, (_, i) => `${prefix}-${i}`)));
+    expect(ids).toHaveLength(PAYMENTS);
+    expect(new Set(ids)).toEqual(new Set(Array.from({ length: PAYMENTS }, (_, i) => `${prefix}-${i}`)));
 
     // Recovery: the restarted host registers again and only then reports ready.
     await cluster.fleet.restart('h2');
@@ -88,6 +101,7 @@ describe('function host failover', () => {
     const oldLeader = await leaderId(hostOf('h1').url);
     expect(oldLeader).toBeDefined();
     const survivors = cluster.fleet.hosts.filter((h) => h.id !== oldLeader);
+    const correctionsBefore = await Promise.all(survivors.map((h) => clockCorrection(h.url)));
     const killedAt = performance.now();
     await hostOf(oldLeader!).process.kill();
     const electedMs = await elapsedUntil('a new leader', killedAt, async () => {
@@ -99,6 +113,21 @@ describe('function host failover', () => {
     });
     console.log(`leader host kill: new leader after ${electedMs.toFixed(0)} ms`);
     expect(electedMs).toBeLessThan(DETECTION_BOUND_MS);
+
+    // Clock sync survives: the new leader is the time master, and takes over without a jump.
+    await new Promise((r) => setTimeout(r, 3500)); // three Berkeley rounds at the default 1 s
+    const correctionsAfter = await Promise.all(survivors.map((h) => clockCorrection(h.url)));
+    const jumps = correctionsAfter.map((after, i) =>
+      Math.abs(after.correctionMs - correctionsBefore[i]!.correctionMs),
+    );
+    const spread = Math.abs(correctionsAfter[0]!.correctionMs - correctionsAfter[1]!.correctionMs);
+    console.log(
+      `clock master failover: largest jump ${Math.max(...jumps).toFixed(3)} ms, spread ${spread.toFixed(3)} ms`,
+    );
+    for (const after of correctionsAfter) expect(after.synced).toBe(true);
+    expect(Math.max(...jumps)).toBeLessThan(5);
+    expect(spread).toBeLessThan(5);
+
     await cluster.fleet.restart(oldLeader!);
     await elapsedUntil(
       'restarted host ready',
