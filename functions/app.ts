@@ -27,15 +27,12 @@ export interface AppOptions extends FunctionDeps {
   logger?: Logger;
   /** Metrics served at /metrics. Default a fresh registry per app. */
   metrics?: Metrics;
-  /** etcd client URLs, probed by the dashboard's member view. Default none (the view is empty). */
-  etcdEndpoints?: string[];
 }
 
 export function createApp({
   maxBodyBytes = 64 * 1024,
   logger = silentLogger,
   metrics = createMetrics(),
-  etcdEndpoints = [],
   ...rest
 }: AppOptions): Hono {
   const deps = { ...rest, metrics };
@@ -65,6 +62,7 @@ export function createApp({
   );
   const openApi = JSON.stringify(buildOpenApiDocument());
   app.get('/openapi.json', (c) => c.body(openApi, 200, { 'content-type': 'application/json' }));
-  app.route('/dashboard', dashboardRoutes({ etcdEndpoints }));
+  const cluster = deps.cluster;
+  app.route('/dashboard', dashboardRoutes({ etcdMembers: cluster && (() => cluster.etcdMembers()) }));
   return app;
 }

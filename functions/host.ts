@@ -121,7 +121,6 @@ const app = createApp({
   clocks: clocks.deps,
   logger,
   metrics,
-  etcdEndpoints: config.etcdEndpoints,
 });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import { probeEtcdMembers } from '../../coordination/etcd-member-status';
+import type { EtcdMemberStatus } from '../../coordination/etcd-members';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -36,11 +36,11 @@ export const ASSETS: Record<string, { file: () => string; type: string }> = {
 };
 
 export interface DashboardOptions {
-  /** etcd client URLs, probed for /dashboard/etcd-members. Default none. */
-  etcdEndpoints?: string[];
+  /** Each etcd member's status (the host's member probe), for /dashboard/etcd-members. Default none. */
+  etcdMembers?: () => Promise<EtcdMemberStatus[]>;
 }
 
-export function dashboardRoutes({ etcdEndpoints = [] }: DashboardOptions = {}): Hono {
+export function dashboardRoutes({ etcdMembers = async () => [] }: DashboardOptions = {}): Hono {
   const cache = new Map<string, string>();
   const load = (name: string, file: () => string) => {
     let body = cache.get(name);
@@ -60,7 +60,7 @@ export function dashboardRoutes({ etcdEndpoints = [] }: DashboardOptions = {}): 
       'cache-control': 'no-cache',
     });
   });
-  // A fallback for hosts without GET /cluster: each member's own answer, probed from this host.
-  app.get('/etcd-members', async (c) => c.json({ members: await probeEtcdMembers(etcdEndpoints) }));
+  // The members alone, for a page on a host built without GET /cluster (e.g. in-process apps).
+  app.get('/etcd-members', async (c) => c.json({ members: await etcdMembers() }));
   return app;
 }
