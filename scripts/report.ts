@@ -171,8 +171,14 @@ try {
 
   const machineLine = describeMachine(machine);
   const { fragments, values } = renderFigures(rawDir, machineLine);
-  values.mode = quick ? 'quick (short runs; rough figures)' : 'full';
-  if (selected.length === 0) values.mode = 're-rendered from the stored raw outputs';
+  // The mode of the last measuring run, so a re-render still says how the figures were made.
+  const modeFile = join(rawDir, 'mode.txt');
+  if (selected.length > 0) {
+    const mode = quick ? 'quick (short runs; rough figures)' : 'full';
+    const partial = selected.length < STEPS.length ? `; last re-measured: ${selected.join(', ')}` : '';
+    writeFileSync(modeFile, `${mode}${partial}\n`);
+  }
+  values.mode = readFileSync(modeFile, 'utf8').trim();
   for (const [name, md] of Object.entries(fragments)) writeFileSync(join(figuresDir, name), md);
   writeFileSync(join(figuresDir, 'values.json'), `${JSON.stringify(values, null, 2)}\n`);
   const withTables: Record<string, string | number> = { ...values };
