@@ -27,6 +27,7 @@ import { REPO_ROOT } from './cluster/host-fleet';
 import { renderFigures } from './report/figures';
 import { currentMachine, describeMachine, type Machine } from './report/machine';
 import { runStep, stopCurrentStep } from './report/run-step';
+import { captionSvg } from './report/svg-caption';
 import { fillTemplate } from './report/template';
 
 const HELP = `Usage: npm run report -- [--quick] [--render-only] [--only LIST]
@@ -91,7 +92,7 @@ const plan: Record<Step, () => Promise<void>> = {
       args: quick ? ['--quick', '--out', out] : ['--out', out],
     });
     copyFileSync(newest(out, 'bench-', '.json'), join(rawDir, 'bench.json'));
-    copyFileSync(join(out, 'latency-vs-throughput.svg'), join(figuresDir, 'bench-latency-vs-throughput.svg'));
+    copyFileSync(join(out, 'latency-vs-throughput.svg'), join(rawDir, 'bench-latency-vs-throughput.svg'));
   },
   optimization: async () => {
     // The same hosts at maximum load without group commit: the "before" of the optimization.
@@ -141,7 +142,7 @@ const plan: Record<Step, () => Promise<void>> = {
       okCodes: [0, 1],
     });
     copyFileSync(join(out, 'summary.json'), join(rawDir, 'chaos-summary.json'));
-    copyFileSync(join(out, 'timeline.svg'), join(figuresDir, 'chaos-timeline.svg'));
+    copyFileSync(join(out, 'timeline.svg'), join(rawDir, 'chaos-timeline.svg'));
   },
   shards: async () => {
     await runStep({
@@ -180,6 +181,11 @@ try {
   }
   values.mode = readFileSync(modeFile, 'utf8').trim();
   for (const [name, md] of Object.entries(fragments)) writeFileSync(join(figuresDir, name), md);
+  for (const svg of ['bench-latency-vs-throughput.svg', 'chaos-timeline.svg'])
+    writeFileSync(
+      join(figuresDir, svg),
+      captionSvg(readFileSync(join(rawDir, svg), 'utf8'), `Machine: ${machineLine}`),
+    );
   writeFileSync(join(figuresDir, 'values.json'), `${JSON.stringify(values, null, 2)}\n`);
   const withTables: Record<string, string | number> = { ...values };
   for (const [name, md] of Object.entries(fragments))

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { describeMachine, parseEtcdVersion } from '../scripts/report/machine';
 import { shardBalance, shardOf } from '../scripts/report/shard-balance';
+import { captionSvg } from '../scripts/report/svg-caption';
 import { fillTemplate, markdownTable } from '../scripts/report/template';
 
 describe('describeMachine', () => {
@@ -78,5 +79,22 @@ describe('hash sharding', () => {
   it('reports imbalance when ids all land together', () => {
     const same = Array.from({ length: 100 }, () => 'one-id');
     expect(shardBalance(same, 4).maxOverMean).toBe(4);
+  });
+});
+
+describe('captionSvg', () => {
+  it('grows the plot by the strip and writes the escaped caption under it', () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50"/></svg>';
+    const out = captionSvg(svg, 'Machine: 2 × <cpu> & more', 20);
+    expect(out).toContain('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="70">');
+    expect(out).toContain('<rect width="100" height="50"/>');
+    expect(out).toContain('y="64"');
+    expect(out).toContain('Machine: 2 × &lt;cpu&gt; &amp; more');
+    expect(out.trimEnd().endsWith('</svg>')).toBe(true);
+  });
+
+  it('refuses something that is not an SVG with a height', () => {
+    expect(() => captionSvg('<div/>', 'x')).toThrow();
   });
 });
