@@ -171,7 +171,7 @@ try {
   }
 
   const machineLine = describeMachine(machine);
-  const { fragments, values } = renderFigures(rawDir, machineLine);
+  const { fragments, values } = renderFigures(rawDir, machineLine, machine.cores);
   // The mode of the last measuring run, so a re-render still says how the figures were made.
   const modeFile = join(rawDir, 'mode.txt');
   if (selected.length > 0) {

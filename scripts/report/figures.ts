@@ -95,9 +95,13 @@ const r1 = (x: number) => x.toFixed(1);
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 const read = <T>(dir: string, name: string): T => JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
 
-export function renderFigures(rawDir: string, machineLine: string): Rendered {
+export function renderFigures(rawDir: string, machineLine: string, cores: number): Rendered {
   const fragments: Record<string, string> = {};
-  const values: Record<string, string | number> = { machine: machineLine };
+  const values: Record<string, string | number> = {
+    machine: machineLine,
+    'machine.cores': cores,
+    'machine.cpuUsPerSecond': (cores * 1e6).toLocaleString('en-US'),
+  };
   const caption = (what: string) => `_${what}. Machine: ${machineLine}._\n\n`;
 
   // ---- bench (with group commit), and the same hosts without it ----
@@ -151,6 +155,7 @@ export function renderFigures(rawDir: string, machineLine: string): Rendered {
     'bench.seconds': bench.seconds,
     'bench.best': r0(best.figures.throughput),
     'bench.bestName': best.name,
+    'bench.e2eErrors': e2e.reduce((sum, r) => sum + r.figures.errors, 0),
     'bench.bestP99': r1(best.figures.p99),
     'bench.naive': r0(naive.figures.throughput),
     'bench.raw': r0(raw.figures.throughput),
@@ -160,6 +165,12 @@ export function renderFigures(rawDir: string, machineLine: string): Rendered {
     'bench.at2000': at2000 ? r0(at2000.figures.throughput) : 'not run',
     'bench.at2000p99': at2000 ? r1(at2000.figures.p99) : 'not run',
     'bench.bestCpuBusy': pct(best.cpuShareOfMachine),
+    'bench.cpuCap': r0(
+      (cores * 1e6) /
+        ((best.cpuUsPerOp['etcd members'] ?? 0) +
+          (best.cpuUsPerOp.hosts ?? 0) +
+          (best.cpuUsPerOp['load generator'] ?? 0)),
+    ),
     'bench.bestCpuEtcd': best.cpuUsPerOp['etcd members'] ?? '-',
     'bench.bestCpuHosts': best.cpuUsPerOp.hosts ?? '-',
     'bench.bestCpuLoadgen': best.cpuUsPerOp['load generator'] ?? '-',
@@ -176,6 +187,11 @@ export function renderFigures(rawDir: string, machineLine: string): Rendered {
   const storage = bench.storage as Record<string, number | undefined>;
   values['storage.grown'] = storage.replicatedDbBytesPerPaymentGrown ?? 'not measured';
   values['storage.compacted'] = storage.replicatedDbBytesPerPaymentCompacted ?? 'not measured';
+  const perMember =
+    storage.replicatedDbBytesPerPaymentGrown === undefined
+      ? undefined
+      : storage.replicatedDbBytesPerPaymentGrown / bench.members;
+  values['storage.millionsPer8GiB'] = perMember === undefined ? 'n/a' : r0((8 * 2 ** 30) / perMember / 1e6);
   values['storage.perMemberGrown'] =
     storage.replicatedDbBytesPerPaymentGrown === undefined
       ? 'not measured'
