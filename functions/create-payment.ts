@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { isoTimestamp } from '../coordination/clock';
-import { InvalidRequestError, PaymentError, UnsupportedMediaTypeError } from '../ledger/errors';
+import { InvalidRequestError, UnsupportedMediaTypeError } from '../ledger/errors';
 import {
   IDENTIFIER_PATTERN,
   type PaymentIntent,
@@ -22,7 +22,8 @@ export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) 
   return async (c: Context): Promise<Response> => {
     const contentType = c.req.header('content-type');
     if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
-    const intent = resolveIntent(parseJson(await readBody(c)), c.req.header('idempotency-key'));
+    // The readBody middleware (functions/request-body.ts) has read the body, within its size limit.
+    const intent = resolveIntent(parseJson(c.get('bodyText')), c.req.header('idempotency-key'));
     const log = tagPayment(c, intent.id);
     metrics?.inflightCommits.inc();
     const outcome = await ledger
@@ -33,21 +34,6 @@ export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) 
     if (outcome.kind === 'replayed') headers['idempotent-replayed'] = 'true';
     return c.body(serializePayment(outcome.payment), outcome.kind === 'committed' ? 201 : 200, headers);
   };
-}
-
-/** A client that hangs up mid-body is a client mistake (400), not a server fault. */
-async function readBody(c: Context): Promise<string> {
-  // Normally already read by the readBody middleware (functions/request-body.ts), off the Web path.
-  const read: string | undefined = c.get('bodyText');
-  if (read !== undefined) return read;
-  try {
-    return await c.req.text();
-  } catch (cause) {
-    if (cause instanceof PaymentError) throw cause; // e.g. the body limit
-    throw new InvalidRequestError('request body could not be read', [{ field: '', message: String(cause) }], {
-      cause,
-    });
-  }
 }
 
 function parseJson(text: string): unknown {
