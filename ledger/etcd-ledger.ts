@@ -46,6 +46,7 @@ export class EtcdLedger implements PaymentLedger {
   private readonly client: Etcd3;
   private readonly keys: KeyLayout;
   private readonly operationDeadlineMs: number;
+  private readonly probeDeadlineMs: number;
   private readonly readsPerTxn: number;
   /** Undefined when batching is off. */
   readonly batcher: CommitBatcher | undefined;
@@ -54,12 +55,14 @@ export class EtcdLedger implements PaymentLedger {
     client,
     root = DEFAULT_ROOT,
     operationDeadlineMs = 5000,
+    probeDeadlineMs = 2000,
     readsPerTxn = 100,
     batching = {},
   }: EtcdLedgerOptions) {
     this.client = client;
     this.keys = keyLayout(root);
     this.operationDeadlineMs = operationDeadlineMs;
+    this.probeDeadlineMs = probeDeadlineMs;
     this.readsPerTxn = readsPerTxn;
     this.batcher =
       batching === false
@@ -79,7 +82,7 @@ export class EtcdLedger implements PaymentLedger {
     return result.outcome;
   }
 
-  /** One transaction for a group of commits; the seam where a commit batcher plugs in. */
+  /** One transaction for a group of commits: what the commit batcher sends, or one commit alone. */
   commitMany(items: Parameters<typeof commitBatch>[1]): Promise<CommitResult[]> {
     return commitBatch(this.keys, items, (txn) => this.client.kv.txn(txn));
   }
@@ -99,10 +102,8 @@ export class EtcdLedger implements PaymentLedger {
 
   async ping(): Promise<void> {
     // A linearizable read goes through the Raft leader's ReadIndex, so it succeeds only with a quorum.
-    await this.bounded(
-      'readiness probe',
-      this.client.kv.range({ key: Buffer.from(this.keys.readinessProbe()) }),
-    );
+    const probe = this.client.kv.range({ key: Buffer.from(this.keys.readinessProbe()) });
+    await this.bounded('readiness probe', probe, this.probeDeadlineMs);
   }
 
   async close(): Promise<void> {
@@ -180,17 +181,16 @@ export class EtcdLedger implements PaymentLedger {
   }
 
   /** Bounds an etcd operation in time and turns store failures into QuorumUnavailableError. */
-  private async bounded<T>(what: string, operation: Promise<T>): Promise<T> {
+  private async bounded<T>(
+    what: string,
+    operation: Promise<T>,
+    limitMs = this.operationDeadlineMs,
+  ): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () =>
-          reject(
-            new QuorumUnavailableError(
-              `etcd did not answer the ${what} within ${this.operationDeadlineMs} ms`,
-            ),
-          ),
-        this.operationDeadlineMs,
+        () => reject(new QuorumUnavailableError(`etcd did not answer the ${what} within ${limitMs} ms`)),
+        limitMs,
       );
     });
     try {
