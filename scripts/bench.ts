@@ -24,11 +24,11 @@ import { runHttpLoad } from '../loadtest/http-driver';
 import { figuresRow, type LoadFigures } from '../loadtest/latency-stats';
 import { paymentBody } from '../loadtest/scenarios';
 import { runClosedLoop } from './bench/closed-loop';
-import { startFreshCluster } from './bench/fresh-cluster';
 import { latencyPlot } from './bench/latency-plot';
 import { type CpuProbe, cpuMs, cpuSnapshot, ownCpuMs } from './bench/process-cpu';
 import { type MemberSize, StorageProbe } from './bench/storage';
 import { REPO_ROOT } from './cluster/host-fleet';
+import { startScratchCluster } from './cluster/scratch-cluster';
 
 const HELP = `Usage: npm run bench -- [flags]
 
@@ -128,7 +128,15 @@ interface RunResult {
 }
 
 log(`fresh cluster: ${members} etcd members, 3 hosts (${JSON.stringify(hostEnv)}) ...`);
-const cluster = await startFreshCluster({ members, hosts: 3, hostEnv, hostNodeArgs });
+const cluster = await startScratchCluster({
+  members,
+  hosts: 3,
+  hostEnv,
+  hostNodeArgs,
+  dirPrefix: 'payments-bench-',
+  // Generous: on a busy 2-core machine tsx may take a minute to compile a host.
+  startTimeoutMs: { etcd: 120_000, hosts: 180_000 },
+});
 const stopAll = async () => {
   await cluster.stop().catch(() => {});
 };

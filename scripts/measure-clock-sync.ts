@@ -19,8 +19,8 @@ import { EtcdLedger } from '../ledger/etcd-ledger';
 import type { PaymentLedger } from '../ledger/ledger';
 import { MemoryLedger } from '../ledger/memory-ledger';
 import type { StoredPayment } from '../ledger/payment';
-import { startTestCluster } from '../test/support/test-cluster';
 import { InProcessHosts } from './cluster/in-process-hosts';
+import { startScratchCluster } from './cluster/scratch-cluster';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, payments: { type: 'string' } } });
 const quick = values.quick ?? false;
@@ -176,7 +176,7 @@ async function orderingUnderSkew(): Promise<void> {
   console.log(
     `\n## 3. Clock skew against etcd commit order (${paymentCount} payments, sequential, round robin over 3 hosts)\n`,
   );
-  const etcd = await startTestCluster({ members: 3 });
+  const etcd = await startScratchCluster({ members: 3 });
   try {
     console.log(
       '| sync | payments/s | committedAt inversions | adjacent committedAt inversions | HLC inversions (client passes no X-HLC) | HLC inversions (client passes X-HLC) |',

@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import { PaymentsClient } from '../coordination/payments-client';
 import { clusterView, elapsedUntil, liveIds } from '../test/support/cluster-probe';
 import { longestGap, percentile, sendPayments } from '../test/support/payment-load';
-import { startTestCluster, type TestCluster } from '../test/support/test-cluster';
 import { REPO_ROOT } from './cluster/host-fleet';
+import { type ScratchCluster, startScratchCluster } from './cluster/scratch-cluster';
 
 const { values } = parseArgs({
   options: {
@@ -51,7 +51,7 @@ const summary = (xs: number[]) => ({
 let run = 0;
 const tag = () => `m${Date.now().toString(36)}-${run++}`;
 
-async function hostFaults(cluster: TestCluster) {
+async function hostFaults(cluster: ScratchCluster) {
   const detection: number[] = [];
   const gap: number[] = [];
   const reelection: number[] = [];
@@ -114,7 +114,7 @@ async function hostFaults(cluster: TestCluster) {
   };
 }
 
-async function etcdFaults(cluster: TestCluster) {
+async function etcdFaults(cluster: ScratchCluster) {
   const observer = cluster.fleet.hosts[0]!.url;
   const members = async () => (await clusterView(observer)).etcd.members;
   const detection: number[] = [];
@@ -181,7 +181,7 @@ async function etcdFaults(cluster: TestCluster) {
 async function redundancy() {
   const rows: Record<string, unknown>[] = [];
   for (const members of [1, 3]) {
-    const cluster = await startTestCluster({ members, hosts: 2 });
+    const cluster = await startScratchCluster({ members, hosts: 2 });
     try {
       const client = new PaymentsClient({ hosts: cluster.fleet.urls() });
       const before = await clusterView(cluster.fleet.hosts[0]!.url);
@@ -216,7 +216,7 @@ const results: Record<string, unknown> = {
   membershipTtlSeconds: 2,
 };
 progress('starting a cluster of 3 etcd members and 3 function hosts ...');
-const cluster = await startTestCluster({ hosts: 3 });
+const cluster = await startScratchCluster({ hosts: 3 });
 try {
   let last: unknown;
   await elapsedUntil(
