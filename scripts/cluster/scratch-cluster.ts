@@ -43,9 +43,10 @@ export interface ScratchCluster {
   stop(): Promise<void>;
 }
 
-// Random candidates, not 20000 upwards in order: clusters started in parallel (and a killed
-// host's port, free until its restart) would otherwise be handed the same low ports.
-const randomPorts = () => Array.from({ length: 64 }, () => 20_000 + Math.floor(Math.random() * 40_000));
+// Random candidates, not 20000 upwards in order: clusters started in parallel would otherwise be
+// handed the same low ports. All below Linux's ephemeral range (32768+): a killed member or host
+// is restarted on its old port, and an outgoing connection may meanwhile have taken a port there.
+const randomPorts = () => Array.from({ length: 64 }, () => 20_000 + Math.floor(Math.random() * 12_700));
 const freePort = () => getPort({ port: randomPorts() });
 
 export async function startScratchCluster({
