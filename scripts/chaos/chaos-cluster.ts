@@ -8,8 +8,8 @@
  *
  * The harness itself talks to etcd directly, so its probes see through every partition.
  */
-import getPort from 'get-port';
 import { EtcdCluster, type EtcdMember, type EtcdMemberSpec } from '../cluster/etcd-cluster';
+import { freePort } from '../cluster/free-port';
 import { type FunctionHost, HostFleet } from '../cluster/host-fleet';
 import { httpOk, waitFor } from '../cluster/managed-process';
 import { LinkProxy } from './link-proxy';
@@ -56,9 +56,9 @@ export class ChaosCluster {
     for (let i = 1; i <= 3; i++) {
       specs.push({
         name: `n${i}`,
-        clientPort: await getPort(),
-        peerPort: await getPort(),
-        advertisedPeerPort: await getPort(),
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        advertisedPeerPort: await freePort(),
       });
     }
     const peerProxies = new Map(
@@ -79,13 +79,13 @@ export class ChaosCluster {
       const proxies: LinkProxy[] = [];
       for (const s of specs) {
         proxies.push(
-          new LinkProxy({ name: `${id}->${s.name}`, listenPort: await getPort(), targetPort: s.clientPort }),
+          new LinkProxy({ name: `${id}->${s.name}`, listenPort: await freePort(), targetPort: s.clientPort }),
         );
       }
       clientProxies.set(id, proxies);
       fleets.push(
         new HostFleet({
-          hosts: [{ id, port: await getPort() }],
+          hosts: [{ id, port: await freePort() }],
           etcdEndpoints: proxies.map((p) => `http://127.0.0.1:${p.port}`),
           logDir: dir,
           env: hostEnv,

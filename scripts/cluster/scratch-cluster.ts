@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import getPort from 'get-port';
 import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etcd-client';
 import { ensureEtcd } from './ensure-etcd';
 import { EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
+import { freePort } from './free-port';
 import { HostFleet, type WaitUntil } from './host-fleet';
 
 export interface ScratchClusterOptions {
@@ -42,12 +42,6 @@ export interface ScratchCluster {
   client(options?: Partial<EtcdClientOptions>): ReturnType<typeof createEtcdClient>;
   stop(): Promise<void>;
 }
-
-// Random candidates, not 20000 upwards in order: clusters started in parallel would otherwise be
-// handed the same low ports. All below Linux's ephemeral range (32768+): a killed member or host
-// is restarted on its old port, and an outgoing connection may meanwhile have taken a port there.
-const randomPorts = () => Array.from({ length: 64 }, () => 20_000 + Math.floor(Math.random() * 12_700));
-const freePort = () => getPort({ port: randomPorts() });
 
 export async function startScratchCluster({
   members = 3,
