@@ -48,16 +48,23 @@ export interface TimePeer {
 export interface HttpTimePeerOptions {
   /** Deadline of one request, ms. Default 500: a clock reading that slow is useless anyway. */
   timeoutMs?: number;
+  /**
+   * The API key sent with adjustments (peers accept them only from a key with the `clock` scope),
+   * read at each send because a host obtains its key asynchronously. Default none.
+   */
+  apiKey?: () => string | undefined;
 }
 
 /** The HTTP transport; `messages` counts requests and responses sent over it. */
 export class HttpTimePeer implements TimePeer {
   messages = 0;
   private readonly timeoutMs: number;
+  private readonly apiKey: () => string | undefined;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
-  constructor({ timeoutMs = 500 }: HttpTimePeerOptions = {}) {
+  constructor({ timeoutMs = 500, apiKey = () => undefined }: HttpTimePeerOptions = {}) {
     this.timeoutMs = timeoutMs;
+    this.apiKey = apiKey;
   }
 
   /** Closes the kept-alive connections. */
@@ -70,9 +77,10 @@ export class HttpTimePeer implements TimePeer {
   }
 
   async sendAdjustment(url: string, adjustment: TimeAdjustment): Promise<void> {
+    const key = this.apiKey();
     await this.call(`${url}/time/adjust`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
       body: JSON.stringify(adjustment),
     });
   }

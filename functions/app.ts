@@ -4,6 +4,10 @@
  */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { createApiKey, listApiKeys, revokeApiKey } from './admin-keys';
+import { ApiKeyAuthenticator, type ApiKeyAuthenticatorOptions } from './auth/api-key-authenticator';
+import { KeyRateLimiter, type KeyRateLimiterOptions } from './auth/key-rate-limiter';
+import { requireApiKey, requireScope } from './auth/require-api-key';
 import { clusterStatus } from './cluster-status';
 import { createPayment } from './create-payment';
 import { dashboardRoutes } from './dashboard/routes';
@@ -27,42 +31,59 @@ export interface AppOptions extends FunctionDeps {
   logger?: Logger;
   /** Metrics served at /metrics. Default a fresh registry per app. */
   metrics?: Metrics;
+  /** API key cache (revocation bound) and per-key rate limit. Defaults: 1000 ms, 1000 requests/s. */
+  auth?: ApiKeyAuthenticatorOptions & KeyRateLimiterOptions;
 }
 
 export function createApp({
   maxBodyBytes = 64 * 1024,
   logger = silentLogger,
   metrics = createMetrics(),
+  auth = {},
   ...rest
 }: AppOptions): Hono {
   const deps = { ...rest, metrics };
   const app = new Hono();
   app.onError(handleError);
   app.use(...observeRequests({ logger, metrics }));
-  // Read-only operator endpoints may be read by the dashboard served from another host.
+  // Read-only operator endpoints may be read by the dashboard served from another host (its
+  // preflight OPTIONS is answered here, before the key gate, as browsers send it without a key).
   app.use('/health', cors());
   app.use('/metrics', cors());
+  app.use('/cluster', cors());
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.use(
+    '*',
+    requireApiKey({
+      authenticator: new ApiKeyAuthenticator(deps.apiKeys, auth),
+      rateLimiter: new KeyRateLimiter(auth),
+    }),
+  );
+  const admin = requireScope('admin');
 
   if (deps.clocks) {
     app.use('*', hlcHeaders(deps.clocks));
     app.use('/payments', clockGuard(deps.clocks));
     app.get('/time', getTime({ ...deps.clocks, hostId: deps.hostId }));
-    app.post('/time/adjust', adjustTime(deps.clocks));
-    app.get('/events', listEvents(deps.clocks));
+    app.post('/time/adjust', requireScope('clock', 'admin'), adjustTime(deps.clocks));
+    app.get('/events', admin, listEvents(deps.clocks));
   }
   app.get('/health', health(deps));
   app.get('/ready', ready(deps));
-  if (deps.cluster) app.get('/cluster', clusterStatus(deps.cluster));
+  if (deps.cluster) app.get('/cluster', admin, clusterStatus(deps.cluster));
   app.post('/payments', readBody({ maxBytes: maxBodyBytes }), createPayment(deps));
   app.get('/payments', listPayments(deps));
   app.get('/payments/:id', getPayment(deps));
-  app.get('/metrics', async (c) =>
+  app.get('/metrics', admin, async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
+  app.post('/admin/keys', admin, readBody({ maxBytes: maxBodyBytes }), createApiKey(deps, deps.apiKeys));
+  app.get('/admin/keys', admin, listApiKeys(deps.apiKeys));
+  app.delete('/admin/keys/:id', admin, revokeApiKey(deps, deps.apiKeys));
   const openApi = JSON.stringify(buildOpenApiDocument());
   app.get('/openapi.json', (c) => c.body(openApi, 200, { 'content-type': 'application/json' }));
   const cluster = deps.cluster;
+  app.use('/dashboard/etcd-members', admin);
   app.route('/dashboard', dashboardRoutes({ etcdMembers: cluster && (() => cluster.etcdMembers()) }));
   return app;
 }

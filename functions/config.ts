@@ -19,6 +19,10 @@
  *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 10000
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
+ *   API_KEY_CACHE_TTL_MS     how long a host trusts a read API key: the default 1000
+ *                            bound on how late a revocation takes effect
+ *   API_KEY_RATE_LIMIT_RPS   requests/s per API key on one host, for    default 1000
+ *                            keys that set none (0 = unlimited)
  *
  * Clocks (coordination/clock.ts, clock-sync.ts, event-log.ts):
  *   CLOCK_OFFSET_MS          simulated offset of this host's clock, ms  default 0
@@ -65,6 +69,8 @@ const envSchema = z.object({
   COMMIT_MAX_QUEUED: positiveInt(10_000),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  API_KEY_CACHE_TTL_MS: positiveInt(1000),
+  API_KEY_RATE_LIMIT_RPS: z.coerce.number().int().min(0).default(1000),
   CLOCK_OFFSET_MS: z.coerce.number().finite().default(0),
   CLOCK_DRIFT_PPM: z.coerce.number().finite().min(-100_000).max(100_000).default(0),
   CLOCK_MAX_SLEW_RATE: z.coerce.number().gt(0).lt(1).default(0.5),
@@ -114,6 +120,8 @@ export interface HostConfig {
     | { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number; maxQueued: number }
     | false;
   logLevel: LogLevel;
+  /** API key verification cache and the default per-key rate limit (functions/auth/). */
+  auth: { cacheTtlMs: number; rateLimitPerSecond: number };
   clocks: ClockConfig;
 }
 
@@ -148,6 +156,7 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
             maxTxnOps: e.ETCD_MAX_TXN_OPS,
           },
     logLevel: e.LOG_LEVEL,
+    auth: { cacheTtlMs: e.API_KEY_CACHE_TTL_MS, rateLimitPerSecond: e.API_KEY_RATE_LIMIT_RPS },
     clocks: readClockConfig(e),
   };
 }

@@ -1,29 +1,32 @@
 /**
  * POST /payments: validate, then commit exactly once by payment id.
  *   201 first commit · 200 + `Idempotent-Replayed: true` same id and content · 409 other content.
+ *   403 when the caller's API key does not act for the payer account.
  * The body is read, and its size limit (413) enforced, by functions/request-body.ts before this runs.
  */
 import type { Context } from 'hono';
 import { isoTimestamp } from '../coordination/clock';
-import { InvalidRequestError, UnsupportedMediaTypeError } from '../ledger/errors';
+import { ForbiddenError, InvalidRequestError } from '../ledger/errors';
 import {
   IDENTIFIER_PATTERN,
   type PaymentIntent,
   paymentRequestSchema,
   serializePayment,
 } from '../ledger/payment';
+import { actsFor } from './auth/api-key-record';
+import { principal } from './auth/require-api-key';
 import type { FunctionDeps } from './deps';
 import { tagPayment } from './logger';
-import { parseOrThrow } from './validation';
-
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+import { jsonBody, parseOrThrow } from './validation';
 
 export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
-    const contentType = c.req.header('content-type');
-    if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
     // The readBody middleware (functions/request-body.ts) has read the body, within its size limit.
-    const intent = resolveIntent(parseJson(c.get('bodyText')), c.req.header('idempotency-key'));
+    const intent = resolveIntent(jsonBody(c), c.req.header('idempotency-key'));
+    // Checked before the ledger is asked anything, so a key learns nothing about other payers' ids.
+    if (!actsFor(principal(c), intent.payer)) {
+      throw new ForbiddenError(`this API key may not pay from account ${intent.payer}`);
+    }
     const log = tagPayment(c, intent.id);
     metrics?.inflightCommits.inc();
     const outcome = await ledger
@@ -34,16 +37,6 @@ export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) 
     if (outcome.kind === 'replayed') headers['idempotent-replayed'] = 'true';
     return c.body(serializePayment(outcome.payment), outcome.kind === 'committed' ? 201 : 200, headers);
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new InvalidRequestError('request body is not valid JSON', [{ field: '', message: String(cause) }], {
-      cause,
-    });
-  }
 }
 
 /** Validates the body and settles the payment id from `id` and the `Idempotency-Key` header. */

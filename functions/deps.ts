@@ -7,6 +7,7 @@ import type { ClockSync } from '../coordination/clock-sync';
 import type { EventStore } from '../coordination/event-store';
 import type { HybridClock } from '../coordination/hlc';
 import type { PaymentLedger } from '../ledger/ledger';
+import type { ApiKeyStore } from './auth/api-key-store';
 import type { ClusterStatusSource } from './cluster-status';
 import type { Metrics } from './metrics';
 
@@ -25,6 +26,8 @@ export interface ClockDeps {
 
 export interface FunctionDeps {
   ledger: PaymentLedger;
+  /** API key records, read by the authentication gate and written by the admin key routes. */
+  apiKeys: ApiKeyStore;
   clock: Clock;
   /** This host's id, recorded on the payments it commits. */
   hostId: string;

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { type ErrorCode, isRetryable, PaymentError } from '../ledger/errors';
+import { type ErrorCode, PaymentError, UnauthorizedError } from '../ledger/errors';
 import { requestLog } from './logger';
 
 const CODE_BY_HTTP_STATUS: Record<number, ErrorCode> = {
@@ -22,9 +22,10 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown) {
 
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof PaymentError) {
-    // Every retryable error says when to come back (QuorumUnavailable, ClockOffset, Overloaded).
-    if (isRetryable(error) && 'retryAfterSeconds' in error)
-      c.header('Retry-After', String(error.retryAfterSeconds));
+    // Every error that may be retried later says when (QuorumUnavailable, ClockOffset, Overloaded,
+    // RateLimited); an unauthorized one names the scheme, as RFC 9110 asks of a 401.
+    if ('retryAfterSeconds' in error) c.header('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof UnauthorizedError) c.header('WWW-Authenticate', 'Bearer realm="payments"');
     return c.json(errorBody(error.code, error.message, error.details), error.status);
   }
   if (error instanceof HTTPException && CODE_BY_HTTP_STATUS[error.status]) {

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import pino from 'pino';
-import { type Clock, systemClock } from '../coordination/clock';
+import { type Clock, isoTimestamp, systemClock } from '../coordination/clock';
 import { createEtcdClient } from '../coordination/etcd-client';
 import { EtcdEventStore } from '../coordination/etcd-event-store';
 import { createHostClocks } from '../coordination/host-clocks';
@@ -19,6 +19,8 @@ import { StaticClusterView } from '../coordination/static-cluster-view';
 import { HttpTimePeer } from '../coordination/time-peer';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { createApp } from './app';
+import { EtcdApiKeyStore } from './auth/etcd-api-key-store';
+import { issueHostKey } from './auth/host-key';
 import { readHostConfig } from './config';
 import { createLogger } from './logger';
 import { answerMalformedRequest } from './malformed-request';
@@ -63,9 +65,28 @@ const view = c.syncEnabled
     ? new StaticClusterView(config.hostId, c.clusterHosts, c.clusterLeader)
     : coordination.view
   : undefined;
+const apiKeys = new EtcdApiKeyStore(client, {
+  root: config.ledgerRoot,
+  deadlineMs: config.requestDeadlineMs,
+});
+// This host's own `clock`-scoped key for the Berkeley adjustments it sends as time master; issued
+// in the background (etcd may not answer yet at start), and a round before it exists just fails.
+let hostKey: string | undefined;
+void (async () => {
+  for (;;) {
+    try {
+      hostKey = await issueHostKey(apiKeys, config.hostId, isoTimestamp(clock));
+      return;
+    } catch (error) {
+      logger.warn({ err: error }, 'host key not issued yet; retrying in 1 s');
+      await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+    }
+  }
+})();
 const clocks = createHostClocks({
   hostId: config.hostId,
   view,
+  peer: new HttpTimePeer({ apiKey: () => hostKey }),
   eventStore: new EtcdEventStore({ client, root: config.ledgerRoot }),
   clock: { offsetMs: c.offsetMs, driftPpm: c.driftPpm, maxSlewRate: c.maxSlewRate },
   sync: {
@@ -115,6 +136,8 @@ setInterval(() => {
 }, 1000).unref();
 const app = createApp({
   ledger,
+  apiKeys,
+  auth: { cacheTtlMs: config.auth.cacheTtlMs, defaultPerSecond: config.auth.rateLimitPerSecond },
   clock: clocks.hostClock,
   hostId: config.hostId,
   cluster: coordination.status,

@@ -8,17 +8,25 @@
 import { z } from 'zod';
 import { ERROR_STATUS_BY_CODE, type ErrorCode } from '../ledger/errors';
 import { paymentRequestSchema } from '../ledger/payment';
+import { apiKeyGrantSchema, apiKeyRecordSchema } from './auth/api-key-record';
 import { eventsQuerySchema } from './events';
 import { historyQuerySchema, paymentIdParam } from './query-schemas';
 import { adjustmentSchema } from './time';
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'delete';
+
+/**
+ * Who may call a route (functions/auth/): `open` needs no key; `account` needs a key, and the
+ * handler checks the accounts involved; `admin` needs the admin scope; `clock` the clock or admin scope.
+ */
+export type RouteAccess = 'open' | 'account' | 'admin' | 'clock';
 
 interface RouteDoc {
   method: Method;
   /** Hono pattern, e.g. `/payments/:id`. */
   path: string;
   summary: string;
+  access: RouteAccess;
   params?: Record<string, z.ZodType>;
   query?: z.ZodObject | z.ZodType;
   body?: z.ZodType;
@@ -47,6 +55,8 @@ const historyPageSchema = z.object({
   payments: z.array(storedPaymentSchema),
   nextCursor: z.string().nullable(),
 });
+const keyGrantDoc = apiKeyGrantSchema;
+const keyViewSchema = apiKeyRecordSchema.omit({ secretHash: true });
 const hostStatusSchema = z.object({ status: z.string(), host: z.string() });
 const text = (description: string, contentType: string) => ({ description, contentType });
 
@@ -54,18 +64,21 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/health',
+    access: 'open',
     summary: 'Liveness: 200 while the process is up',
     responses: { 200: { description: 'up', schema: hostStatusSchema } },
   },
   {
     method: 'get',
     path: '/ready',
+    access: 'open',
     summary: 'Readiness: 200 only while the host reaches an etcd quorum',
     responses: { 200: { description: 'ready', schema: hostStatusSchema }, 503: { description: 'no quorum' } },
   },
   {
     method: 'post',
     path: '/payments',
+    access: 'account',
     summary: 'Make a payment, exactly once by payment id (`id` or the Idempotency-Key header)',
     body: paymentRequestSchema,
     responses: {
@@ -84,6 +97,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/payments',
+    access: 'account',
     summary: "An account's payments in commit order, a page at a time",
     query: historyQuerySchema,
     responses: {
@@ -95,6 +109,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/payments/:id',
+    access: 'account',
     summary: 'One payment',
     params: { id: paymentIdParam },
     responses: {
@@ -107,6 +122,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/cluster',
+    access: 'admin',
     summary: 'Live hosts, the host leader and its fencing token, and the health of each etcd member',
     responses: {
       200: { description: 'the cluster as this host sees it', schema: z.object({}).passthrough() },
@@ -115,12 +131,14 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/time',
+    access: 'open',
     summary: "This host's clock: raw, corrected, cluster-time estimate and error bounds (Cristian, Berkeley)",
     responses: { 200: { description: 'a clock reading', schema: z.object({}).passthrough() } },
   },
   {
     method: 'post',
     path: '/time/adjust',
+    access: 'clock',
     summary: "The time master's Berkeley adjustment for this host; accepted only from the leader it knows",
     body: adjustmentSchema,
     responses: {
@@ -132,6 +150,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/events',
+    access: 'admin',
     summary: 'The merged cluster event log in HLC order, late events reordered behind a watermark',
     query: eventsQuerySchema,
     responses: {
@@ -142,24 +161,28 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/metrics',
+    access: 'admin',
     summary: 'Prometheus metrics of this host',
     responses: { 200: text('Prometheus text exposition format', 'text/plain') },
   },
   {
     method: 'get',
     path: '/openapi.json',
+    access: 'open',
     summary: 'This document',
     responses: { 200: text('OpenAPI 3.1 document', 'application/json') },
   },
   {
     method: 'get',
     path: '/dashboard',
+    access: 'open',
     summary: 'The operator dashboard (HTML)',
     responses: { 200: text('the page', 'text/html') },
   },
   {
     method: 'get',
     path: '/dashboard/assets/:file',
+    access: 'open',
     summary: "The dashboard's scripts and styles, served from the installed packages",
     params: { file: z.string() },
     responses: {
@@ -170,10 +193,47 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/dashboard/etcd-members',
+    access: 'admin',
     summary: 'Status of each etcd member, probed by this host (for the dashboard when /cluster is absent)',
     responses: { 200: { description: 'members', schema: z.object({ members: z.array(z.unknown()) }) } },
   },
+  {
+    method: 'post',
+    path: '/admin/keys',
+    access: 'admin',
+    summary: 'Create an API key; the key is in this response only (etcd keeps its SHA-256)',
+    body: keyGrantDoc,
+    responses: {
+      201: { description: 'created', schema: keyViewSchema.extend({ key: z.string() }) },
+      400: { description: 'invalid grant' },
+    },
+  },
+  {
+    method: 'get',
+    path: '/admin/keys',
+    access: 'admin',
+    summary: 'Every API key, without secrets or hashes',
+    responses: { 200: { description: 'the keys', schema: z.object({ keys: z.array(keyViewSchema) }) } },
+  },
+  {
+    method: 'delete',
+    path: '/admin/keys/:id',
+    access: 'admin',
+    summary: 'Revoke an API key: refused on every host within the key cache TTL (default 1 s)',
+    params: { id: z.string() },
+    responses: {
+      200: { description: 'the revoked key', schema: keyViewSchema },
+      404: { description: 'no such key' },
+    },
+  },
 ];
+
+/** Answers every keyed route may give, whatever it does. */
+const KEYED_RESPONSES: RouteDoc['responses'] = {
+  401: { description: 'missing, invalid or revoked API key (WWW-Authenticate: Bearer)' },
+  403: { description: "the key's scope does not cover this request" },
+  429: { description: "over the key's rate limit; retry after Retry-After" },
+};
 
 const jsonSchema = (schema: z.ZodType) => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -193,8 +253,9 @@ function operation(route: RouteDoc) {
     })),
     ...queryParameters(route.query),
   ];
+  const documented = route.access === 'open' ? route.responses : { ...KEYED_RESPONSES, ...route.responses };
   const responses = Object.fromEntries(
-    Object.entries(route.responses).map(([status, r]) => {
+    Object.entries(documented).map(([status, r]) => {
       const schema = r.schema ?? (Number(status) >= 400 ? errorSchema : undefined);
       const contentType = r.contentType ?? 'application/json';
       return [
@@ -210,6 +271,7 @@ function operation(route: RouteDoc) {
   );
   return {
     summary: route.summary,
+    security: route.access === 'open' ? [] : [{ apiKey: [] }],
     ...(parameters.length ? { parameters } : {}),
     ...(route.body
       ? {
@@ -253,5 +315,14 @@ export function buildOpenApiDocument({ version = '0.1.0' }: OpenApiOptions = {})
       description: 'Exactly-once payments by id, served by any function host.',
     },
     paths,
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key `pay_<id>_<secret>` (npm run keys -- create, or POST /admin/keys)',
+        },
+      },
+    },
   };
 }

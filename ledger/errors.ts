@@ -10,11 +10,14 @@
 /** Every code the HTTP API can return, with its status. Adding a code means adding it here. */
 export const ERROR_STATUS_BY_CODE = {
   invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   idempotency_conflict: 409,
   stale_master: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   headers_too_large: 431,
   unavailable: 503,
   overloaded: 503,
@@ -146,5 +149,35 @@ export class OverloadedError extends PaymentError {
 
   constructor(queued: number) {
     super('overloaded', `host overloaded: ${queued} payments already waiting for etcd; retry shortly`);
+  }
+}
+
+/**
+ * Thrown when a request carries no API key, a malformed one, or one that is unknown or revoked.
+ * The message never says which: a caller probing keys learns nothing from it.
+ */
+export class UnauthorizedError extends PaymentError {
+  constructor(message = 'a valid API key is required: Authorization: Bearer <key>') {
+    super('unauthorized', message);
+  }
+}
+
+/** Thrown when a valid API key asks for something outside its scope (another account, an admin route). */
+export class ForbiddenError extends PaymentError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/**
+ * Thrown when an API key sends more requests to this host than its rate allows. Not `Retryable`
+ * by another host at once (that would only spread the excess): wait `Retry-After` seconds.
+ */
+export class RateLimitedError extends PaymentError {
+  readonly retryAfterSeconds: number;
+
+  constructor(limitPerSecond: number, retryAfterSeconds: number) {
+    super('rate_limited', `API key rate limit of ${limitPerSecond} requests per second exceeded`);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

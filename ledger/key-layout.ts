@@ -21,6 +21,8 @@
  *   <root>/events/log/<host>/<hlc>/<seq> one cluster event (coordination/etcd-event-store.ts); hlc
  *                                        is fixed-width, so each host's events sort in HLC order
  *   <root>/events/marks/<host>           the host's event shipping mark (HostMark JSON)
+ *   <root>/auth/keys/<keyId>             one API key record (functions/auth/api-key-record.ts):
+ *                                        scopes and the SHA-256 of the secret, never the secret
  *
  * Ids and account names match [A-Za-z0-9._:-]{1,128} (ledger/payment.ts), so they never
  * contain '/' and one account's prefix never captures another's ('shop-1/' vs 'shop-10/').
@@ -59,6 +61,10 @@ export interface KeyLayout {
   eventMark(host: string): string;
   /** Prefix of every shipping mark. */
   eventMarksPrefix(): string;
+  /** Record of one API key. */
+  apiKey(id: string): string;
+  /** Prefix of every API key record. */
+  apiKeysPrefix(): string;
 }
 
 /** Name of the host leader election inside the coordination namespace: keys `election/<name>/<leaseId>`. */
@@ -81,6 +87,8 @@ export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
     eventsOfHost: (host) => `${base}/events/log/${host}/`,
     eventMark: (host) => `${base}/events/marks/${host}`,
     eventMarksPrefix: () => `${base}/events/marks/`,
+    apiKey: (id) => `${base}/auth/keys/${id}`,
+    apiKeysPrefix: () => `${base}/auth/keys/`,
   };
 }
 

@@ -7,7 +7,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../coordination/clock';
-import { createApp } from '../functions/app';
 import type { CommitContext, PaymentLedger } from '../ledger/ledger';
 import { MemoryLedger } from '../ledger/memory-ledger';
 import type { PaymentIntent } from '../ledger/payment';
@@ -21,6 +20,7 @@ import {
   sweepCases,
 } from './support/bad-input';
 import { judge } from './support/sweep-assertions';
+import { createTestApp } from './support/test-app';
 
 const clock: Clock = { now: () => Date.parse('2026-03-04T05:06:07.890Z') };
 let counter = 0;
@@ -42,7 +42,7 @@ async function seededApp() {
     ping: () => memory.ping(),
     close: () => memory.close(),
   };
-  return { app: createApp({ ledger, clock, hostId: 'h-sweep' }), commits, memory };
+  return { app: createTestApp({ ledger, clock, hostId: 'h-sweep' }), commits, memory };
 }
 
 async function run(c: SweepCase): Promise<void> {

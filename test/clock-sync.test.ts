@@ -104,7 +104,7 @@ describe('clock synchronization (in-process hosts, real HTTP)', () => {
     expect(await ready.json()).toMatchObject({ error: { code: 'unavailable' } });
     const refused = await fetch(`${skewed.url}/payments`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster.adminKey}` },
       body: JSON.stringify({ id: 'p-skew', payer: 'a', payee: 'b', amount: 1, currency: 'EUR' }),
     });
     expect(refused.status).toBe(503);
@@ -185,10 +185,15 @@ describe('causal order in the event log', () => {
       amount: 100,
       currency: 'EUR',
     });
+    const adminKey = cluster.adminKey;
     const post = (url: string, hlc?: string) =>
       fetch(`${url}/payments`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(hlc ? { [HLC_HEADER]: hlc } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${adminKey}`,
+          ...(hlc ? { [HLC_HEADER]: hlc } : {}),
+        },
         body,
       });
     const onA = await post(cluster.host('A').url);
@@ -198,7 +203,7 @@ describe('causal order in the event log', () => {
     expect(onB.status).toBe(200);
     expect(((await onB.json()) as { hlc: string }).hlc).toBe(committed.hlc); // the replay is the stored payment
     const onC = await fetch(`${cluster.host('C').url}/payments/p-causal`, {
-      headers: { [HLC_HEADER]: onB.headers.get(HLC_HEADER)! },
+      headers: { [HLC_HEADER]: onB.headers.get(HLC_HEADER)!, authorization: `Bearer ${cluster.adminKey}` },
     });
     expect(onC.status).toBe(200);
     // Events above the slowest clock's mark are held back until that clock passes them (≈3.5 s here).

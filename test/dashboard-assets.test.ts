@@ -1,11 +1,11 @@
 /** The dashboard page and every file it loads are served from this checkout (no CDN), in-process. */
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../coordination/clock';
-import { createApp } from '../functions/app';
 import { ASSETS } from '../functions/dashboard/routes';
 import { MemoryLedger } from '../ledger/memory-ledger';
+import { createTestApp } from './support/test-app';
 
-const app = createApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'h-test' });
+const app = createTestApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'h-test' });
 
 describe('GET /dashboard', () => {
   it('serves the page, whose every script and stylesheet is a served asset', async () => {

@@ -6,16 +6,16 @@ import { Writable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../coordination/clock';
 import type { ClusterView } from '../coordination/cluster-view';
-import { createApp } from '../functions/app';
 import { readHostConfig } from '../functions/config';
 import { createLogger } from '../functions/logger';
 import { createMetrics, type Metrics, watchClusterView } from '../functions/metrics';
 import { MemoryLedger } from '../ledger/memory-ledger';
+import { createTestApp } from './support/test-app';
 
 let lines: Record<string, unknown>[];
 let raw: string[];
 let metrics: Metrics;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<typeof createTestApp>;
 
 beforeEach(() => {
   lines = [];
@@ -31,7 +31,7 @@ beforeEach(() => {
   });
   metrics = createMetrics();
   const logger = createLogger({ level: 'info', base: { host: 'h-test' }, destination });
-  app = createApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'h-test', logger, metrics });
+  app = createTestApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'h-test', logger, metrics });
 });
 
 const pay = (id: string, headers: Record<string, string> = {}) =>

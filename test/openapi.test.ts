@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { HostClock, systemClock } from '../coordination/clock';
 import { MemoryEventStore } from '../coordination/event-store';
 import { HybridClock } from '../coordination/hlc';
-import { createApp } from '../functions/app';
 import type { ClusterStatusSource } from '../functions/cluster-status';
 import { openApiPath } from '../functions/openapi';
 import { MemoryLedger } from '../ledger/memory-ledger';
+import { createTestApp } from './support/test-app';
 
 // A cluster source, so that the routes mounted only with membership (/cluster) are checked too.
 const cluster: ClusterStatusSource = {
@@ -20,7 +20,13 @@ const cluster: ClusterStatusSource = {
 // And clock deps, so that /time, /time/adjust and /events are mounted and checked as well.
 const hostClock = new HostClock();
 const clocks = { hostClock, hlc: new HybridClock({ clock: hostClock }), eventStore: new MemoryEventStore() };
-const app = createApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'h-test', cluster, clocks });
+const app = createTestApp({
+  ledger: new MemoryLedger(),
+  clock: systemClock,
+  hostId: 'h-test',
+  cluster,
+  clocks,
+});
 
 interface Doc {
   openapi: string;

@@ -4,17 +4,17 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../coordination/clock';
-import { createApp } from '../functions/app';
 import { OverloadedError } from '../ledger/errors';
 import { MemoryLedger } from '../ledger/memory-ledger';
+import { createTestApp } from './support/test-app';
 
 let ledger: MemoryLedger;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<typeof createTestApp>;
 const fixedClock: Clock = { now: () => Date.parse('2026-03-04T05:06:07.890Z') };
 
 beforeEach(() => {
   ledger = new MemoryLedger();
-  app = createApp({ ledger, clock: fixedClock, hostId: 'h-test' });
+  app = createTestApp({ ledger, clock: fixedClock, hostId: 'h-test' });
 });
 
 const valid = { id: 'pay_1', payer: 'alice', payee: 'bob', amount: 1999, currency: 'EUR' };
@@ -163,7 +163,7 @@ describe('overload', () => {
     shedding.commit = async () => {
       throw new OverloadedError(10_000);
     };
-    const busy = createApp({ ledger: shedding, clock: fixedClock, hostId: 'h-busy' });
+    const busy = createTestApp({ ledger: shedding, clock: fixedClock, hostId: 'h-busy' });
     const response = await busy.request('/payments', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

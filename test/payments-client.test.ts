@@ -7,10 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../coordination/clock';
 import { PaymentsClient } from '../coordination/payments-client';
-import { createApp } from '../functions/app';
 import type { ClusterStatusSource } from '../functions/cluster-status';
 import { MemoryLedger } from '../ledger/memory-ledger';
 import { loadPayment } from './support/payment-load';
+import { createTestApp } from './support/test-app';
 
 type Fault = 'refuse' | 'unavailable' | 'lose-answer' | undefined;
 
@@ -20,10 +20,10 @@ function fleet(faults: Record<string, Fault> = {}) {
   down.unavailable = true;
   const hosts = ['h1', 'h2', 'h3'];
   const apps = Object.fromEntries(
-    hosts.map((id) => [id, createApp({ ledger, clock: systemClock, hostId: id })]),
+    hosts.map((id) => [id, createTestApp({ ledger, clock: systemClock, hostId: id })]),
   );
   const unavailableApps = Object.fromEntries(
-    hosts.map((id) => [id, createApp({ ledger: down, clock: systemClock, hostId: id })]),
+    hosts.map((id) => [id, createTestApp({ ledger: down, clock: systemClock, hostId: id })]),
   );
   const calls: string[] = [];
   const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
@@ -136,16 +136,16 @@ describe('GET /cluster and /ready with cluster membership', () => {
 
   it('/ready is 503 until the host is registered, then 200', async () => {
     const ledger = new MemoryLedger();
-    const unregistered = createApp({ ledger, clock: systemClock, hostId: 'h1', cluster: source(false) });
+    const unregistered = createTestApp({ ledger, clock: systemClock, hostId: 'h1', cluster: source(false) });
     const response = await unregistered.request('/ready');
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBeTruthy();
-    const registered = createApp({ ledger, clock: systemClock, hostId: 'h1', cluster: source(true) });
+    const registered = createTestApp({ ledger, clock: systemClock, hostId: 'h1', cluster: source(true) });
     expect((await registered.request('/ready')).status).toBe(200);
   });
 
   it('/cluster shows hosts (with fields other features add), the leader and etcd members', async () => {
-    const app = createApp({
+    const app = createTestApp({
       ledger: new MemoryLedger(),
       clock: systemClock,
       hostId: 'h1',

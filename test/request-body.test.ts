@@ -9,15 +9,17 @@ import { connect } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../coordination/clock';
-import { createApp } from '../functions/app';
 import { MemoryLedger } from '../ledger/memory-ledger';
+import { createTestApp } from './support/test-app';
 
 let server: ServerType;
 let base: string;
+let adminKey: string;
 const ledger = new MemoryLedger();
 
 beforeAll(async () => {
-  const app = createApp({ ledger, clock: systemClock, hostId: 'h-body', maxBodyBytes: 4096 });
+  const app = createTestApp({ ledger, clock: systemClock, hostId: 'h-body', maxBodyBytes: 4096 });
+  adminKey = app.adminKey;
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
   });
@@ -32,7 +34,7 @@ const payment = (id: string, extra: Record<string, unknown> = {}) =>
 const post = (body: string | ReadableStream, headers: Record<string, string> = {}) =>
   fetch(`${base}/payments`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}`, ...headers },
     body,
     duplex: 'half',
   } as RequestInit);

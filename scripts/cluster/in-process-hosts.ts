@@ -13,6 +13,10 @@ import { createHostClocks, type HostClocks, type HostClocksOptions } from '../..
 import { StaticClusterView } from '../../coordination/static-cluster-view';
 import { HttpTimePeer } from '../../coordination/time-peer';
 import { createApp } from '../../functions/app';
+import { ALL_ACCOUNTS } from '../../functions/auth/api-key-record';
+import { issueHostKey } from '../../functions/auth/host-key';
+import { issueApiKey } from '../../functions/auth/issue-api-key';
+import { MemoryApiKeyStore } from '../../functions/auth/memory-api-key-store';
 import type { PaymentLedger } from '../../ledger/ledger';
 
 export interface InProcessHostSpec {
@@ -49,6 +53,8 @@ export class InProcessHosts {
   private constructor(
     readonly hosts: InProcessHost[],
     private members: HostInfo[],
+    /** An API key acting for every account, with the admin scope, valid on every host. */
+    readonly adminKey: string,
   ) {}
 
   static async start({
@@ -66,10 +72,15 @@ export class InProcessHosts {
       members.push({ id: spec.id, url: `http://127.0.0.1:${port}`, since: '' });
     }
     const leader = leaderId ?? hosts[0]?.id;
+    // One key store shared by the hosts, as etcd's is by real hosts.
+    const apiKeys = new MemoryApiKeyStore();
+    const createdAt = new Date(machineTime()).toISOString();
+    const admin = await issueApiKey(apiKeys, { accounts: [ALL_ACCOUNTS], scopes: ['admin'] }, createdAt);
     const started = await Promise.all(
       hosts.map(async (spec, i) => {
         const view = new StaticClusterView(spec.id, members, leader);
-        const peer = new HttpTimePeer();
+        const hostKey = await issueHostKey(apiKeys, spec.id, createdAt);
+        const peer = new HttpTimePeer({ apiKey: () => hostKey });
         const clocks = createHostClocks({
           hostId: spec.id,
           view: syncEnabled ? view : undefined,
@@ -82,6 +93,7 @@ export class InProcessHosts {
         });
         const app = createApp({
           ledger: clocks.wrapLedger(ledger),
+          apiKeys,
           clock: clocks.hostClock,
           hostId: spec.id,
           clocks: clocks.deps,
@@ -94,7 +106,7 @@ export class InProcessHosts {
       }),
     );
     for (const h of started) h.clocks.start();
-    return new InProcessHosts(started, members);
+    return new InProcessHosts(started, members, admin.key);
   }
 
   host(id: string): InProcessHost {

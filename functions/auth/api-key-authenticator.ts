@@ -1,0 +1,77 @@
+/**
+ * Verifies `Authorization: Bearer <key>` against the key store, with a short per-key cache so a
+ * busy host does not read etcd on every request.
+ *
+ * The cache is what bounds revocation: a record (or the fact that a key is unknown) is trusted
+ * for at most `cacheTtlMs` after it was read, so a revoked key stops working on every host within
+ * `cacheTtlMs` plus one store read. The default (1 s) keeps that well inside the 2 s promise.
+ * When the store cannot answer, a key whose entry has expired is refused with 503: it fails closed.
+ */
+import { UnauthorizedError } from '../../ledger/errors';
+import { bearerToken, parseApiKey, secretMatches } from './api-key';
+import { type ApiKeyRecord, type Principal, principalOf } from './api-key-record';
+import type { ApiKeyStore } from './api-key-store';
+
+export interface ApiKeyAuthenticatorOptions {
+  /** How long a read record is trusted, ms; the bound on revocation delay. Default 1000. */
+  cacheTtlMs?: number;
+  /** Most cached keys; beyond it the oldest entry is dropped (a flood of made-up ids). Default 10000. */
+  maxCachedKeys?: number;
+  /** Monotonic milliseconds. Default performance.now (not the synchronized clock: this is a duration). */
+  now?: () => number;
+}
+
+interface CacheEntry {
+  readAt: number;
+  record: Promise<ApiKeyRecord | undefined>;
+}
+
+export class ApiKeyAuthenticator {
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cacheTtlMs: number;
+  private readonly maxCachedKeys: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    {
+      cacheTtlMs = 1000,
+      maxCachedKeys = 10_000,
+      now = () => performance.now(),
+    }: ApiKeyAuthenticatorOptions = {},
+  ) {
+    this.cacheTtlMs = cacheTtlMs;
+    this.maxCachedKeys = maxCachedKeys;
+    this.now = now;
+  }
+
+  /** The caller's principal; throws UnauthorizedError (401) or QuorumUnavailableError (503). */
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    const token = bearerToken(authorization);
+    const parsed = token === undefined ? undefined : parseApiKey(token);
+    if (!parsed) throw new UnauthorizedError();
+    const record = await this.record(parsed.id);
+    // One message for unknown, wrong secret and revoked alike: a prober learns nothing.
+    if (!record || record.revokedAt || !secretMatches(parsed.secret, record.secretHash)) {
+      throw new UnauthorizedError('API key is invalid or revoked');
+    }
+    return principalOf(record);
+  }
+
+  private record(id: string): Promise<ApiKeyRecord | undefined> {
+    const now = this.now();
+    const cached = this.cache.get(id);
+    if (cached && now - cached.readAt < this.cacheTtlMs) return cached.record;
+    // Concurrent requests with one key share one read (the promise is cached, not just its value).
+    const record = this.store.get(id);
+    const entry = { readAt: now, record };
+    this.cache.delete(id);
+    this.cache.set(id, entry);
+    // A failed read is not cached: the next request tries the store again.
+    record.catch(() => {
+      if (this.cache.get(id) === entry) this.cache.delete(id);
+    });
+    if (this.cache.size > this.maxCachedKeys) this.cache.delete(this.cache.keys().next().value!);
+    return record;
+  }
+}
