@@ -7,7 +7,7 @@
  * deadline. That is safe because the ledger commits an id at most once: a retry of a payment that
  * did commit comes back as `replayed`, never as a second payment.
  *
- * Hosts come from a static list, or are discovered from `GET /cluster` on any known host (the
+ * Hosts come from a static list, or are discovered from `GET /hosts` on any known host (the
  * live set from membership), refreshed periodically and after failures. A host that just failed is
  * skipped for `hostCooldownMs`, so one dead host costs each request at most one attempt.
  */
@@ -35,7 +35,7 @@ export interface ApiError {
 export interface PaymentsClientOptions {
   /** Host base URLs to use as they are (static mode)... */
   hosts?: string[];
-  /** ...or seed URLs to discover the live hosts from via GET /cluster (discovery mode). */
+  /** ...or seed URLs to discover the live hosts from via GET /hosts (discovery mode). */
   discoverFrom?: string[];
   /** How often discovery refreshes the host list, ms. Default 5000. */
   discoveryIntervalMs?: number;
@@ -49,6 +49,8 @@ export interface PaymentsClientOptions {
   backoffMaxMs?: number;
   /** How long a host that failed is skipped, ms. Default 1000. */
   hostCooldownMs?: number;
+  /** API key sent as `Authorization: Bearer <key>` (functions/auth/). Default none. */
+  apiKey?: string;
   /** Injected for tests. Default the global fetch. */
   fetch?: typeof fetch;
 }
@@ -59,7 +61,10 @@ export class PaymentsClient {
   private hosts: string[];
   private readonly seeds: string[];
   private readonly discovery: boolean;
-  private readonly options: Required<Omit<PaymentsClientOptions, 'hosts' | 'discoverFrom' | 'fetch'>>;
+  private readonly options: Required<
+    Omit<PaymentsClientOptions, 'hosts' | 'discoverFrom' | 'fetch' | 'apiKey'>
+  >;
+  private readonly authorization: Record<string, string>;
   private readonly fetch: typeof fetch;
   private readonly downUntil = new Map<string, number>();
   private next = 0;
@@ -76,6 +81,7 @@ export class PaymentsClient {
     backoffMaxMs = 1000,
     hostCooldownMs = 1000,
     fetch: fetchImpl = globalThis.fetch,
+    apiKey,
   }: PaymentsClientOptions) {
     if (!hosts?.length && !discoverFrom?.length)
       throw new Error('PaymentsClient needs `hosts` or `discoverFrom`');
@@ -91,6 +97,7 @@ export class PaymentsClient {
       hostCooldownMs,
     };
     this.fetch = fetchImpl;
+    this.authorization = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   }
 
   /** The hosts requests are currently spread over. */
@@ -112,7 +119,7 @@ export class PaymentsClient {
       try {
         const response = await this.fetch(`${host}/payments`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...this.authorization },
           body,
           signal: AbortSignal.timeout(timeout),
         });
@@ -146,7 +153,7 @@ export class PaymentsClient {
     }
   }
 
-  /** Re-reads the live host set from GET /cluster on the first seed or known host that answers. */
+  /** Re-reads the live host set from GET /hosts on the first seed or known host that answers. */
   async discover(): Promise<void> {
     // Ask hosts that have not just failed first: a paused one would cost a whole attempt timeout.
     const now = performance.now();
@@ -155,12 +162,13 @@ export class PaymentsClient {
     );
     for (const url of candidates) {
       try {
-        const response = await this.fetch(`${url}/cluster`, {
+        const response = await this.fetch(`${url}/hosts`, {
+          headers: this.authorization,
           signal: AbortSignal.timeout(this.options.attemptTimeoutMs),
         });
         if (!response.ok) continue;
-        const view = (await response.json()) as { hosts: { url: string; alive: boolean }[] };
-        const live = view.hosts.filter((h) => h.alive).map((h) => h.url);
+        const view = (await response.json()) as { hosts: { url: string }[] };
+        const live = view.hosts.map((h) => h.url);
         if (live.length > 0) {
           this.hosts = live;
           this.lastDiscovery = performance.now();

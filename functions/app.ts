@@ -8,7 +8,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from './admin-keys';
 import { ApiKeyAuthenticator, type ApiKeyAuthenticatorOptions } from './auth/api-key-authenticator';
 import { KeyRateLimiter, type KeyRateLimiterOptions } from './auth/key-rate-limiter';
 import { requireApiKey, requireScope } from './auth/require-api-key';
-import { clusterStatus } from './cluster-status';
+import { clusterStatus, liveHosts } from './cluster-status';
 import { createPayment } from './create-payment';
 import { dashboardRoutes } from './dashboard/routes';
 import type { FunctionDeps } from './deps';
@@ -70,7 +70,10 @@ export function createApp({
   }
   app.get('/health', health(deps));
   app.get('/ready', ready(deps));
-  if (deps.cluster) app.get('/cluster', admin, clusterStatus(deps.cluster));
+  if (deps.cluster) {
+    app.get('/cluster', admin, clusterStatus(deps.cluster));
+    app.get('/hosts', liveHosts(deps.cluster));
+  }
   app.post('/payments', readBody({ maxBytes: maxBodyBytes }), createPayment(deps));
   app.get('/payments', listPayments(deps));
   app.get('/payments/:id', getPayment(deps));

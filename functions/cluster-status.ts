@@ -5,6 +5,9 @@
  *   self         { id, isLeader, registered }
  *   etcd.members [{ name, clientUrl, healthy, isLeader, raftTerm, raftIndex, ... }]
  * Fields other coordination features add per host (e.g. clock offsets) come from `hostDetails`.
+ *
+ * GET /hosts: only the live hosts' ids and URLs, for any API key: what a payment client needs to
+ * discover where to send payments (coordination/payments-client.ts), without the admin view.
  */
 import type { Context } from 'hono';
 import type { LeaderInfo } from '../coordination/cluster-view';
@@ -37,4 +40,9 @@ export function clusterStatus(source: ClusterStatusSource) {
       etcd: { members },
     });
   };
+}
+
+export function liveHosts(source: ClusterStatusSource) {
+  return (c: Context) =>
+    c.json({ hosts: source.hosts().flatMap((h) => (h.alive ? [{ id: h.id, url: h.url }] : [])) });
 }

@@ -130,6 +130,18 @@ export const ROUTE_DOCS: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/hosts',
+    access: 'account',
+    summary: "The live hosts' ids and URLs, for client-side discovery (any API key)",
+    responses: {
+      200: {
+        description: 'live hosts',
+        schema: z.object({ hosts: z.array(z.object({ id: z.string(), url: z.string() })) }),
+      },
+    },
+  },
+  {
+    method: 'get',
     path: '/time',
     access: 'open',
     summary: "This host's clock: raw, corrected, cluster-time estimate and error bounds (Cristian, Berkeley)",

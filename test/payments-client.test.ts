@@ -106,16 +106,37 @@ describe('PaymentsClient', () => {
     expect(performance.now() - started).toBeLessThan(300 + 200);
   });
 
-  it('discovers the live hosts from GET /cluster', async () => {
-    const view = {
-      hosts: [
-        { url: 'http://a', alive: true },
-        { url: 'http://b', alive: false },
-        { url: 'http://c', alive: true },
-      ],
+  it('discovers the live hosts from GET /hosts, sending its API key', async () => {
+    const cluster: ClusterStatusSource = {
+      selfId: 'a',
+      hosts: () =>
+        ['a', 'b', 'c'].map((id) => ({
+          id,
+          url: `http://${id}`,
+          since: '',
+          version: '0.1.0',
+          alive: id !== 'b',
+        })),
+      leader: () => undefined,
+      isLeader: () => false,
+      registered: () => true,
+      etcdMembers: async () => [],
     };
-    const fakeFetch = (async () => new Response(JSON.stringify(view))) as unknown as typeof fetch;
-    const client = new PaymentsClient({ discoverFrom: ['http://seed'], fetch: fakeFetch });
+    const app = createTestApp({ ledger: new MemoryLedger(), clock: systemClock, hostId: 'a', cluster });
+    // The app answers with the key the client sends; none at all must be refused.
+    const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) =>
+      app.request(new URL(String(input)).pathname, {
+        ...init,
+        headers: { authorization: '', ...(init?.headers as Record<string, string>) },
+      })) as typeof fetch;
+    const keyless = new PaymentsClient({ discoverFrom: ['http://seed'], fetch: fakeFetch });
+    await keyless.discover();
+    expect(keyless.knownHosts()).toEqual(['http://seed']);
+    const client = new PaymentsClient({
+      discoverFrom: ['http://seed'],
+      fetch: fakeFetch,
+      apiKey: app.adminKey,
+    });
     await client.discover();
     expect(client.knownHosts()).toEqual(['http://a', 'http://c']);
   });

@@ -40,6 +40,14 @@ export const apiKeyRecordSchema = apiKeyGrantSchema.extend({
 });
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
 
+/** The operator's key of a local or test cluster: every account, admin, no rate limit. */
+export const ADMIN_GRANT: Partial<ApiKeyGrant> = {
+  accounts: [ALL_ACCOUNTS],
+  scopes: ['admin'],
+  label: 'cluster admin',
+  rateLimitPerSecond: 0,
+};
+
 /** A record as listed to admins: everything but the hash. */
 export function publicView({ secretHash: _hash, ...rest }: ApiKeyRecord): Omit<ApiKeyRecord, 'secretHash'> {
   return rest;

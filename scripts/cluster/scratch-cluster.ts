@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etcd-client';
+import { ADMIN_GRANT } from '../../functions/auth/api-key-record';
+import { EtcdApiKeyStore } from '../../functions/auth/etcd-api-key-store';
+import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { ensureEtcd } from './ensure-etcd';
 import { EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
 import { freePort } from './free-port';
@@ -38,6 +41,10 @@ export interface ScratchCluster {
   etcd: EtcdCluster;
   fleet: HostFleet;
   dir: string;
+  /** An API key acting for every account with the admin scope and no rate limit. */
+  adminKey: string;
+  /** API key records in this cluster's etcd, for tests that issue or revoke keys. */
+  apiKeys: EtcdApiKeyStore;
   /** A fresh etcd client to all members; closed by stop(). */
   client(options?: Partial<EtcdClientOptions>): ReturnType<typeof createEtcdClient>;
   stop(): Promise<void>;
@@ -76,22 +83,20 @@ export async function startScratchCluster({
     await etcd.stop();
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
+  const client = (options: Partial<EtcdClientOptions> = {}) => {
+    const c = createEtcdClient({ endpoints: etcd.clientUrls(), ...options });
+    clients.push(c);
+    return c;
+  };
+  const apiKeys = new EtcdApiKeyStore(client({ callDeadlineMs: 5000 }));
+  let adminKey: string;
   try {
     await etcd.start(startTimeoutMs.etcd ?? 30_000);
+    adminKey = (await issueApiKey(apiKeys, ADMIN_GRANT, new Date().toISOString())).key;
     await fleet.start(startTimeoutMs.hosts ?? 30_000, hostsUntil);
   } catch (error) {
     await stop();
     throw error;
   }
-  return {
-    etcd,
-    fleet,
-    dir,
-    client: (options = {}) => {
-      const c = createEtcdClient({ endpoints: etcd.clientUrls(), ...options });
-      clients.push(c);
-      return c;
-    },
-    stop,
-  };
+  return { etcd, fleet, dir, adminKey, apiKeys, client, stop };
 }

@@ -2,6 +2,7 @@
  * Reads GET /cluster from a host, for tests that watch membership and leadership change.
  */
 import type { EtcdMemberStatus } from '../../coordination/etcd-members';
+import { withApiKey } from './http';
 
 export interface ClusterResponse {
   self: { id: string; isLeader: boolean; registered: boolean };
@@ -11,7 +12,10 @@ export interface ClusterResponse {
 }
 
 export async function clusterView(hostUrl: string, timeoutMs = 2500): Promise<ClusterResponse> {
-  const response = await fetch(`${hostUrl}/cluster`, { signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(`${hostUrl}/cluster`, {
+    headers: withApiKey(undefined),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   if (!response.ok) throw new Error(`${hostUrl}/cluster answered ${response.status}`);
   return (await response.json()) as ClusterResponse;
 }

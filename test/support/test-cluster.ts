@@ -8,14 +8,18 @@ import {
   type ScratchClusterOptions,
   startScratchCluster,
 } from '../../scripts/cluster/scratch-cluster';
+import { useApiKey } from './http';
 
 export type TestClusterOptions = Omit<ScratchClusterOptions, 'dirPrefix' | 'keepDir'>;
 export type TestCluster = ScratchCluster;
 
-export function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
-  return startScratchCluster({
+/** Starts the cluster, and makes its admin key the one test/support/http.ts sends by default. */
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const cluster = await startScratchCluster({
     ...options,
     dirPrefix: 'payments-test-',
     keepDir: Boolean(process.env.KEEP_TEST_DIRS),
   });
+  useApiKey(cluster.adminKey);
+  return cluster;
 }
