@@ -16,6 +16,8 @@ export interface ApiClientOptions {
   hosts: string[];
   /** Per-request timeout, ms. Default 10 000 (longer than a host's 5 s request deadline). */
   timeoutMs?: number;
+  /** API key sent as `Authorization: Bearer`. Default none (then only /health and /ready answer). */
+  apiKey?: string;
 }
 
 interface ErrorShape {
@@ -25,10 +27,12 @@ interface ErrorShape {
 export class ApiClient {
   readonly hosts: string[];
   private readonly timeoutMs: number;
+  private readonly apiKey: string | undefined;
 
-  constructor({ hosts, timeoutMs = 10_000 }: ApiClientOptions) {
+  constructor({ hosts, timeoutMs = 10_000, apiKey }: ApiClientOptions) {
     this.hosts = hosts;
     this.timeoutMs = timeoutMs;
+    this.apiKey = apiKey;
   }
 
   /** One request on the first host that answers at all; any HTTP status is returned, not thrown. */
@@ -37,7 +41,13 @@ export class ApiClient {
     for (const host of this.hosts) {
       let response: Response;
       try {
-        response = await fetch(`${host}${path}`, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+        const headers = new Headers(init.headers);
+        if (this.apiKey) headers.set('authorization', `Bearer ${this.apiKey}`);
+        response = await fetch(`${host}${path}`, {
+          ...init,
+          headers,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
       } catch (error) {
         failures.push(`${host}: ${(error as Error).cause ?? (error as Error).message}`);
         continue;
@@ -78,6 +88,11 @@ function apiError(status: number, body: ErrorShape, path: string): CliError {
   const details = e?.details?.map((d) => `\n  ${d.field || '(body)'}: ${d.message}`).join('') ?? '';
   const message = `${e?.message ?? `HTTP ${status} from ${path}`}${details}`;
   if (status === 404) return new CliError(message, EXIT_CODES.notFound);
+  if (status === 401)
+    return new CliError(
+      `${message} (pass --api-key or PAYMENTS_API_KEY; the local cluster's admin key is in .data/dev-admin-key)`,
+      EXIT_CODES.refused,
+    );
   if (status === 503)
     return new CliError(`${message} (cluster unavailable; retry later)`, EXIT_CODES.unavailable);
   if (status >= 500) return new CliError(`${message} (HTTP ${status})`, EXIT_CODES.unavailable);

@@ -9,9 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { StoredPayment } from '../ledger/payment';
+import { readDevAdminKey } from '../scripts/cluster/dev-admin-key';
 import { REPO_ROOT } from '../scripts/cluster/host-fleet';
 import { ApiClient } from './api';
 import { CliError, EXIT_CODES } from './errors';
+import { registerKeyCommands } from './keys';
 import {
   findProcess,
   killProcess,
@@ -26,9 +28,10 @@ import { readStatus, renderStatus } from './status';
 // Read once, at start-up (the house rule for process.env).
 const ENV = { url: process.env.PAYCTL_URL, dataDir: process.env.PAY_DATA_DIR };
 
-interface CommonOptions {
+export interface CommonOptions {
   json?: boolean;
   url?: string;
+  apiKey?: string;
   dataDir: string;
 }
 
@@ -49,6 +52,12 @@ function common(command: Command): Command {
       ),
     )
     .addOption(
+      new Option(
+        '--api-key <key>',
+        'API key (default: the local cluster admin key in <data-dir>/dev-admin-key)',
+      ).env('PAYMENTS_API_KEY'),
+    )
+    .addOption(
       new Option('--data-dir <dir>', 'data directory of the local `npm start` cluster').default(
         ENV.dataDir ?? '.data',
       ),
@@ -65,7 +74,8 @@ function context(options: CommonOptions): { print: Printer; api: ApiClient; data
         ...(local?.processes.filter((p) => p.kind === 'host' && p.running).map((p) => p.url) ?? []),
         ...(local ? [] : ['http://127.0.0.1:8081']),
       ];
-  return { print: printer(options.json === true), api: new ApiClient({ hosts }), dataDir };
+  const apiKey = options.apiKey ?? readDevAdminKey(dataDir);
+  return { print: printer(options.json === true), api: new ApiClient({ hosts, apiKey }), dataDir };
 }
 
 const paymentRow = (p: StoredPayment) => ({
@@ -310,6 +320,8 @@ common(
   if (run.status !== 0)
     throw new CliError(`replace-member failed (exit ${run.status ?? run.signal})`, EXIT_CODES.unavailable);
 });
+
+registerKeyCommands(program, { common, context });
 
 async function main(): Promise<void> {
   try {

@@ -199,7 +199,11 @@ async function orderingUnderSkew(): Promise<void> {
             const host = cluster.hosts[i % cluster.hosts.length]!;
             const response = await fetch(`${host.url}/payments`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json', ...(passHeader && hlc ? { 'x-hlc': hlc } : {}) },
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Bearer ${cluster.adminKey}`,
+                ...(passHeader && hlc ? { 'x-hlc': hlc } : {}),
+              },
               body: JSON.stringify({
                 id: `m-${randomUUID()}`,
                 payer: 'alice',

@@ -59,7 +59,7 @@ async function hostFaults(cluster: ScratchCluster) {
     const leader = (await clusterView(cluster.fleet.hosts[0]!.url)).leader!.id;
     const victim = cluster.fleet.hosts.find((h) => h.id !== leader)!;
     const observer = cluster.fleet.hosts.find((h) => h !== victim)!;
-    const client = new PaymentsClient({ hosts: cluster.fleet.urls() });
+    const client = new PaymentsClient({ hosts: cluster.fleet.urls(), apiKey: cluster.adminKey });
     let killedAt = 0;
     let detected: Promise<number> | undefined;
     const result = await sendPayments(client, {
@@ -139,7 +139,7 @@ async function etcdFaults(cluster: ScratchCluster) {
     progress(`etcd member pause ${i + 1}/${runs}: unhealthy after ${detection.at(-1)!.toFixed(0)} ms`);
     await cluster.etcd.waitHealthy();
 
-    const client = new PaymentsClient({ hosts: cluster.fleet.urls() });
+    const client = new PaymentsClient({ hosts: cluster.fleet.urls(), apiKey: cluster.adminKey });
     const healthy = await sendPayments(client, { count: payments, prefix: tag() });
     healthyP50.push(percentile(healthy.latencies, 50));
     healthyP99.push(percentile(healthy.latencies, 99));
@@ -183,7 +183,7 @@ async function redundancy() {
   for (const members of [1, 3]) {
     const cluster = await startScratchCluster({ members, hosts: 2 });
     try {
-      const client = new PaymentsClient({ hosts: cluster.fleet.urls() });
+      const client = new PaymentsClient({ hosts: cluster.fleet.urls(), apiKey: cluster.adminKey });
       const before = await clusterView(cluster.fleet.hosts[0]!.url);
       const started = performance.now();
       const result = await sendPayments(client, { count: payments * 2, prefix: tag(), concurrency: 16 });

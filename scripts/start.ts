@@ -7,8 +7,11 @@
  * variable too.
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createEtcdClient } from '../coordination/etcd-client';
+import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
+import { DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
@@ -152,11 +155,31 @@ async function stopAll(reason: string): Promise<void> {
 process.on('SIGINT', () => void stopAll('SIGINT'));
 process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
+let adminKey = '';
+/** The local cluster's admin key (scripts/cluster/dev-admin-key.ts), reused across restarts. */
+async function issueLocalAdminKey(): Promise<string> {
+  const client = createEtcdClient({ endpoints, callDeadlineMs: 5000 });
+  try {
+    const { key, issued } = await ensureDevAdminKey(
+      new EtcdApiKeyStore(client),
+      dataDir,
+      new Date().toISOString(),
+    );
+    console.log(
+      `${issued ? 'issued' : 'reusing'} the local admin API key (${join(dataDir, DEV_ADMIN_KEY_FILE)})`,
+    );
+    return key;
+  } finally {
+    client.close();
+  }
+}
+
 try {
   if (etcd) {
     console.log(`starting ${members.length} etcd members (data in ${dataDir}) ...`);
     await etcd.start();
   }
+  adminKey = await issueLocalAdminKey();
   console.log(`starting ${hosts.length} function hosts ...`);
   await fleet.start();
 } catch (error) {
@@ -181,7 +204,10 @@ const rows = [
   })),
 ];
 console.table(rows);
-console.log(`ready: try  curl -s ${fleet.hosts[0]?.url}/ready   (Ctrl-C stops everything)`);
+console.log(`admin API key: ${adminKey}
+ready: try  curl -s ${fleet.hosts[0]?.url}/ready
+       and  curl -s -H "Authorization: Bearer $(cat ${join(dataDir, DEV_ADMIN_KEY_FILE)})" ${fleet.hosts[0]?.url}/cluster
+(Ctrl-C stops everything)`);
 
 for (const p of [...(etcd?.members.map((m) => m.process) ?? []), ...fleet.hosts.map((h) => h.process)]) {
   void p.whenExited().then(() => {

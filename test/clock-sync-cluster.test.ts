@@ -14,6 +14,7 @@ import type { ClusterEvent } from '../coordination/event-types';
 import { HLC_HEADER } from '../coordination/hlc';
 import type { TimeReading } from '../coordination/time-peer';
 import { eventStoreContract } from './event-store-contract';
+import { withApiKey } from './support/http';
 import { startTestCluster, type TestCluster } from './support/test-cluster';
 
 const OFFSETS = [-2000, 0, 1500];
@@ -108,7 +109,7 @@ describe('clock synchronization across host processes', () => {
     const post = (url: string, hlc: string | null) =>
       fetch(`${url}/payments`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(hlc ? { [HLC_HEADER]: hlc } : {}) },
+        headers: withApiKey({ 'content-type': 'application/json', ...(hlc ? { [HLC_HEADER]: hlc } : {}) }),
         body,
       });
     const first = await post(h1, null);
@@ -116,7 +117,7 @@ describe('clock synchronization across host processes', () => {
     const replay = await post(h2, first.headers.get(HLC_HEADER));
     expect(replay.status).toBe(200);
     const query = await fetch(`${h3}/payments/${id}`, {
-      headers: { [HLC_HEADER]: replay.headers.get(HLC_HEADER)! },
+      headers: withApiKey({ [HLC_HEADER]: replay.headers.get(HLC_HEADER)! }),
     });
     expect(query.status).toBe(200);
 
@@ -128,6 +129,7 @@ describe('clock synchronization across host processes', () => {
       for (let page = 0; page < 50; page++) {
         const response = await fetch(
           `${h3}/events?limit=200${from ? `&from=${encodeURIComponent(from)}` : ''}`,
+          { headers: withApiKey(undefined) },
         );
         const body = (await response.json()) as { events: ClusterEvent[]; next: string | null };
         all.push(...body.events);
@@ -154,12 +156,12 @@ describe('clock synchronization across host processes', () => {
 
   it('rejects a bad events query with a 400 and an adjustment from a host that is not the master with a 409', async () => {
     const [h1] = cluster.fleet.urls() as [string];
-    const bad = await fetch(`${h1}/events?limit=0`);
+    const bad = await fetch(`${h1}/events?limit=0`, { headers: withApiKey(undefined) });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'invalid_request' } });
     const stale = await fetch(`${h1}/time/adjust`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: withApiKey({ 'content-type': 'application/json' }),
       body: JSON.stringify({ master: 'h3', deltaMs: 1000, errorMs: 1, round: 1 }),
     });
     expect(stale.status).toBe(409);

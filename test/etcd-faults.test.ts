@@ -11,6 +11,7 @@ import type { PendingCommit } from '../ledger/commit-transaction';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { keyLayout, prefixEnd } from '../ledger/key-layout';
 import { clusterView, elapsedUntil } from './support/cluster-probe';
+import { withApiKey } from './support/http';
 import { loadPayment, longestGap, payerHistoryIds, percentile, sendPayments } from './support/payment-load';
 import { startTestCluster, type TestCluster } from './support/test-cluster';
 
@@ -83,7 +84,11 @@ describe('etcd member faults', () => {
   it('an etcd follower, then the etcd leader, SIGKILLed during load: nothing acknowledged lost, no duplicates', async () => {
     const prefix = `etcd-${randomUUID().slice(0, 8)}`;
     const count = 800;
-    const client = new PaymentsClient({ hosts: cluster.fleet.urls(), deadlineMs: 30_000 });
+    const client = new PaymentsClient({
+      hosts: cluster.fleet.urls(),
+      deadlineMs: 30_000,
+      apiKey: cluster.adminKey,
+    });
     let done = 0;
     const load = sendPayments(client, {
       count,
@@ -127,7 +132,7 @@ describe('etcd member faults', () => {
         const batch = Array.from({ length: Math.min(20, count - i) }, (_, k) => loadPayment(prefix, i + k));
         await Promise.all(
           batch.map(async (p) => {
-            const response = await fetch(`${host.url}/payments/${p.id}`);
+            const response = await fetch(`${host.url}/payments/${p.id}`, { headers: withApiKey(undefined) });
             const body = (await response.json()) as { amount?: number };
             if (response.status !== 200 || body.amount !== p.amount) missing.push(p.id);
           }),
@@ -190,7 +195,7 @@ describe('etcd member faults', () => {
     const started = performance.now();
     const response = await fetch(`${h1().url}/payments`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: withApiKey({ 'content-type': 'application/json' }),
       body: JSON.stringify(payment),
     });
     const elapsed = performance.now() - started;
@@ -201,7 +206,11 @@ describe('etcd member faults', () => {
     expect((await fetch(`${h1().url}/ready`)).status).toBe(503);
 
     await Promise.all([cluster.etcd.restartMember(a!.name), cluster.etcd.restartMember(b!.name)]);
-    const client = new PaymentsClient({ hosts: cluster.fleet.urls(), deadlineMs: 20_000 });
+    const client = new PaymentsClient({
+      hosts: cluster.fleet.urls(),
+      deadlineMs: 20_000,
+      apiKey: cluster.adminKey,
+    });
     const outcome = await client.pay(payment);
     expect(['committed', 'replayed']).toContain(outcome.kind);
     await until('hosts ready again', async () =>

@@ -54,7 +54,11 @@ describe('function host failover', () => {
   it('a host SIGKILLed while PaymentsClient sends 2,000 payments: each committed exactly once, no client failure', async () => {
     const prefix = `kill-${randomUUID().slice(0, 8)}`;
     const [h1, h2] = [hostOf('h1'), hostOf('h2')];
-    const client = new PaymentsClient({ discoverFrom: [h1.url], deadlineMs: 20_000 });
+    const client = new PaymentsClient({
+      discoverFrom: [h1.url],
+      deadlineMs: 20_000,
+      apiKey: cluster.adminKey,
+    });
     await client.discover();
     expect(client.knownHosts()).toHaveLength(3);
 

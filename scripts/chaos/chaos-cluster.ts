@@ -8,6 +8,11 @@
  *
  * The harness itself talks to etcd directly, so its probes see through every partition.
  */
+
+import { createEtcdClient } from '../../coordination/etcd-client';
+import { ADMIN_GRANT } from '../../functions/auth/api-key-record';
+import { EtcdApiKeyStore } from '../../functions/auth/etcd-api-key-store';
+import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { EtcdCluster, type EtcdMember, type EtcdMemberSpec } from '../cluster/etcd-cluster';
 import { freePort } from '../cluster/free-port';
 import { type FunctionHost, HostFleet } from '../cluster/host-fleet';
@@ -35,6 +40,8 @@ const toHex = (decimal: string) => BigInt(decimal).toString(16);
 
 export class ChaosCluster {
   private readonly memberIds = new Map<string, string>();
+  /** API key for every account with the admin scope, issued once etcd is up. */
+  adminKey = '';
 
   private constructor(
     readonly etcd: EtcdCluster,
@@ -102,6 +109,14 @@ export class ChaosCluster {
     );
     for (const p of [...peerProxies.values(), ...[...clientProxies.values()].flat()]) await p.listen();
     await etcd.start(60_000);
+    const client = createEtcdClient({ endpoints: etcd.clientUrls(), callDeadlineMs: 5000 });
+    try {
+      cluster.adminKey = (
+        await issueApiKey(new EtcdApiKeyStore(client), ADMIN_GRANT, new Date().toISOString())
+      ).key;
+    } finally {
+      client.close();
+    }
     await Promise.all(fleets.map((f) => f.start(60_000)));
     await cluster.learnMemberIds();
     return cluster;

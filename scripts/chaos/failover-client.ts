@@ -10,6 +10,8 @@ import type { PaymentIntent, StoredPayment } from '../../ledger/payment';
 export interface FailoverClientOptions {
   /** Base URLs of the function hosts. */
   hosts: string[];
+  /** API key sent as `Authorization: Bearer`. */
+  apiKey: string;
   /** Timeout of one attempt, in ms. Default 3000. */
   attemptTimeoutMs?: number;
   /** Give up after this long in all, in ms. Default 12000. */
@@ -35,6 +37,7 @@ function neverDelivered(error: unknown): boolean {
 
 export class FailoverClient {
   private readonly hosts: string[];
+  private readonly apiKey: string;
   private readonly attemptTimeoutMs: number;
   private readonly deadlineMs: number;
   private readonly maxAttempts: number;
@@ -42,6 +45,7 @@ export class FailoverClient {
 
   constructor({
     hosts,
+    apiKey,
     attemptTimeoutMs = 3000,
     deadlineMs = 12_000,
     maxAttempts = 8,
@@ -49,6 +53,7 @@ export class FailoverClient {
   }: FailoverClientOptions) {
     if (hosts.length === 0) throw new Error('at least one host is required');
     this.hosts = hosts;
+    this.apiKey = apiKey;
     this.attemptTimeoutMs = attemptTimeoutMs;
     this.deadlineMs = deadlineMs;
     this.maxAttempts = maxAttempts;
@@ -72,7 +77,7 @@ export class FailoverClient {
       try {
         const response = await fetch(`${host}/payments`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}` },
           body,
           signal: AbortSignal.timeout(timeout),
         });

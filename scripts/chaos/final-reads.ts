@@ -8,6 +8,8 @@ import type { HostReads } from './history';
 
 export interface FinalReadOptions {
   hosts: { id: string; url: string }[];
+  /** API key that may read every account (admin). */
+  apiKey: string;
   ids: string[];
   accounts: string[];
   /** Requests in flight per host. Default 16. */
@@ -18,10 +20,13 @@ export interface FinalReadOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+async function getJson(url: string, apiKey: string): Promise<{ status: number; body: unknown }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${apiKey}` },
+        signal: AbortSignal.timeout(10_000),
+      });
       const text = await response.text();
       if (response.status === 503 && attempt < 20) {
         await sleep(500);
@@ -46,6 +51,7 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 
 export async function readEverything({
   hosts,
+  apiKey,
   ids,
   accounts,
   concurrency = 16,
@@ -66,7 +72,7 @@ export async function readEverything({
     hosts.map(async (host) => {
       const reads: HostReads = { host: host.id, byId: {}, byAccount: {} };
       await pool(ids, concurrency, async (id) => {
-        const { status, body } = await getJson(`${host.url}/payments/${encodeURIComponent(id)}`);
+        const { status, body } = await getJson(`${host.url}/payments/${encodeURIComponent(id)}`, apiKey);
         if (status !== 200 && status !== 404) throw new Error(`GET ${id} on ${host.id} answered ${status}`);
         reads.byId[id] = status === 200 ? (body as StoredPayment) : null;
         tick();
@@ -76,7 +82,7 @@ export async function readEverything({
         let cursor: string | null = null;
         for (let page = 0; page < 10_000; page++) {
           const query: string = `account=${encodeURIComponent(account)}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`;
-          const { status, body } = await getJson(`${host.url}/payments?${query}`);
+          const { status, body } = await getJson(`${host.url}/payments?${query}`, apiKey);
           if (status !== 200) throw new Error(`history of ${account} on ${host.id} answered ${status}`);
           const result = body as { payments: StoredPayment[]; nextCursor: string | null };
           list.push(...result.payments);

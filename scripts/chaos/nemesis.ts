@@ -129,7 +129,10 @@ export class Nemesis {
       }
       case 'kill-leader-host': {
         // The host that leads the function hosts (time master, maintenance), as /cluster reports it.
-        const leaderId = await hostLeaderId(cluster.hosts.filter((h) => h.process.running).map((h) => h.url));
+        const leaderId = await hostLeaderId(
+          cluster.hosts.filter((h) => h.process.running).map((h) => h.url),
+          cluster.adminKey,
+        );
         const host = cluster.hosts.find((h) => h.id === leaderId);
         if (!host) break;
         target = `host ${host.id} (leader)`;
@@ -208,10 +211,13 @@ export function parseFaults(list: string): FaultKind[] {
 }
 
 /** The host leader's id from the first live host whose GET /cluster names one. */
-async function hostLeaderId(urls: string[]): Promise<string | undefined> {
+async function hostLeaderId(urls: string[], apiKey: string): Promise<string | undefined> {
   for (const url of urls) {
     try {
-      const response = await fetch(`${url}/cluster`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(`${url}/cluster`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+        signal: AbortSignal.timeout(2000),
+      });
       const body = (await response.json()) as { leader?: { id?: string } | null };
       if (body.leader?.id) return body.leader.id;
     } catch {

@@ -86,6 +86,7 @@ export async function runChaos({
     const stopTraffic = new AbortController();
     const workload = new Workload({
       hosts: cluster.hosts.map((h) => h.url),
+      apiKey: cluster.adminKey,
       clients,
       signal: stopTraffic.signal,
       now,
@@ -141,6 +142,7 @@ export async function runChaos({
     );
     const reads = await readEverything({
       hosts: cluster.hosts.map((h) => ({ id: h.id, url: h.url })),
+      apiKey: cluster.adminKey,
       ids,
       accounts,
       progress: (share) => log(`  final reads ${(share * 100).toFixed(0)} %`),

@@ -11,6 +11,8 @@ import type { HistoryEvent } from './history';
 
 export interface WorkloadOptions {
   hosts: string[];
+  /** API key the clients send. */
+  apiKey: string;
   clients: number;
   /** The loops stop sending once this signal aborts. */
   signal: AbortSignal;
@@ -42,8 +44,8 @@ export class Workload {
   }
 
   private async client(index: number): Promise<void> {
-    const { hosts, signal, random, thinkMs = 20, maxOpsPerClient = 1_000_000 } = this.options;
-    const client = new FailoverClient({ hosts, startAt: index });
+    const { hosts, apiKey, signal, random, thinkMs = 20, maxOpsPerClient = 1_000_000 } = this.options;
+    const client = new FailoverClient({ hosts, apiKey, startAt: index });
     const mine: PaymentIntent[] = [];
     const accounts = this.accounts();
     const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
