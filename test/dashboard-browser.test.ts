@@ -32,13 +32,30 @@ describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
     clusterEndpoint = answer.status === 200 ? answer.body : undefined;
     browser ??= await launchBrowser();
     page = await browser.context.newPage();
-    await page.goto(`${hostUrl}/dashboard`);
+    // The key travels in the fragment, which the browser never sends to the host.
+    await page.goto(`${hostUrl}/dashboard#key=${cluster.adminKey}`);
   });
   afterAll(async () => {
     await cluster?.stop();
   });
 
   const memberState = (name: string) => page.locator(`tr[data-member="${name}"] .badge`);
+
+  it('asks for an admin key when it has none, and shows the cluster once given one', async () => {
+    const keyless = await browser!.context.newPage();
+    try {
+      await keyless.goto(`${hostUrl}/dashboard`);
+      await expect.poll(() => keyless.getByTestId('key-form').count(), { timeout: 15_000 }).toBe(1);
+      await keyless.fill('#api-key', cluster.adminKey);
+      await keyless.click('[data-testid="key-form"] button[type=submit]');
+      await expect
+        .poll(() => keyless.locator('tr[data-member="n1"] .badge').textContent(), { timeout: 15_000 })
+        .toBe('healthy');
+      expect(await keyless.getByTestId('key-form').count()).toBe(0);
+    } finally {
+      await keyless.close();
+    }
+  });
 
   it('shows the three etcd members, all healthy, and which one is the raft leader', async () => {
     for (const name of ['n1', 'n2', 'n3'])

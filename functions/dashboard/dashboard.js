@@ -5,6 +5,10 @@
  *   GET /events       the recent cluster events (issue 4); "not available" while it answers 404;
  *   GET /metrics      of every live host (CORS-enabled), for the throughput and latency charts.
  * Plain ES module, no build step: preact + htm + uPlot arrive through the page's import map.
+ *
+ * These endpoints need an admin API key. The page takes it from its URL fragment
+ * (`/dashboard#key=pay_…`, which browsers never send to a server, so it stays out of logs) or from
+ * a form, and keeps it in sessionStorage for the tab's lifetime only.
  */
 import htm from 'htm';
 import { h, render } from 'preact';
@@ -15,10 +19,30 @@ const html = htm.bind(h);
 const REFRESH_MS = 2000;
 const HISTORY_POINTS = 150; // 5 minutes at one point per 2 s
 const NOT_AVAILABLE = Symbol('not available');
+const KEY_STORAGE = 'payments-dashboard-api-key';
+
+class NeedsKey extends Error {}
+
+/** The API key from `#key=…` (then removed from the address bar) or from this tab's storage. */
+function initialKey() {
+  const fromFragment = /(?:^#|&)key=([^&]+)/.exec(location.hash)?.[1];
+  if (fromFragment) {
+    sessionStorage.setItem(KEY_STORAGE, decodeURIComponent(fromFragment));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(KEY_STORAGE) ?? '';
+}
+let apiKey = initialKey();
+const authorized = (init = {}) => ({
+  ...init,
+  headers: { ...init.headers, authorization: `Bearer ${apiKey}` },
+});
 
 /** GET JSON; NOT_AVAILABLE when the endpoint does not exist on this host (404). */
 async function getJson(url) {
-  const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  const response = await fetch(url, authorized({ signal: AbortSignal.timeout(3000) }));
+  if (response.status === 401 || response.status === 403)
+    throw new NeedsKey(`${url}: HTTP ${response.status}`);
   if (response.status === 404) return NOT_AVAILABLE;
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.json();
@@ -190,7 +214,7 @@ function Search() {
     const wanted = id.trim();
     if (!wanted) return;
     try {
-      const response = await fetch(`/payments/${encodeURIComponent(wanted)}`);
+      const response = await fetch(`/payments/${encodeURIComponent(wanted)}`, authorized());
       const body = await response.json();
       setResult({ ok: response.ok, body });
     } catch (error) {
@@ -208,6 +232,22 @@ function Search() {
       result.ok ? JSON.stringify(result.body, null, 2) : (result.body?.error?.message ?? 'not found')
     }</pre>`
   }`;
+}
+
+/** Asks for an admin API key when the hosts refuse the one the page has (or it has none). */
+function KeyForm() {
+  const [value, setValue] = useState('');
+  const submit = (event) => {
+    event.preventDefault();
+    apiKey = value.trim();
+    sessionStorage.setItem(KEY_STORAGE, apiKey);
+    setValue('');
+  };
+  return html`<form onSubmit=${submit} class="search" data-testid="key-form">
+    <label for="api-key">Admin API key (<code>.data/dev-admin-key</code> on a local cluster)</label>
+    <input id="api-key" type="password" autocomplete="off" value=${value} onInput=${(e) => setValue(e.target.value)} />
+    <button type="submit">Use key</button>
+  </form>`;
 }
 
 function App() {
@@ -233,7 +273,7 @@ function App() {
             : [location.origin];
         const scrapes = await Promise.all(
           hostUrls.map((url) =>
-            fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })
+            fetch(`${url}/metrics`, authorized({ signal: AbortSignal.timeout(2000) }))
               .then((r) => r.text())
               .then(parseMetrics)
               .catch(() => null),
@@ -244,8 +284,10 @@ function App() {
           next.cluster === NOT_AVAILABLE
             ? 'this host only: GET /cluster not available'
             : `${scrapes.filter(Boolean).length} of ${hostUrls.length} live hosts`;
+        next.needsKey = false;
       } catch (error) {
         next.error = String(error.message ?? error);
+        if (error instanceof NeedsKey) next.needsKey = true;
       }
       if (stopped) return;
       setState((old) => {
@@ -275,6 +317,7 @@ function App() {
   const [t, rate, p50, p99] = state.series;
   return html`
     <${Summary} members=${state.members} cluster=${state.cluster} error=${state.error} updated=${state.updated} />
+    ${state.needsKey && html`<${KeyForm} />`}
     <main>
       <section><h2>etcd members</h2><${Members} members=${state.members} source=${state.memberSource} /></section>
       <section><h2>Function hosts</h2><${Hosts} cluster=${state.cluster} /></section>
