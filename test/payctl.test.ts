@@ -131,6 +131,42 @@ describe('payctl', () => {
     expect((await payctl('pay', '--payer', 'x')).code).toBe(EXIT_CODES.usage);
   });
 
+  it('manages API keys: create for an account, use it, list it, revoke it', async () => {
+    const created = await payctl('keys', 'create', '--account', 'cli-k', '--label', 'shop k', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const { id, key } = created.json() as { id: string; key: string };
+    expect(key).toMatch(/^pay_[0-9a-f]{16}_/);
+    const pay = (payer: string) =>
+      payctl(
+        'pay',
+        '--api-key',
+        key,
+        '--payer',
+        payer,
+        '--payee',
+        'cli-b',
+        '--amount',
+        '5',
+        '--currency',
+        'EUR',
+      );
+    expect((await pay('cli-k')).code).toBe(0);
+    const outside = await pay('cli-a');
+    expect(outside.code).toBe(EXIT_CODES.refused);
+    expect(outside.stderr).toMatch(/may not pay from account cli-a/);
+    const listed = await payctl('keys', 'list', '--json');
+    expect(listed.json().keys).toContainEqual(
+      expect.objectContaining({ id, accounts: ['cli-k'], label: 'shop k' }),
+    );
+    expect(listed.stdout).not.toContain(key);
+    expect((await payctl('keys', 'revoke', id)).code).toBe(0);
+    // Revocation is effective within the hosts' key cache TTL (1 s).
+    await new Promise((r) => setTimeout(r, 1500));
+    const refused = await pay('cli-k');
+    expect(refused.code).toBe(EXIT_CODES.refused);
+    expect(refused.stderr).toMatch(/invalid or revoked/);
+  });
+
   it('events says clearly when the event log is not deployed', async () => {
     const deployed = (await request(`http://127.0.0.1:${hostPorts[0]}/events?limit=1`)).status !== 404;
     const run = await payctl('events', '--json');
