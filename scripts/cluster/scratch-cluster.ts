@@ -3,11 +3,17 @@
  * temporary directory removed afterwards. The tests, the bench and the measurement scripts all
  * start theirs here. `stop()` stops every process it started (by pid, through ManagedProcess,
  * whose registry also kills them if the owner exits early).
+ *
+ * Secured by default, like `npm start`: TLS, client certificates and RBAC (etcd-cluster.ts), with
+ * the certificates under <dir>/pki; the hosts authenticate as payments-host, and `client()` as
+ * root unless told otherwise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etcd-client';
+import { DEFAULT_ROOT } from '../../ledger/key-layout';
+import { ensurePki, HOST_USER, type Pki, ROOT_USER } from './certificates';
 import { ensureEtcd } from './ensure-etcd';
 import { EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
 import { freePort } from './free-port';
@@ -32,14 +38,28 @@ export interface ScratchClusterOptions {
   keepDir?: boolean;
   /** How long the etcd members, then the hosts, may take to start, ms. Default 30000 each. */
   startTimeoutMs?: { etcd?: number; hosts?: number };
+  /** TLS, client-certificate auth and RBAC on etcd. Default true. */
+  secure?: boolean;
+}
+
+export interface ScratchClientOptions extends Partial<EtcdClientOptions> {
+  /** etcd user the client authenticates as, by its certificate (secured clusters). Default root. */
+  as?: string;
 }
 
 export interface ScratchCluster {
   etcd: EtcdCluster;
   fleet: HostFleet;
   dir: string;
-  /** A fresh etcd client to all members; closed by stop(). */
-  client(options?: Partial<EtcdClientOptions>): ReturnType<typeof createEtcdClient>;
+  /** Certificates of a secured cluster (`pki.issueUser` makes more client identities). */
+  pki: Pki | undefined;
+  /** The key root the hosts' role may use: LEDGER_ROOT of hostEnv, else DEFAULT_ROOT. */
+  ledgerRoot: string;
+  /**
+   * A fresh etcd client to all members, closed by stop(); authenticated as `as` (default root,
+   * which may use any key root) when the cluster is secured.
+   */
+  client(options?: ScratchClientOptions): ReturnType<typeof createEtcdClient>;
   stop(): Promise<void>;
 }
 
@@ -53,12 +73,17 @@ export async function startScratchCluster({
   dirPrefix = 'payments-',
   keepDir = false,
   startTimeoutMs = {},
+  secure = true,
 }: ScratchClusterOptions = {}): Promise<ScratchCluster> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const specs: EtcdMemberSpec[] = [];
-  for (let i = 0; i < members; i++)
-    specs.push({ name: `n${i + 1}`, clientPort: await freePort(), peerPort: await freePort() });
-  const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs });
+  for (let i = 0; i < members; i++) {
+    const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    specs.push({ name: `n${i + 1}`, clientPort, peerPort, metricsPort });
+  }
+  const pki = secure ? await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) }) : undefined;
+  const ledgerRoot = hostEnv.LEDGER_ROOT ?? DEFAULT_ROOT;
+  const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs, pki, ledgerRoot });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
   for (const [i, spec] of hostSpecs.entries()) Object.assign(spec, { env: hostEnvFor?.(i, hostSpecs) });
@@ -68,6 +93,7 @@ export async function startScratchCluster({
     logDir: dir,
     env: hostEnv,
     nodeArgs: hostNodeArgs,
+    etcdTls: pki?.user(HOST_USER),
   });
   const clients: ReturnType<typeof createEtcdClient>[] = [];
   const stop = async () => {
@@ -87,8 +113,10 @@ export async function startScratchCluster({
     etcd,
     fleet,
     dir,
-    client: (options = {}) => {
-      const c = createEtcdClient({ endpoints: etcd.clientUrls(), ...options });
+    pki,
+    ledgerRoot,
+    client: ({ as = ROOT_USER, ...options } = {}) => {
+      const c = createEtcdClient({ endpoints: etcd.clientUrls(), tls: etcd.credentials(as), ...options });
       clients.push(c);
       return c;
     },
