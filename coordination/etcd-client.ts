@@ -41,8 +41,7 @@ export interface EtcdTlsCredentials {
   key?: Buffer | string;
 }
 
-const pem = (source: Buffer | string): Buffer =>
-  Buffer.isBuffer(source) ? source : readFileSync(source);
+const pem = (source: Buffer | string): Buffer => (Buffer.isBuffer(source) ? source : readFileSync(source));
 
 export function createEtcdClient({
   endpoints,

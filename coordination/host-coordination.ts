@@ -6,8 +6,8 @@
 import type { Etcd3 } from 'etcd3';
 import type { ClusterStatusSource } from '../functions/cluster-status';
 import type { Clock } from './clock';
-import type { EtcdTlsCredentials } from './etcd-client';
 import type { ClusterView } from './cluster-view';
+import type { EtcdTlsCredentials } from './etcd-client';
 import { EtcdClusterView } from './etcd-cluster-view';
 import { EtcdMemberProbe } from './etcd-members';
 import { LeaderElection } from './leader-election';

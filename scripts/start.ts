@@ -5,14 +5,20 @@
  * With --etcd-endpoints it runs only the function hosts, against an etcd cluster you run
  * elsewhere (single-host mode). `npm start -- --help` lists every flag; each has an environment
  * variable too.
+ *
+ * etcd is secured by default: TLS and client certificates on every link, RBAC with a host role
+ * confined to the ledger root (certificates under <data-dir>/pki). --insecure-etcd runs it plain,
+ * for debugging with curl or etcdctl without certificates.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { HOST_USER } from './cluster/certificates';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
 import { type LocalControl, startLocalControl } from './cluster/local-control';
+import { localEtcdSecurity } from './cluster/local-security';
 
 const HELP = `Usage: npm start -- [flags]
 
@@ -20,6 +26,10 @@ const HELP = `Usage: npm start -- [flags]
   --etcd-members N          etcd members to launch             env PAY_ETCD_MEMBERS    default 3
   --etcd-client-ports LIST  client ports, comma-separated      env PAY_ETCD_CLIENT_PORTS default 2379,22379,32379
   --etcd-peer-ports LIST    peer ports, comma-separated        env PAY_ETCD_PEER_PORTS   default client port + 1
+                            (etcd health/metrics listen on plain http at client port + 2)
+  --insecure-etcd           etcd without TLS, client certs     env PAY_INSECURE_ETCD=1  default secured
+                            and RBAC (debugging only; fixed
+                            when the data dir is created)
   --hosts N                 function hosts to launch           env PAY_HOSTS           default 3
   --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
   --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
@@ -40,6 +50,7 @@ const { values } = parseArgs({
     hosts: { type: 'string' },
     'host-ports': { type: 'string' },
     'etcd-endpoints': { type: 'string' },
+    'insecure-etcd': { type: 'boolean' },
     'clock-offsets': { type: 'string' },
     'clock-drift-ppm': { type: 'string' },
     help: { type: 'boolean' },
@@ -108,7 +119,7 @@ const clientPorts = ports(
 const peerPorts = ports(setting('etcd-peer-ports', 'PAY_ETCD_PEER_PORTS'), memberCount, '--etcd-peer-ports');
 members = members.map((m, i) => {
   const clientPort = clientPorts?.[i] ?? m.clientPort;
-  return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1 };
+  return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1, metricsPort: clientPort + 2 };
 });
 const hostPorts = ports(setting('host-ports', 'PAY_HOST_PORTS'), hostCount, '--host-ports');
 const clockOffsets = numbers(
@@ -133,9 +144,25 @@ const hosts = hostList.map((h, i) => ({
 }));
 
 mkdirSync(dataDir, { recursive: true });
-const etcd = externalEndpoints ? undefined : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members });
+const insecure = values['insecure-etcd'] === true || env.PAY_INSECURE_ETCD === '1';
+// With --etcd-endpoints the hosts take ETCD_CA_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE from the environment.
+const pki = externalEndpoints
+  ? undefined
+  : await localEtcdSecurity({
+      dataDir,
+      members: members.map((m) => m.name),
+      want: insecure ? 'plain' : 'secured',
+    }).catch((error: Error) => fail(error.message));
+const etcd = externalEndpoints
+  ? undefined
+  : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki });
 const endpoints = externalEndpoints ?? etcd!.clientUrls();
-const fleet = new HostFleet({ hosts, etcdEndpoints: endpoints, logDir: dataDir });
+const fleet = new HostFleet({
+  hosts,
+  etcdEndpoints: endpoints,
+  logDir: dataDir,
+  etcdTls: pki?.user(HOST_USER),
+});
 
 let stopping = false;
 let control: LocalControl | undefined;
@@ -154,7 +181,10 @@ process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
 try {
   if (etcd) {
-    console.log(`starting ${members.length} etcd members (data in ${dataDir}) ...`);
+    const security = pki
+      ? `secured: TLS, client certificates and RBAC, certificates in ${pki.dir}`
+      : 'INSECURE';
+    console.log(`starting ${members.length} etcd members (data in ${dataDir}; ${security}) ...`);
     await etcd.start();
   }
   console.log(`starting ${hosts.length} function hosts ...`);

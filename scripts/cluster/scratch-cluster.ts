@@ -81,7 +81,9 @@ export async function startScratchCluster({
     const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     specs.push({ name: `n${i + 1}`, clientPort, peerPort, metricsPort });
   }
-  const pki = secure ? await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) }) : undefined;
+  const pki = secure
+    ? await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) })
+    : undefined;
   const ledgerRoot = hostEnv.LEDGER_ROOT ?? DEFAULT_ROOT;
   const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs, pki, ledgerRoot });
   const hostSpecs = [];
