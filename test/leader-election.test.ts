@@ -97,6 +97,11 @@ describe('leader election', () => {
         env: {
           ...process.env,
           ETCD_ENDPOINTS: cluster.etcd.clientUrls().join(','),
+          ...(cluster.pki && {
+            ETCD_CA_FILE: cluster.pki.caFile,
+            ETCD_CERT_FILE: cluster.pki.user('root').certFile,
+            ETCD_KEY_FILE: cluster.pki.user('root').keyFile,
+          }),
           ROOT: root,
           HOST_ID: 'old',
           FENCED_KEY: fencedKey,
