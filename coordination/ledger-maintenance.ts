@@ -148,6 +148,7 @@ export class LedgerMaintenance {
           level: 'warn',
           msg: 'etcd refuses defragmentation to this host (it needs the root role); skipping it from now on',
           member: member.name,
+          defragment: 'denied',
         });
         break;
       }
