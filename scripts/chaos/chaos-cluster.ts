@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient } from '../../coordination/etcd-client';
+import { DEFAULT_ROOT } from '../../ledger/key-layout';
 import { ensurePki, HOST_USER, readTlsFiles } from '../cluster/certificates';
 import { EtcdCluster, type EtcdMember, type EtcdMemberSpec } from '../cluster/etcd-cluster';
 import { freePort } from '../cluster/free-port';
@@ -105,7 +106,14 @@ export class ChaosCluster {
         }),
       );
     }
-    const etcd = new EtcdCluster({ binary: etcdBinary, dir, members: specs, pki });
+    const etcd = new EtcdCluster({
+      binary: etcdBinary,
+      dir,
+      members: specs,
+      pki,
+      // The hosts' role covers the root they use.
+      ledgerRoot: hostEnv.LEDGER_ROOT ?? DEFAULT_ROOT,
+    });
     const cluster = new ChaosCluster(
       etcd,
       fleets.flatMap((f) => f.hosts),
