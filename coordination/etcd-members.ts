@@ -8,7 +8,7 @@
  * time (defragmentation is per member and blocks that member while it runs).
  */
 import type { Etcd3, IStatusResponse } from 'etcd3';
-import { createEtcdClient } from './etcd-client';
+import { createEtcdClient, type EtcdTlsCredentials } from './etcd-client';
 
 export interface EtcdMemberStatus {
   name: string;
@@ -31,6 +31,8 @@ export interface EtcdMemberProbeOptions {
   client: Etcd3;
   /** Deadline of one Status call, ms. Default 1000. */
   deadlineMs?: number;
+  /** TLS credentials for the per-member clients (the main client's). Default none. */
+  tls?: EtcdTlsCredentials;
 }
 
 export class EtcdMemberProbe {
@@ -39,7 +41,7 @@ export class EtcdMemberProbe {
   private readonly deadlineMs: number;
   private names = new Map<string, string>();
 
-  constructor({ endpoints, client, deadlineMs = 1000 }: EtcdMemberProbeOptions) {
+  constructor({ endpoints, client, deadlineMs = 1000, tls }: EtcdMemberProbeOptions) {
     this.client = client;
     this.deadlineMs = deadlineMs;
     // One attempt and a short breaker cool-down: a status must describe this member, now.
@@ -52,6 +54,7 @@ export class EtcdMemberProbe {
           callDeadlineMs: deadlineMs,
           breakerCooldownMs: 500,
           dialTimeoutMs: deadlineMs,
+          tls,
         }),
       ]),
     );

@@ -7,6 +7,7 @@ import type { Etcd3 } from 'etcd3';
 import type { ClusterStatusSource } from '../functions/cluster-status';
 import type { Clock } from './clock';
 import type { ClusterView } from './cluster-view';
+import type { EtcdTlsCredentials } from './etcd-client';
 import { EtcdClusterView } from './etcd-cluster-view';
 import { EtcdMemberProbe } from './etcd-members';
 import { LeaderElection } from './leader-election';
@@ -18,6 +19,8 @@ export interface HostCoordinationOptions {
   clock: Clock;
   /** Every etcd client URL, probed one by one for /cluster. */
   etcdEndpoints: string[];
+  /** TLS credentials for the per-member probe clients, as the main client's. Default none. */
+  etcdTls?: EtcdTlsCredentials;
   hostId: string;
   /** URL other hosts and clients reach this host at. */
   url: string;
@@ -45,6 +48,7 @@ export function createHostCoordination({
   client,
   clock,
   etcdEndpoints,
+  etcdTls,
   hostId,
   url,
   version,
@@ -62,7 +66,7 @@ export function createHostCoordination({
     self: { id: hostId, url, version },
   });
   const election = new LeaderElection({ client, clock, root, ttlSeconds, log, self: { id: hostId, url } });
-  const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client });
+  const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client, tls: etcdTls });
   const maintenance = new LedgerMaintenance({
     client,
     election,

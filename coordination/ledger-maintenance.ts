@@ -17,6 +17,10 @@
  * about to happen. Only the current leader's record write succeeds, and a deposed leader stops
  * there. Both operations are idempotent, so the one race left (deposed right after the record
  * write) at worst repeats an operation the policy allows anyway.
+ *
+ * On a secured cluster the hosts' etcd user (payments-host) may compact but not defragment: etcd
+ * 3.4 reserves Defragment to the root role. The first refusal is logged once, and defragmentation
+ * is skipped from then on; an operator defragments as root (docs/operations.md).
  */
 import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
@@ -69,6 +73,8 @@ export class LedgerMaintenance {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastCompacted = 0;
+  /** Set once etcd refused a defragmentation for lack of permission: not retried. */
+  private defragmentDenied = false;
 
   constructor({
     root = DEFAULT_ROOT,
@@ -125,7 +131,7 @@ export class LedgerMaintenance {
       report.compactedTo = target;
     }
 
-    for (const member of await members.statuses()) {
+    for (const member of this.defragmentDenied ? [] : await members.statuses()) {
       if (!election.isLeader()) throw new NotLeaderError(`${hostId} lost leadership during maintenance`);
       if (!member.healthy || member.dbSizeBytes === null || member.dbSizeInUseBytes === null) continue;
       const free = member.dbSizeBytes - member.dbSizeInUseBytes;
@@ -133,7 +139,19 @@ export class LedgerMaintenance {
       const memberClient = members.memberClient(member.clientUrl);
       if (!memberClient) continue;
       await this.record(term, { action: 'defragment', member: member.name, freeBytes: free });
-      await memberClient.maintenance.defragment();
+      try {
+        await memberClient.maintenance.defragment();
+      } catch (error) {
+        if (!/permission denied/i.test((error as Error).message)) throw error;
+        this.defragmentDenied = true;
+        this.options.log({
+          level: 'warn',
+          msg: 'etcd refuses defragmentation to this host (it needs the root role); skipping it from now on',
+          member: member.name,
+          defragment: 'denied',
+        });
+        break;
+      }
       report.defragmented.push(member.name);
     }
     if (report.compactedTo !== undefined || report.defragmented.length > 0) {

@@ -5,6 +5,10 @@
  *   HOST_PORT                HTTP port                                  default 8081
  *   HOST_BIND                address to listen on                       default 127.0.0.1
  *   ETCD_ENDPOINTS           comma-separated etcd client URLs           default http://127.0.0.1:2379
+ *   ETCD_CA_FILE             CA of the etcd members' certificates (PEM)  default none: plain http
+ *   ETCD_CERT_FILE           this host's etcd client certificate (PEM;   default none
+ *                            its CN is the etcd user, payments-host)
+ *   ETCD_KEY_FILE            its private key (PEM); all three or none    default none
  *   ETCD_CALL_DEADLINE_MS    deadline of one etcd call on one member    default 1500
  *   REQUEST_DEADLINE_MS      bound on one ledger operation, retries in  default 5000
  *   LEDGER_ROOT              etcd key root of the ledger                default /pay/v1
@@ -56,6 +60,9 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._:-]{1,64}$/)
     .optional(),
   ETCD_ENDPOINTS: z.string().default('http://127.0.0.1:2379'),
+  ETCD_CA_FILE: z.string().min(1).optional(),
+  ETCD_CERT_FILE: z.string().min(1).optional(),
+  ETCD_KEY_FILE: z.string().min(1).optional(),
   ETCD_CALL_DEADLINE_MS: positiveInt(1500),
   REQUEST_DEADLINE_MS: positiveInt(5000),
   LEDGER_ROOT: z.string().startsWith('/').default(DEFAULT_ROOT),
@@ -109,6 +116,8 @@ export interface HostConfig {
   port: number;
   bind: string;
   etcdEndpoints: string[];
+  /** etcd TLS client credentials (file paths), when the cluster is secured. */
+  etcdTls: { ca: string; cert: string; key: string } | undefined;
   etcdCallDeadlineMs: number;
   requestDeadlineMs: number;
   ledgerRoot: string;
@@ -132,6 +141,10 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     throw new Error(`bad host configuration: ${problems}`);
   }
   const e = parsed.data;
+  const tlsFiles = [e.ETCD_CA_FILE, e.ETCD_CERT_FILE, e.ETCD_KEY_FILE];
+  if (tlsFiles.some(Boolean) && !tlsFiles.every(Boolean)) {
+    throw new Error('bad host configuration: set all of ETCD_CA_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE or none');
+  }
   return {
     hostId: e.HOST_ID ?? `host-${e.HOST_PORT}`,
     port: e.HOST_PORT,
@@ -139,6 +152,10 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     etcdEndpoints: e.ETCD_ENDPOINTS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    etcdTls:
+      e.ETCD_CA_FILE && e.ETCD_CERT_FILE && e.ETCD_KEY_FILE
+        ? { ca: e.ETCD_CA_FILE, cert: e.ETCD_CERT_FILE, key: e.ETCD_KEY_FILE }
+        : undefined,
     etcdCallDeadlineMs: e.ETCD_CALL_DEADLINE_MS,
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     ledgerRoot: e.LEDGER_ROOT,

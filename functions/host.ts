@@ -44,12 +44,14 @@ const logger = createLogger({
 const client = createEtcdClient({
   endpoints: config.etcdEndpoints,
   callDeadlineMs: config.etcdCallDeadlineMs,
+  tls: config.etcdTls,
 });
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const coordination = createHostCoordination({
   client,
   clock,
   etcdEndpoints: config.etcdEndpoints,
+  etcdTls: config.etcdTls,
   hostId: config.hostId,
   url: config.advertisedUrl,
   version: String(packageJson.version),

@@ -142,7 +142,11 @@ const stopAll = async () => {
 };
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-const client = createEtcdClient({ endpoints: cluster.etcd.clientUrls(), callDeadlineMs: 10_000 });
+const client = createEtcdClient({
+  endpoints: cluster.etcd.clientUrls(),
+  callDeadlineMs: 10_000,
+  tls: cluster.etcd.credentials(),
+});
 const storage = new StorageProbe(cluster.etcd);
 const probes: CpuProbe[] = [
   ...cluster.etcd.members.map((m) => ({ group: 'etcd members', read: () => cpuMs(m.process.pid) })),

@@ -8,13 +8,15 @@
  *                           `npm start` simply reuses it.
  *
  * The member layout must match the one `npm start` used (same --data-dir, --etcd-members and
- * ports); the surviving members must hold a quorum.
+ * ports); the surviving members must hold a quorum. A secured cluster (the default) is reached
+ * with the root certificate under <data-dir>/pki; the mode is read from the data directory.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { REPO_ROOT } from './cluster/host-fleet';
+import { localEtcdSecurity } from './cluster/local-security';
 
 const HELP = `Usage: npm run cluster -- replace-member <name> [flags]
 
@@ -53,12 +55,13 @@ if (!Number.isInteger(count) || count < 1 || count > 9) fail(`--etcd-members mus
 const clientPorts = (values['etcd-client-ports'] ?? env.PAY_ETCD_CLIENT_PORTS)?.split(',').map(Number);
 const members = defaultMembers(count).map((m, i) => {
   const clientPort = clientPorts?.[i] ?? m.clientPort;
-  return { ...m, clientPort, peerPort: clientPort + 1 };
+  return { ...m, clientPort, peerPort: clientPort + 1, metricsPort: clientPort + 2 };
 });
 if (!members.some((m) => m.name === name))
   fail(`no member named ${name}; members: ${members.map((m) => m.name).join(', ')}`);
 
-const cluster = new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members });
+const pki = await localEtcdSecurity({ dataDir, members: members.map((m) => m.name) });
+const cluster = new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki });
 const started = Date.now();
 try {
   const fresh = await cluster.replaceMember(name, { log: (line) => console.log(line) });

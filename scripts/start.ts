@@ -5,17 +5,23 @@
  * With --etcd-endpoints it runs only the function hosts, against an etcd cluster you run
  * elsewhere (single-host mode). `npm start -- --help` lists every flag; each has an environment
  * variable too.
+ *
+ * etcd is secured by default: TLS and client certificates on every link, RBAC with a host role
+ * confined to the ledger root (certificates under <data-dir>/pki). --insecure-etcd runs it plain,
+ * for debugging with curl or etcdctl without certificates.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd-client';
 import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
+import { HOST_USER, readTlsFiles } from './cluster/certificates';
 import { DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
 import { type LocalControl, startLocalControl } from './cluster/local-control';
+import { localEtcdSecurity } from './cluster/local-security';
 
 const HELP = `Usage: npm start -- [flags]
 
@@ -23,6 +29,10 @@ const HELP = `Usage: npm start -- [flags]
   --etcd-members N          etcd members to launch             env PAY_ETCD_MEMBERS    default 3
   --etcd-client-ports LIST  client ports, comma-separated      env PAY_ETCD_CLIENT_PORTS default 2379,22379,32379
   --etcd-peer-ports LIST    peer ports, comma-separated        env PAY_ETCD_PEER_PORTS   default client port + 1
+                            (etcd health/metrics listen on plain http at client port + 2)
+  --insecure-etcd           etcd without TLS, client certs     env PAY_INSECURE_ETCD=1  default secured
+                            and RBAC (debugging only; fixed
+                            when the data dir is created)
   --hosts N                 function hosts to launch           env PAY_HOSTS           default 3
   --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
   --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
@@ -43,6 +53,7 @@ const { values } = parseArgs({
     hosts: { type: 'string' },
     'host-ports': { type: 'string' },
     'etcd-endpoints': { type: 'string' },
+    'insecure-etcd': { type: 'boolean' },
     'clock-offsets': { type: 'string' },
     'clock-drift-ppm': { type: 'string' },
     help: { type: 'boolean' },
@@ -111,7 +122,7 @@ const clientPorts = ports(
 const peerPorts = ports(setting('etcd-peer-ports', 'PAY_ETCD_PEER_PORTS'), memberCount, '--etcd-peer-ports');
 members = members.map((m, i) => {
   const clientPort = clientPorts?.[i] ?? m.clientPort;
-  return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1 };
+  return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1, metricsPort: clientPort + 2 };
 });
 const hostPorts = ports(setting('host-ports', 'PAY_HOST_PORTS'), hostCount, '--host-ports');
 const clockOffsets = numbers(
@@ -136,9 +147,25 @@ const hosts = hostList.map((h, i) => ({
 }));
 
 mkdirSync(dataDir, { recursive: true });
-const etcd = externalEndpoints ? undefined : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members });
+const insecure = values['insecure-etcd'] === true || env.PAY_INSECURE_ETCD === '1';
+// With --etcd-endpoints the hosts take ETCD_CA_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE from the environment.
+const pki = externalEndpoints
+  ? undefined
+  : await localEtcdSecurity({
+      dataDir,
+      members: members.map((m) => m.name),
+      want: insecure ? 'plain' : 'secured',
+    }).catch((error: Error) => fail(error.message));
+const etcd = externalEndpoints
+  ? undefined
+  : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki });
 const endpoints = externalEndpoints ?? etcd!.clientUrls();
-const fleet = new HostFleet({ hosts, etcdEndpoints: endpoints, logDir: dataDir });
+const fleet = new HostFleet({
+  hosts,
+  etcdEndpoints: endpoints,
+  logDir: dataDir,
+  etcdTls: pki?.user(HOST_USER),
+});
 
 let stopping = false;
 let control: LocalControl | undefined;
@@ -158,7 +185,15 @@ process.on('SIGTERM', () => void stopAll('SIGTERM'));
 let adminKey = '';
 /** The local cluster's admin key (scripts/cluster/dev-admin-key.ts), reused across restarts. */
 async function issueLocalAdminKey(): Promise<string> {
-  const client = createEtcdClient({ endpoints, callDeadlineMs: 5000 });
+  // As the hosts' own etcd user: key records live under the ledger root, which its role covers.
+  // External etcd: the same ETCD_* credentials the hosts inherit from this environment.
+  const files = pki?.user(HOST_USER);
+  const tls = files
+    ? readTlsFiles(files)
+    : env.ETCD_CA_FILE
+      ? { ca: env.ETCD_CA_FILE, cert: env.ETCD_CERT_FILE, key: env.ETCD_KEY_FILE }
+      : undefined;
+  const client = createEtcdClient({ endpoints, callDeadlineMs: 5000, tls });
   try {
     const { key, issued } = await ensureDevAdminKey(
       new EtcdApiKeyStore(client),
@@ -176,7 +211,10 @@ async function issueLocalAdminKey(): Promise<string> {
 
 try {
   if (etcd) {
-    console.log(`starting ${members.length} etcd members (data in ${dataDir}) ...`);
+    const security = pki
+      ? `secured: TLS, client certificates and RBAC, certificates in ${pki.dir}`
+      : 'INSECURE';
+    console.log(`starting ${members.length} etcd members (data in ${dataDir}; ${security}) ...`);
     await etcd.start();
   }
   adminKey = await issueLocalAdminKey();

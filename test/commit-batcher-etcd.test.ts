@@ -16,6 +16,7 @@ import type { CommitBatcherOptions } from '../ledger/commit-batcher';
 import { IdempotencyConflictError } from '../ledger/errors';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { revisionOf } from '../ledger/sequence';
+import { ensurePki } from '../scripts/cluster/certificates';
 import { ensureEtcd } from '../scripts/cluster/ensure-etcd';
 import { EtcdCluster } from '../scripts/cluster/etcd-cluster';
 import { intent } from './ledger-contract';
@@ -32,11 +33,12 @@ beforeAll(async () => {
   etcd = new EtcdCluster({
     binary: ensureEtcd(),
     dir,
-    members: [{ name: 'n1', clientPort: await port(), peerPort: await port() }],
+    members: [{ name: 'n1', clientPort: await port(), peerPort: await port(), metricsPort: await port() }],
     maxTxnOps: ETCD_MAX_TXN_OPS,
+    pki: await ensurePki({ dir: join(dir, 'pki'), members: ['n1'] }),
   });
   await etcd.start();
-  client = createEtcdClient({ endpoints: etcd.clientUrls() });
+  client = createEtcdClient({ endpoints: etcd.clientUrls(), tls: etcd.credentials() });
 });
 afterAll(async () => {
   client?.close();

@@ -141,7 +141,7 @@ describe('etcd member faults', () => {
       expect(missing).toEqual([]);
     }
     await cluster.etcd.restartMember(leader);
-  });
+  }, 120_000); // a long load run; TLS on every etcd link adds to it on a busy 2-core machine
 
   it('a member restarted with its data catches up: 1000 payments committed while it was down are served by it alone', async () => {
     const name = await followerName();

@@ -99,7 +99,7 @@ describe('function host failover', () => {
     await elapsedUntil('h2 ready', performance.now(), async () => (await fetch(`${h2.url}/ready`)).ok);
     expect((await clusterView(h2.url)).self.registered).toBe(true);
     expect(liveIds(await clusterView(h1.url))).toContain('h2');
-  });
+  }, 120_000); // a long load run; TLS on every etcd link adds to it on a busy 2-core machine
 
   it('the leader host SIGKILLed: a new leader within TTL + 1 s', async () => {
     const oldLeader = await leaderId(hostOf('h1').url);

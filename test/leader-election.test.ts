@@ -97,6 +97,11 @@ describe('leader election', () => {
         env: {
           ...process.env,
           ETCD_ENDPOINTS: cluster.etcd.clientUrls().join(','),
+          ...(cluster.pki && {
+            ETCD_CA_FILE: cluster.pki.caFile,
+            ETCD_CERT_FILE: cluster.pki.user('root').certFile,
+            ETCD_KEY_FILE: cluster.pki.user('root').keyFile,
+          }),
           ROOT: root,
           HOST_ID: 'old',
           FENCED_KEY: fencedKey,
@@ -140,7 +145,11 @@ describe('ledger maintenance (leader duty)', () => {
       .put(keys.retentionPolicy())
       .value(JSON.stringify({ keepRevisions: 5, defragMinFreeBytes: 0, defragMinFreeRatio: 0 }));
     for (let i = 0; i < 10; i++) await client.put(`${root}/churn`).value(String(i));
-    const members = new EtcdMemberProbe({ endpoints: cluster.etcd.clientUrls(), client });
+    const members = new EtcdMemberProbe({
+      endpoints: cluster.etcd.clientUrls(),
+      client,
+      tls: cluster.etcd.credentials(),
+    });
     const [a, b] = [candidate(root, 'a'), candidate(root, 'b')];
     await waitFor('a leader', async () => a.isLeader() || b.isLeader(), 10_000);
     const [leader, follower] = a.isLeader() ? [a, b] : [b, a];

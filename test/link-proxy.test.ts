@@ -1,11 +1,17 @@
 /**
  * The chaos harness's link proxy: it passes bytes both ways, cuts only the senders a rule names
- * (by etcd's X-Server-From header), blackholes cut links instead of refusing them, and heals.
+ * (by etcd's X-Server-From header), blackholes cut links instead of refusing them, and heals;
+ * on TLS links (a secured cluster's peer ports) it terminates TLS to read that header.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LinkProxy } from '../scripts/chaos/link-proxy';
+import { ensurePki, readTlsFiles } from '../scripts/cluster/certificates';
 
 let echo: Server;
 let proxy: LinkProxy;
@@ -82,5 +88,54 @@ describe('link proxy', () => {
     });
     expect(anonymous).toBe('');
     proxy.heal();
+  });
+});
+
+describe('link proxy on a TLS link', () => {
+  it('terminates TLS, identifies and cuts one sender, and refuses a client without a certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'payments-proxy-tls-'));
+    const pki = await ensurePki({ dir, members: ['n1', 'n2'] });
+    const member = readTlsFiles(pki.member('n1'));
+    const sender = readTlsFiles(pki.member('n2'));
+    // The "member": a TLS echo server that, like etcd's peer port, wants a client certificate.
+    const target = tls.createServer({ ...member, requestCert: true, rejectUnauthorized: true }, (s) =>
+      s.pipe(s),
+    );
+    const targetPort = await getPort();
+    await new Promise<void>((r) => target.listen(targetPort, '127.0.0.1', () => r()));
+    const tlsProxy = new LinkProxy({
+      name: 'tls',
+      listenPort: await getPort(),
+      targetPort,
+      identifySender: true,
+      tls: { server: member, client: readTlsFiles(await pki.issueUser('link-proxy')) },
+    });
+    await tlsProxy.listen();
+    const open: tls.TLSSocket[] = [];
+    const talk = (from: string, identity: { cert?: Buffer; key?: Buffer } = sender) =>
+      new Promise<string>((resolve) => {
+        const socket = tls.connect({ port: tlsProxy.port, host: '127.0.0.1', ca: member.ca, ...identity });
+        open.push(socket);
+        let reply = '';
+        socket.on('data', (d) => {
+          reply += d.toString();
+        });
+        socket.on('error', () => {});
+        socket.write(`GET /raft/stream/msgapp HTTP/1.1\r\nX-Server-From: ${from}\r\n\r\n`);
+        setTimeout(() => resolve(reply), 500);
+      });
+    try {
+      expect(await talk('aa')).toContain('X-Server-From: aa');
+      tlsProxy.cut((s) => s === 'aa');
+      expect(await talk('aa')).toBe('');
+      expect(await talk('bb')).toContain('X-Server-From: bb');
+      tlsProxy.heal();
+      expect(await talk('aa', {})).toBe(''); // no client certificate: the handshake fails
+    } finally {
+      for (const s of open) s.destroy();
+      await tlsProxy.close();
+      await new Promise((r) => target.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

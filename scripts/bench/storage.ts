@@ -27,11 +27,17 @@ function allocatedBytes(path: string): number {
 export class StorageProbe {
   private readonly clients: { name: string; dataDir: string; client: Etcd3 }[];
 
+  /** As root on a secured cluster: defragmentation needs the root role. */
   constructor(private readonly etcd: EtcdCluster) {
     this.clients = etcd.members.map((m) => ({
       name: m.name,
       dataDir: m.dataDir,
-      client: createEtcdClient({ endpoints: [m.clientUrl], callDeadlineMs: 60_000, attempts: 1 }),
+      client: createEtcdClient({
+        endpoints: [m.clientUrl],
+        callDeadlineMs: 60_000,
+        attempts: 1,
+        tls: etcd.credentials(),
+      }),
     }));
   }
 

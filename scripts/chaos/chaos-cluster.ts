@@ -7,12 +7,19 @@
  *   host → member     each host reaches each member through a proxy of its own.
  *
  * The harness itself talks to etcd directly, so its probes see through every partition.
+ *
+ * etcd runs secured, as everywhere: host links pass TLS through their proxies untouched (the
+ * members' certificates name 127.0.0.1, which the proxies share); the peer proxies terminate TLS
+ * to read the sender (link-proxy.ts).
  */
-
+import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
 import { createEtcdClient } from '../../coordination/etcd-client';
 import { ADMIN_GRANT } from '../../functions/auth/api-key-record';
 import { EtcdApiKeyStore } from '../../functions/auth/etcd-api-key-store';
 import { issueApiKey } from '../../functions/auth/issue-api-key';
+import { DEFAULT_ROOT } from '../../ledger/key-layout';
+import { ensurePki, HOST_USER, readTlsFiles } from '../cluster/certificates';
 import { EtcdCluster, type EtcdMember, type EtcdMemberSpec } from '../cluster/etcd-cluster';
 import { freePort } from '../cluster/free-port';
 import { type FunctionHost, HostFleet } from '../cluster/host-fleet';
@@ -30,18 +37,15 @@ export interface ChaosClusterOptions {
   hostEnv?: Record<string, string>;
 }
 
-interface StatusResponse {
-  header?: { member_id?: string };
-  leader?: string;
-}
-
-/** etcd's JSON gateway prints uint64 member ids in decimal; rafthttp headers use hex. */
+/** etcd3 gives uint64 member ids in decimal; rafthttp headers use hex. */
 const toHex = (decimal: string) => BigInt(decimal).toString(16);
 
 export class ChaosCluster {
   private readonly memberIds = new Map<string, string>();
   /** API key for every account with the admin scope, issued once etcd is up. */
   adminKey = '';
+  /** One client per member, straight to it (not through a proxy), for status probes. */
+  private readonly probes = new Map<string, Etcd3>();
 
   private constructor(
     readonly etcd: EtcdCluster,
@@ -66,8 +70,11 @@ export class ChaosCluster {
         clientPort: await freePort(),
         peerPort: await freePort(),
         advertisedPeerPort: await freePort(),
+        metricsPort: await freePort(),
       });
     }
+    const pki = await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) });
+    const proxyIdentity = await pki.issueUser('link-proxy');
     const peerProxies = new Map(
       specs.map((s) => [
         s.name,
@@ -76,6 +83,10 @@ export class ChaosCluster {
           listenPort: s.advertisedPeerPort!,
           targetPort: s.peerPort,
           identifySender: true,
+          tls: {
+            server: readTlsFiles(pki.member(s.name)),
+            client: readTlsFiles(proxyIdentity),
+          },
         }),
       ]),
     );
@@ -93,13 +104,21 @@ export class ChaosCluster {
       fleets.push(
         new HostFleet({
           hosts: [{ id, port: await freePort() }],
-          etcdEndpoints: proxies.map((p) => `http://127.0.0.1:${p.port}`),
+          etcdEndpoints: proxies.map((p) => `https://127.0.0.1:${p.port}`),
           logDir: dir,
           env: hostEnv,
+          etcdTls: pki.user(HOST_USER),
         }),
       );
     }
-    const etcd = new EtcdCluster({ binary: etcdBinary, dir, members: specs });
+    const etcd = new EtcdCluster({
+      binary: etcdBinary,
+      dir,
+      members: specs,
+      pki,
+      // The hosts' role covers the root they use.
+      ledgerRoot: hostEnv.LEDGER_ROOT ?? DEFAULT_ROOT,
+    });
     const cluster = new ChaosCluster(
       etcd,
       fleets.flatMap((f) => f.hosts),
@@ -109,7 +128,23 @@ export class ChaosCluster {
     );
     for (const p of [...peerProxies.values(), ...[...clientProxies.values()].flat()]) await p.listen();
     await etcd.start(60_000);
-    const client = createEtcdClient({ endpoints: etcd.clientUrls(), callDeadlineMs: 5000 });
+    for (const m of etcd.members) {
+      cluster.probes.set(
+        m.name,
+        createEtcdClient({
+          endpoints: [m.clientUrl],
+          attempts: 1,
+          callDeadlineMs: 1000,
+          dialTimeoutMs: 1000,
+          tls: etcd.credentials(),
+        }),
+      );
+    }
+    const client = createEtcdClient({
+      endpoints: etcd.clientUrls(),
+      callDeadlineMs: 5000,
+      tls: etcd.credentials(),
+    });
     try {
       cluster.adminKey = (
         await issueApiKey(new EtcdApiKeyStore(client), ADMIN_GRANT, new Date().toISOString())
@@ -124,7 +159,7 @@ export class ChaosCluster {
 
   private async learnMemberIds(): Promise<void> {
     for (const m of this.etcd.members) {
-      const status = await memberStatus(m);
+      const status = await this.memberStatus(m);
       if (!status?.header?.member_id) throw new Error(`cannot read the member id of ${m.name}`);
       this.memberIds.set(m.name, toHex(status.header.member_id));
     }
@@ -133,7 +168,7 @@ export class ChaosCluster {
   /** The Raft leader as the running members (but `exclude`) report it, or undefined while there is none. */
   async leader(exclude?: string): Promise<EtcdMember | undefined> {
     for (const m of this.etcd.members.filter((x) => x.process.running && x.name !== exclude)) {
-      const status = await memberStatus(m);
+      const status = await this.memberStatus(m);
       if (!status?.leader || status.leader === '0') continue;
       const hex = toHex(status.leader);
       const name = [...this.memberIds].find(([, id]) => id === hex)?.[0];
@@ -183,25 +218,23 @@ export class ChaosCluster {
     await waitFor('the whole cluster healthy', () => this.healthy(), timeoutMs);
   }
 
+  /** The member's status as it reports it, or undefined when it does not answer within 1 s. */
+  private async memberStatus(
+    m: EtcdMember,
+  ): Promise<{ header?: { member_id?: string }; leader?: string } | undefined> {
+    const probe = this.probes.get(m.name);
+    if (!probe) return undefined;
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref());
+    return Promise.race([probe.maintenance.status().catch(() => undefined), timeout]);
+  }
+
   async stop(): Promise<void> {
     for (const h of this.hosts) h.process.resume();
     for (const m of this.etcd.members) m.process.resume();
     await Promise.all(this.fleets.map((f) => f.stop()));
+    for (const c of this.probes.values()) c.close();
     await this.etcd.stop();
     for (const p of [...this.peerProxies.values(), ...[...this.clientProxies.values()].flat()])
       await p.close();
-  }
-}
-
-async function memberStatus(m: EtcdMember): Promise<StatusResponse | undefined> {
-  try {
-    const response = await fetch(`${m.clientUrl}/v3/maintenance/status`, {
-      method: 'POST',
-      body: '{}',
-      signal: AbortSignal.timeout(1000),
-    });
-    return response.ok ? ((await response.json()) as StatusResponse) : undefined;
-  } catch {
-    return undefined;
   }
 }

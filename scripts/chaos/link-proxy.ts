@@ -9,8 +9,14 @@
  * For etcd peer links the proxy can tell who is calling: etcd's rafthttp transport sends the
  * sender's member id in an `X-Server-From` header on every stream and pipeline request, so one
  * proxy in front of a member can cut the link from one member while the others still pass.
+ *
+ * On a secured cluster the peer links are TLS, and the header is encrypted: a proxy that must
+ * identify senders is then given `tls`, and terminates TLS (it holds a certificate for the
+ * member it fronts, and one of its own to dial the member with, both from the cluster's CA).
+ * Proxies that need not identify anyone stay plain TCP and pass TLS through untouched.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import * as tls from 'node:tls';
 
 export interface LinkProxyOptions {
   /** Name for logs, e.g. `peer n2` or `h1->n3`. */
@@ -21,6 +27,11 @@ export interface LinkProxyOptions {
   host?: string;
   /** Read the HTTP request head to learn the etcd sender (X-Server-From). Default false. */
   identifySender?: boolean;
+  /**
+   * Terminate TLS: accept with `server` (requiring a client certificate) and dial the target
+   * with `client`. Default none: bytes pass through.
+   */
+  tls?: { server: tls.TlsOptions; client: tls.ConnectionOptions };
 }
 
 /** Decides whether a connection from `sender` (undefined when unknown) is cut. */
@@ -45,7 +56,13 @@ export class LinkProxy {
 
   constructor(private readonly options: LinkProxyOptions) {
     this.name = options.name;
-    this.server = createServer((socket) => this.accept(socket));
+    this.server = options.tls
+      ? tls.createServer({ ...options.tls.server, requestCert: true, rejectUnauthorized: true }, (socket) =>
+          this.accept(socket),
+        )
+      : createServer((socket) => this.accept(socket));
+    // A failed handshake (a client the proxy refuses) is that client's problem, not the proxy's.
+    this.server.on('tlsClientError', () => {});
   }
 
   get port(): number {
@@ -109,7 +126,10 @@ export class LinkProxy {
       link.client.resume(); // read and discard, answer nothing
       return;
     }
-    const upstream = connect(this.options.targetPort, this.options.host ?? '127.0.0.1');
+    const host = this.options.host ?? '127.0.0.1';
+    const upstream = this.options.tls
+      ? tls.connect({ ...this.options.tls.client, port: this.options.targetPort, host })
+      : connect(this.options.targetPort, host);
     link.upstream = upstream;
     upstream.on('error', () => this.drop(link));
     upstream.on('close', () => this.drop(link));

@@ -5,10 +5,19 @@
  * leader in about a second, and still tolerate a busy 2-core machine without spurious elections
  * (etcd's guidance: election timeout ≥ 10 × heartbeat). --max-txn-ops is raised so that one
  * transaction can carry a batch of payments.
+ *
+ * Secured (`pki` given, the default of `npm start` and scratch clusters): TLS with client
+ * certificate authentication on the client and peer ports, and, after the first start, etcd's
+ * RBAC with a host role confined to the ledger root (etcd-auth.ts). Health is then read from a
+ * plain-http metrics listener on loopback (/health only, no keys), so that probes need no
+ * credentials.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEtcdClient } from '../../coordination/etcd-client';
+import { createEtcdClient, type EtcdTlsCredentials } from '../../coordination/etcd-client';
+import { DEFAULT_ROOT } from '../../ledger/key-layout';
+import { type Pki, ROOT_USER } from './certificates';
+import { bootstrapEtcdAuth } from './etcd-auth';
 import { httpOk, ManagedProcess, waitFor } from './managed-process';
 
 export interface EtcdMemberSpec {
@@ -20,6 +29,11 @@ export interface EtcdMemberSpec {
    * the chaos harness puts a proxy there (scripts/chaos/link-proxy.ts). Default `peerPort`.
    */
   advertisedPeerPort?: number;
+  /**
+   * Port of a plain-http listener on loopback serving /health and /metrics. Required when the
+   * cluster is secured (its client port then wants a client certificate). Default none.
+   */
+  metricsPort?: number;
 }
 
 export interface EtcdClusterOptions {
@@ -38,13 +52,23 @@ export interface EtcdClusterOptions {
   maxTxnOps?: number;
   /** Cluster token, so members of different clusters never join each other. Default derived from ports. */
   token?: string;
+  /**
+   * Certificates (certificates.ts): TLS with client-certificate auth on client and peer ports,
+   * and RBAC enabled at start. Default none: plain http, no auth (for debugging).
+   */
+  pki?: Pki;
+  /** Ledger key root the host role may read and write. Default DEFAULT_ROOT (ledger/key-layout.ts). */
+  ledgerRoot?: string;
 }
 
-/** The default member layout: client ports 2379, 22379, 32379, …; peer port = client port + 1. */
+/**
+ * The default member layout: client ports 2379, 22379, 32379, …; peer port = client port + 1;
+ * metrics (health) port = client port + 2.
+ */
 export function defaultMembers(count: number, firstClientPort = 2379): EtcdMemberSpec[] {
   return Array.from({ length: count }, (_, i) => {
     const clientPort = i === 0 ? firstClientPort : (i + 1) * 10_000 + firstClientPort;
-    return { name: `n${i + 1}`, clientPort, peerPort: clientPort + 1 };
+    return { name: `n${i + 1}`, clientPort, peerPort: clientPort + 1, metricsPort: clientPort + 2 };
   });
 }
 
@@ -56,6 +80,8 @@ export class EtcdMember {
     readonly peerUrl: string,
     readonly dataDir: string,
     process: ManagedProcess,
+    /** Where /health is asked: the metrics listener when there is one, else the client URL. */
+    private readonly healthUrl: string,
   ) {
     this.process = process;
   }
@@ -66,7 +92,7 @@ export class EtcdMember {
 
   /** True when the member answers /health with a leader in sight. */
   healthy(): Promise<boolean> {
-    return httpOk(`${this.clientUrl}/health`).catch(() => false);
+    return httpOk(this.healthUrl).catch(() => false);
   }
 }
 
@@ -74,18 +100,42 @@ export class EtcdCluster {
   readonly members: EtcdMember[];
 
   constructor(private readonly options: EtcdClusterOptions) {
-    const { dir, members } = options;
+    const { dir, members, pki } = options;
+    const blind = members.find((m) => m.metricsPort === undefined);
+    if (pki && blind) throw new Error(`a secured etcd member needs a metricsPort for health (${blind.name})`);
     const initialCluster = members.map((m) => `${m.name}=${this.advertisedPeerUrl(m)}`).join(',');
     mkdirSync(dir, { recursive: true });
     this.members = members.map((spec) => this.createMember(spec, initialCluster, 'new'));
   }
 
+  /** True when TLS, client-certificate auth and RBAC are on. */
+  get secured(): boolean {
+    return this.options.pki !== undefined;
+  }
+
+  /** Certificates of a secured cluster. */
+  get pki(): Pki | undefined {
+    return this.options.pki;
+  }
+
+  private get scheme(): string {
+    return this.secured ? 'https' : 'http';
+  }
+
   private peerUrl(spec: EtcdMemberSpec): string {
-    return `http://${this.options.bind ?? '127.0.0.1'}:${spec.peerPort}`;
+    return `${this.scheme}://${this.options.bind ?? '127.0.0.1'}:${spec.peerPort}`;
   }
 
   private advertisedPeerUrl(spec: EtcdMemberSpec): string {
-    return `http://${this.options.bind ?? '127.0.0.1'}:${spec.advertisedPeerPort ?? spec.peerPort}`;
+    return `${this.scheme}://${this.options.bind ?? '127.0.0.1'}:${spec.advertisedPeerPort ?? spec.peerPort}`;
+  }
+
+  /** Client credentials of an etcd user (CN = user), or undefined when the cluster is not secured. */
+  credentials(user: string = ROOT_USER): EtcdTlsCredentials | undefined {
+    const pki = this.options.pki;
+    if (!pki) return undefined;
+    const files = pki.user(user);
+    return { ca: files.caFile, cert: files.certFile, key: files.keyFile };
   }
 
   /** A member's process, joining a `new` cluster or an `existing` one (after a runtime member add). */
@@ -100,8 +150,11 @@ export class EtcdCluster {
       maxTxnOps = 2048,
       token = `payments-${members.map((m) => m.clientPort).join('-')}`,
     } = this.options;
-    const clientUrl = `http://${bind}:${spec.clientPort}`;
+    const clientUrl = `${this.scheme}://${bind}:${spec.clientPort}`;
     const dataDir = join(dir, spec.name);
+    const metricsUrl = spec.metricsPort === undefined ? undefined : `http://${bind}:${spec.metricsPort}`;
+    const pki = this.options.pki;
+    const own = pki?.member(spec.name);
     const args = [
       ['--name', spec.name],
       ['--data-dir', dataDir],
@@ -117,6 +170,19 @@ export class EtcdCluster {
       ['--max-txn-ops', String(maxTxnOps)],
       ['--logger', 'zap'],
       ['--log-level', 'warn'],
+      metricsUrl ? ['--listen-metrics-urls', metricsUrl] : [],
+      own
+        ? [
+            ['--cert-file', own.certFile],
+            ['--key-file', own.keyFile],
+            ['--trusted-ca-file', own.caFile],
+            ['--client-cert-auth'],
+            ['--peer-cert-file', own.certFile],
+            ['--peer-key-file', own.keyFile],
+            ['--peer-trusted-ca-file', own.caFile],
+            ['--peer-client-cert-auth'],
+          ].flat()
+        : [],
     ].flat();
     const process = new ManagedProcess({
       name: `etcd ${spec.name}`,
@@ -124,7 +190,8 @@ export class EtcdCluster {
       args,
       logFile: join(dir, `${spec.name}.log`),
     });
-    return new EtcdMember(spec, clientUrl, this.advertisedPeerUrl(spec), dataDir, process);
+    const healthUrl = `${metricsUrl ?? clientUrl}/health`;
+    return new EtcdMember(spec, clientUrl, this.advertisedPeerUrl(spec), dataDir, process, healthUrl);
   }
 
   /**
@@ -143,7 +210,12 @@ export class EtcdCluster {
     await old.process.kill();
     rmSync(old.dataDir, { recursive: true, force: true });
     const survivors = this.members.filter((m) => m !== old).map((m) => m.clientUrl);
-    const client = createEtcdClient({ endpoints: survivors, breakerCooldownMs: 200, callDeadlineMs: 5000 });
+    const client = createEtcdClient({
+      endpoints: survivors,
+      breakerCooldownMs: 200,
+      callDeadlineMs: 5000,
+      tls: this.credentials(ROOT_USER),
+    });
     try {
       const initialCluster = await retryReconfiguration(timeoutMs, log, async () => {
         // Idempotent, so that a retry after an unanswered call cannot add the member twice.
@@ -183,10 +255,24 @@ export class EtcdCluster {
     return member;
   }
 
-  /** Starts every member and waits until all report healthy. */
+  /**
+   * Starts every member and waits until all report healthy; a secured cluster then gets its users
+   * and roles (idempotent: a restarted cluster already has them).
+   */
   async start(timeoutMs = 30_000): Promise<void> {
     for (const m of this.members) m.process.start();
     await Promise.all(this.members.map((m) => waitFor(`${m.name} healthy`, () => m.healthy(), timeoutMs)));
+    if (!this.secured) return;
+    const client = createEtcdClient({
+      endpoints: this.clientUrls(),
+      callDeadlineMs: 5000,
+      tls: this.credentials(ROOT_USER),
+    });
+    try {
+      await bootstrapEtcdAuth({ client, ledgerRoot: this.options.ledgerRoot ?? DEFAULT_ROOT });
+    } finally {
+      client.close();
+    }
   }
 
   /** Restarts one stopped member with its data directory, and waits until it is healthy. */

@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TlsFiles } from './certificates';
 import { httpOk, ManagedProcess, waitFor } from './managed-process';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -26,6 +27,8 @@ export interface HostFleetOptions {
   env?: Record<string, string>;
   /** Extra node flags for every host, e.g. ['--cpu-prof'] (not allowed in NODE_OPTIONS). Default none. */
   nodeArgs?: string[];
+  /** The hosts' etcd client certificate (user payments-host), for a secured cluster. Default none. */
+  etcdTls?: TlsFiles;
 }
 
 /** Default host layout: h1..hN on ports 8081, 8082, … */
@@ -58,6 +61,7 @@ export class HostFleet {
     bind = '127.0.0.1',
     env = {},
     nodeArgs = [],
+    etcdTls,
   }: HostFleetOptions) {
     this.hosts = hosts.map((spec) => {
       const process = new ManagedProcess({
@@ -73,6 +77,11 @@ export class HostFleet {
           HOST_PORT: String(spec.port),
           HOST_BIND: bind,
           ETCD_ENDPOINTS: etcdEndpoints.join(','),
+          ...(etcdTls && {
+            ETCD_CA_FILE: etcdTls.caFile,
+            ETCD_CERT_FILE: etcdTls.certFile,
+            ETCD_KEY_FILE: etcdTls.keyFile,
+          }),
         },
         logFile: join(logDir, `${spec.id}.log`),
       });

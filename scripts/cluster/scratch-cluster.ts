@@ -3,6 +3,10 @@
  * temporary directory removed afterwards. The tests, the bench and the measurement scripts all
  * start theirs here. `stop()` stops every process it started (by pid, through ManagedProcess,
  * whose registry also kills them if the owner exits early).
+ *
+ * Secured by default, like `npm start`: TLS, client certificates and RBAC (etcd-cluster.ts), with
+ * the certificates under <dir>/pki; the hosts authenticate as payments-host, and `client()` as
+ * root unless told otherwise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +15,8 @@ import { createEtcdClient, type EtcdClientOptions } from '../../coordination/etc
 import { ADMIN_GRANT } from '../../functions/auth/api-key-record';
 import { EtcdApiKeyStore } from '../../functions/auth/etcd-api-key-store';
 import { issueApiKey } from '../../functions/auth/issue-api-key';
+import { DEFAULT_ROOT } from '../../ledger/key-layout';
+import { ensurePki, HOST_USER, type Pki, ROOT_USER } from './certificates';
 import { ensureEtcd } from './ensure-etcd';
 import { EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
 import { freePort } from './free-port';
@@ -35,6 +41,13 @@ export interface ScratchClusterOptions {
   keepDir?: boolean;
   /** How long the etcd members, then the hosts, may take to start, ms. Default 30000 each. */
   startTimeoutMs?: { etcd?: number; hosts?: number };
+  /** TLS, client-certificate auth and RBAC on etcd. Default true. */
+  secure?: boolean;
+}
+
+export interface ScratchClientOptions extends Partial<EtcdClientOptions> {
+  /** etcd user the client authenticates as, by its certificate (secured clusters). Default root. */
+  as?: string;
 }
 
 export interface ScratchCluster {
@@ -45,8 +58,15 @@ export interface ScratchCluster {
   adminKey: string;
   /** API key records in this cluster's etcd, for tests that issue or revoke keys. */
   apiKeys: EtcdApiKeyStore;
-  /** A fresh etcd client to all members; closed by stop(). */
-  client(options?: Partial<EtcdClientOptions>): ReturnType<typeof createEtcdClient>;
+  /** Certificates of a secured cluster (`pki.issueUser` makes more client identities). */
+  pki: Pki | undefined;
+  /** The key root the hosts' role may use: LEDGER_ROOT of hostEnv, else DEFAULT_ROOT. */
+  ledgerRoot: string;
+  /**
+   * A fresh etcd client to all members, closed by stop(); authenticated as `as` (default root,
+   * which may use any key root) when the cluster is secured.
+   */
+  client(options?: ScratchClientOptions): ReturnType<typeof createEtcdClient>;
   stop(): Promise<void>;
 }
 
@@ -60,12 +80,19 @@ export async function startScratchCluster({
   dirPrefix = 'payments-',
   keepDir = false,
   startTimeoutMs = {},
+  secure = true,
 }: ScratchClusterOptions = {}): Promise<ScratchCluster> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const specs: EtcdMemberSpec[] = [];
-  for (let i = 0; i < members; i++)
-    specs.push({ name: `n${i + 1}`, clientPort: await freePort(), peerPort: await freePort() });
-  const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs });
+  for (let i = 0; i < members; i++) {
+    const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    specs.push({ name: `n${i + 1}`, clientPort, peerPort, metricsPort });
+  }
+  const pki = secure
+    ? await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) })
+    : undefined;
+  const ledgerRoot = hostEnv.LEDGER_ROOT ?? DEFAULT_ROOT;
+  const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs, pki, ledgerRoot });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
   for (const [i, spec] of hostSpecs.entries()) Object.assign(spec, { env: hostEnvFor?.(i, hostSpecs) });
@@ -75,6 +102,7 @@ export async function startScratchCluster({
     logDir: dir,
     env: hostEnv,
     nodeArgs: hostNodeArgs,
+    etcdTls: pki?.user(HOST_USER),
   });
   const clients: ReturnType<typeof createEtcdClient>[] = [];
   const stop = async () => {
@@ -83,12 +111,12 @@ export async function startScratchCluster({
     await etcd.stop();
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
-  const client = (options: Partial<EtcdClientOptions> = {}) => {
-    const c = createEtcdClient({ endpoints: etcd.clientUrls(), ...options });
+  const client = ({ as = ROOT_USER, ...options }: ScratchClientOptions = {}) => {
+    const c = createEtcdClient({ endpoints: etcd.clientUrls(), tls: etcd.credentials(as), ...options });
     clients.push(c);
     return c;
   };
-  const apiKeys = new EtcdApiKeyStore(client({ callDeadlineMs: 5000 }));
+  const apiKeys = new EtcdApiKeyStore(client({ callDeadlineMs: 5000 }), { root: ledgerRoot });
   let adminKey: string;
   try {
     await etcd.start(startTimeoutMs.etcd ?? 30_000);
@@ -98,5 +126,5 @@ export async function startScratchCluster({
     await stop();
     throw error;
   }
-  return { etcd, fleet, dir, adminKey, apiKeys, client, stop };
+  return { etcd, fleet, dir, adminKey, apiKeys, pki, ledgerRoot, client, stop };
 }

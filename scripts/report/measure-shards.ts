@@ -21,6 +21,7 @@ import { createEtcdClient } from '../../coordination/etcd-client';
 import { EtcdLedger } from '../../ledger/etcd-ledger';
 import { paymentBody } from '../../loadtest/scenarios';
 import { runClosedLoop } from '../bench/closed-loop';
+import { ensurePki } from '../cluster/certificates';
 import { ensureEtcd } from '../cluster/ensure-etcd';
 import { EtcdCluster } from '../cluster/etcd-cluster';
 import { shardBalance, shardOf } from './shard-balance';
@@ -41,16 +42,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 const dir = mkdtempSync(join(tmpdir(), 'payments-shards-'));
 const binary = ensureEtcd();
 const clusters: EtcdCluster[] = [];
+// Secured like every cluster the project runs, so the figures include TLS.
+const pki = await ensurePki({ dir: join(dir, 'pki'), members: ['s0', 's1'] });
 for (let i = 0; i < 2; i++) {
+  const [clientPort, peerPort, metricsPort] = [await getPort(), await getPort(), await getPort()];
   clusters.push(
     new EtcdCluster({
       binary,
       dir: join(dir, `c${i}`),
-      members: [{ name: `s${i}`, clientPort: await getPort(), peerPort: await getPort() }],
+      members: [{ name: `s${i}`, clientPort, peerPort, metricsPort }],
+      pki,
+      ledgerRoot: '/shards',
     }),
   );
 }
-const clients = clusters.map((c) => createEtcdClient({ endpoints: c.clientUrls() }));
+const clients = clusters.map((c) => createEtcdClient({ endpoints: c.clientUrls(), tls: c.credentials() }));
 const ledgers = clients.map((client) => new EtcdLedger({ client, root: '/shards' }));
 
 async function measure(shards: number, tag: string, concurrency = CONCURRENCY) {

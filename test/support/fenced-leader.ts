@@ -5,7 +5,8 @@
  * <value> with the term it won, printing `{"event":"write","ok":...}`. That reproduces the
  * check-then-pause race a real leader's duty has: the write is sent after the pause, with a
  * token from before it.
- * Env: ETCD_ENDPOINTS (comma-separated), ROOT, HOST_ID, FENCED_KEY.
+ * Env: ETCD_ENDPOINTS (comma-separated), ROOT, HOST_ID, FENCED_KEY; ETCD_CA_FILE, ETCD_CERT_FILE,
+ * ETCD_KEY_FILE on a secured cluster.
  */
 import { createInterface } from 'node:readline';
 import { systemClock } from '../../coordination/clock';
@@ -13,7 +14,12 @@ import { createEtcdClient } from '../../coordination/etcd-client';
 import { LeaderElection, type LeadershipTerm } from '../../coordination/leader-election';
 
 const env = process.env;
-const client = createEtcdClient({ endpoints: (env.ETCD_ENDPOINTS ?? '').split(',') });
+const client = createEtcdClient({
+  endpoints: (env.ETCD_ENDPOINTS ?? '').split(','),
+  tls: env.ETCD_CA_FILE
+    ? { ca: env.ETCD_CA_FILE, cert: env.ETCD_CERT_FILE, key: env.ETCD_KEY_FILE }
+    : undefined,
+});
 const id = env.HOST_ID ?? 'fixture';
 const election = new LeaderElection({
   client,
