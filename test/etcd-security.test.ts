@@ -132,7 +132,7 @@ describe('a function host on the secured cluster', () => {
     const id = `sec-${randomUUID()}`;
     const response = await fetch(`${h1!.url}/payments`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster.adminKey}` },
       body: JSON.stringify({ id, payer: 'acct-sec-a', payee: 'acct-sec-b', amount: 700, currency: 'EUR' }),
     });
     expect(response.status, await response.clone().text()).toBe(201);
