@@ -2,11 +2,14 @@
  * What every function handler may use. Handlers get these injected by the host (functions/app.ts)
  * and hold no payment state of their own: any host can answer any request.
  */
+
+import type { Context } from 'hono';
 import type { Clock, HostClock } from '../coordination/clock';
 import type { ClockSync } from '../coordination/clock-sync';
 import type { EventStore } from '../coordination/event-store';
 import type { HybridClock } from '../coordination/hlc';
 import type { PaymentLedger } from '../ledger/ledger';
+import type { StoredPayment } from '../ledger/payment';
 import type { ClusterStatusSource } from './cluster-status';
 import type { Metrics } from './metrics';
 
@@ -34,4 +37,10 @@ export interface FunctionDeps {
   metrics?: Metrics;
   /** Optional: hosts built without it serve no /time or /events and stamp no HLC. */
   clocks?: ClockDeps;
+  /**
+   * Whether the caller of request `c` may see `payment`; GET /payments/:id answers as if the
+   * payments it refuses did not exist (404, and not counted towards an ambiguous id).
+   * Default: every payment is visible.
+   */
+  paymentVisible?: (c: Context, payment: StoredPayment) => boolean;
 }

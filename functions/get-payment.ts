@@ -1,18 +1,42 @@
-/** GET /payments/:id: one payment, from any host, read linearizably; 404 when absent. */
+/**
+ * GET /payments/:id[?payer=]: one payment, from any host, read linearizably.
+ *
+ * A payment is identified by its payer and id (two payers may use one id). With `?payer=` the
+ * answer is that payment or 404. Without it the id is looked up across payers: none is a 404,
+ * one is that payment, and several is a 409 `ambiguous_payment_id` listing the payers, so the
+ * caller repeats with `?payer=`. Payments the caller may not see (deps.paymentVisible) count as
+ * absent in every case, so the answer reveals nothing about them.
+ */
 import type { Context } from 'hono';
-import { PaymentNotFoundError } from '../ledger/errors';
-import { serializePayment } from '../ledger/payment';
+import { AmbiguousPaymentIdError, PaymentNotFoundError } from '../ledger/errors';
+import { type StoredPayment, serializePayment } from '../ledger/payment';
 import type { FunctionDeps } from './deps';
 import { tagPayment } from './logger';
-import { paymentIdParam } from './query-schemas';
+import { paymentIdParam, paymentLookupQuerySchema } from './query-schemas';
 import { parseOrThrow } from './validation';
 
-export function getPayment({ ledger }: FunctionDeps) {
+const everyPayment = () => true;
+
+export function getPayment({ ledger, paymentVisible = everyPayment }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
     const id = parseOrThrow(paymentIdParam, c.req.param('id'), 'payment id');
+    const { payer } = parseOrThrow(paymentLookupQuerySchema, c.req.query(), 'payment query');
     tagPayment(c, id);
-    const payment = await ledger.get(id);
-    if (!payment) throw new PaymentNotFoundError(id);
+    const visible = (p: StoredPayment) => paymentVisible(c, p);
+    let payment: StoredPayment | undefined;
+    if (payer !== undefined) {
+      payment = await ledger.get(id, payer);
+      if (payment && !visible(payment)) payment = undefined;
+    } else {
+      const found = (await ledger.findById(id)).filter(visible);
+      if (found.length > 1)
+        throw new AmbiguousPaymentIdError(
+          id,
+          found.map((p) => p.payer),
+        );
+      payment = found[0];
+    }
+    if (!payment) throw new PaymentNotFoundError(id, payer);
     return c.body(serializePayment(payment), 200, { 'content-type': 'application/json' });
   };
 }
