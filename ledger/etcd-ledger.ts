@@ -104,19 +104,39 @@ export class EtcdLedger implements PaymentLedger {
   }
 
   async findById(id: string): Promise<StoredPayment[]> {
+    return this.bounded('read', this.readById(id));
+  }
+
+  /**
+   * The first MAX_PAYMENTS_PER_ID payments of one id by sequence. etcd sorts the whole range by
+   * create revision before it applies the limit, but payments of one batch share a revision and
+   * the limit may cut that revision anywhere: when the range was cut, the last revision is read
+   * whole (at most SLOTS_PER_REVISION keys) and the positions decide.
+   */
+  private async readById(id: string): Promise<StoredPayment[]> {
     const prefix = this.keys.paymentsWithId(id);
-    const response = await this.bounded(
-      'read',
-      this.client.kv.range({
-        key: Buffer.from(prefix),
-        range_end: prefixEnd(prefix),
-        // etcd sorts the whole range before it applies the limit: the earliest committed are kept.
-        sort_target: 'Create',
-        sort_order: 'Ascend',
-        limit: MAX_PAYMENTS_PER_ID,
-      }),
-    );
-    return response.kvs.map((kv) => decodeRecord(kv).payment).sort((a, b) => a.sequence - b.sequence);
+    const range = { key: Buffer.from(prefix), range_end: prefixEnd(prefix) };
+    const first = await this.client.kv.range({
+      ...range,
+      sort_target: 'Create',
+      sort_order: 'Ascend',
+      limit: MAX_PAYMENTS_PER_ID,
+    });
+    let kvs = first.kvs;
+    const last = kvs.at(-1)?.create_revision;
+    if (first.more && last !== undefined) {
+      const cut = await this.client.kv.range({
+        ...range,
+        min_create_revision: last,
+        max_create_revision: last,
+        revision: first.header.revision,
+      });
+      kvs = [...kvs.filter((kv) => kv.create_revision !== last), ...cut.kvs];
+    }
+    return kvs
+      .map((kv) => decodeRecord(kv).payment)
+      .sort((a, b) => a.sequence - b.sequence)
+      .slice(0, MAX_PAYMENTS_PER_ID);
   }
 
   async history(query: HistoryQuery): Promise<HistoryPage> {

@@ -55,8 +55,8 @@ export interface HistoryPage {
 
 /**
  * Most payments `findById` returns. Past it (more than this many payers used one id) it returns
- * the ones committed first, ordered by commit revision; a caller that knows the payer uses `get`,
- * which has no such limit.
+ * the ones committed first (smallest sequences); a caller that knows the payer uses `get`, which
+ * has no such limit.
  */
 export const MAX_PAYMENTS_PER_ID = 100;
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError } from '../ledger/errors';
-import type { PaymentLedger } from '../ledger/ledger';
+import { MAX_PAYMENTS_PER_ID, type PaymentLedger } from '../ledger/ledger';
 import type { PaymentIntent } from '../ledger/payment';
 
 /** Gives a fresh, empty ledger for each test. */
@@ -153,6 +153,20 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
         IdempotencyConflictError,
       );
       expect(await ledger.findById(id)).toEqual([first.payment, other.payment]);
+    });
+
+    it(`finds at most ${MAX_PAYMENTS_PER_ID} payments of one id, the first committed`, async () => {
+      const ledger = await fresh();
+      const id = `popular-${randomUUID()}`;
+      // Concurrent, so that on etcd many share one transaction and the bound cuts inside it.
+      const outcomes = await Promise.all(
+        Array.from({ length: MAX_PAYMENTS_PER_ID + 3 }, (_, i) =>
+          ledger.commit(intent({ id, payer: `many-${i}` }), context()),
+        ),
+      );
+      const all = outcomes.map((o) => o.payment).sort((a, b) => a.sequence - b.sequence);
+      expect(await ledger.findById(id)).toEqual(all.slice(0, MAX_PAYMENTS_PER_ID));
+      expect(await ledger.get(id, all.at(-1)!.payer)).toEqual(all.at(-1));
     });
 
     it('keeps apart the index entries of an account that paid (A, x) and received (C, x)', async () => {
