@@ -24,7 +24,7 @@ export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) 
     if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
     // The readBody middleware (functions/request-body.ts) has read the body, within its size limit.
     const intent = resolveIntent(parseJson(c.get('bodyText')), c.req.header('idempotency-key'));
-    const log = tagPayment(c, intent.id);
+    const log = tagPayment(c, intent.id, intent.payer);
     metrics?.inflightCommits.inc();
     const outcome = await ledger
       .commit(intent, { host: hostId, committedAt: isoTimestamp(clock) })

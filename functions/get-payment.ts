@@ -21,7 +21,7 @@ export function getPayment({ ledger, paymentVisible = everyPayment }: FunctionDe
   return async (c: Context): Promise<Response> => {
     const id = parseOrThrow(paymentIdParam, c.req.param('id'), 'payment id');
     const { payer } = parseOrThrow(paymentLookupQuerySchema, c.req.query(), 'payment query');
-    tagPayment(c, id);
+    tagPayment(c, id, payer);
     const visible = (p: StoredPayment) => paymentVisible(c, p);
     let payment: StoredPayment | undefined;
     if (payer !== undefined) {
