@@ -86,7 +86,9 @@ export class ApiClient {
 function apiError(status: number, body: ErrorShape, path: string): CliError {
   const e = body?.error;
   const details = e?.details?.map((d) => `\n  ${d.field || '(body)'}: ${d.message}`).join('') ?? '';
-  const message = `${e?.message ?? `HTTP ${status} from ${path}`}${details}`;
+  // The API's hint names its query parameter; on the command line it is the --payer option.
+  const hint = e?.code === 'ambiguous_payment_id' ? '\n  repeat with --payer <one of the payers above>' : '';
+  const message = `${e?.message ?? `HTTP ${status} from ${path}`}${details}${hint}`;
   if (status === 404) return new CliError(message, EXIT_CODES.notFound);
   if (status === 401)
     return new CliError(

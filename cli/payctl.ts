@@ -105,7 +105,9 @@ common(
 common(
   program
     .command('pay')
-    .description('make a payment (exactly once by id: repeating the command with the same --id is safe)')
+    .description(
+      'make a payment (exactly once per payer and id: repeating the command with the same --payer and --id is safe)',
+    )
     .requiredOption('--payer <account>', 'paying account')
     .requiredOption('--payee <account>', 'receiving account')
     .requiredOption('--amount <minor units>', 'amount in minor units (cents)', positiveInt('--amount'))
@@ -142,22 +144,29 @@ common(
   print.result({ outcome, payment: answer.body }, () => `${outcome}\n${table([paymentRow(answer.body)])}`);
 });
 
-common(program.command('get').description('show one payment').argument('<id>', 'payment id')).action(
-  async (id: string, options: CommonOptions) => {
-    const { print, api } = context(options);
-    const answer = await api.json<StoredPayment>(`/payments/${encodeURIComponent(id)}`);
-    const p = answer.body;
-    print.result(p, () =>
-      table(
-        Object.entries({
-          ...paymentRow(p),
-          description: p.description,
-          metadata: p.metadata && JSON.stringify(p.metadata),
-        }).map(([field, value]) => ({ field, value: value as string })),
-      ),
-    );
-  },
-);
+common(
+  program
+    .command('get')
+    .description(
+      'show one payment; a payment is its payer and id, so give --payer when several payers used the id',
+    )
+    .argument('<id>', 'payment id')
+    .option('--payer <account>', 'the paying account (needed when the id alone is ambiguous)'),
+).action(async (id: string, options: CommonOptions & { payer?: string }) => {
+  const { print, api } = context(options);
+  const query = options.payer === undefined ? '' : `?payer=${encodeURIComponent(options.payer)}`;
+  const answer = await api.json<StoredPayment>(`/payments/${encodeURIComponent(id)}${query}`);
+  const p = answer.body;
+  print.result(p, () =>
+    table(
+      Object.entries({
+        ...paymentRow(p),
+        description: p.description,
+        metadata: p.metadata && JSON.stringify(p.metadata),
+      }).map(([field, value]) => ({ field, value: value as string })),
+    ),
+  );
+});
 
 common(
   program

@@ -16,7 +16,7 @@ import type { ClusterEvent, HostMark } from './event-types';
 export interface EtcdEventStoreOptions {
   /** A client from coordination/etcd-client.ts. */
   client: Etcd3;
-  /** Key root, shared with the ledger. Default `/pay/v1`. */
+  /** Key root, shared with the ledger. Default DEFAULT_ROOT (`/pay/v2`, ledger/key-layout.ts). */
   root?: string;
 }
 

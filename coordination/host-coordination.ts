@@ -25,7 +25,7 @@ export interface HostCoordinationOptions {
   /** URL other hosts and clients reach this host at. */
   url: string;
   version: string;
-  /** Key root. Default `/pay/v1`. */
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/key-layout.ts). */
   root?: string;
   /** Membership and campaign lease TTL, s. Default 2. */
   ttlSeconds?: number;

@@ -25,7 +25,7 @@ export interface LeaderElectionOptions {
   clock: Clock;
   /** This host (id and advertised URL); `since` is set when it wins. */
   self: Omit<HostInfo, 'since'>;
-  /** Key root. Default `/pay/v1`. */
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/key-layout.ts). */
   root?: string;
   /** Campaign lease TTL, seconds. Default 2. A dead leader is replaced within about TTL + 1 s. */
   ttlSeconds?: number;

@@ -60,7 +60,7 @@ export interface LedgerMaintenanceOptions {
   members: EtcdMemberProbe;
   clock: Clock;
   hostId: string;
-  /** Key root. Default `/pay/v1`. */
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/key-layout.ts). */
   root?: string;
   /** Pause between passes while leading, ms. Default 30 000. */
   intervalMs?: number;

@@ -31,7 +31,7 @@ export interface MembershipOptions {
   clock: Clock;
   /** This host: id, advertised URL and version. `since` is set at registration. */
   self: Omit<HostRecord, 'since'>;
-  /** Key root. Default `/pay/v1`. */
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/key-layout.ts). */
   root?: string;
   /** Lease TTL in seconds. Default 2 (etcd's minimum with a 1 s election timeout). */
   ttlSeconds?: number;

@@ -4,8 +4,8 @@
  * It spreads requests over the hosts (round robin), and when an attempt fails in a way that leaves
  * the outcome unknown or the host unable to answer (connection error, timeout, 503) it sends the
  * same payment, with the same id, to another host after a backoff with full jitter, until the
- * deadline. That is safe because the ledger commits an id at most once: a retry of a payment that
- * did commit comes back as `replayed`, never as a second payment.
+ * deadline. That is safe because the ledger commits a payer's id at most once: a retry of a payment
+ * that did commit comes back as `replayed`, never as a second payment.
  *
  * Hosts come from a static list, or are discovered from `GET /hosts` on any known host (the
  * live set from membership), refreshed periodically and after failures. A host that just failed is
@@ -17,14 +17,33 @@ import type { PaymentRequest, StoredPayment } from '../ledger/payment';
 export type PaymentOutcome =
   /** 201: this request committed the payment. */
   | { kind: 'committed'; payment: StoredPayment; attempts: number; host: string }
-  /** 200: the id was already committed with the same content (possibly by an earlier attempt of ours). */
+  /** 200: the payer's id was already committed with the same content (possibly by an earlier attempt of ours). */
   | { kind: 'replayed'; payment: StoredPayment; attempts: number; host: string }
-  /** 409: the id was already committed with different content. */
+  /** 409: the payer's id was already committed with different content. */
   | { kind: 'conflict'; status: number; error: ApiError; attempts: number }
   /** Other 4xx: the request itself is wrong; nothing was written. */
   | { kind: 'rejected'; status: number; error: ApiError; attempts: number }
   /** No answer that settles it before the deadline (or a 5xx that is not retryable): outcome unknown. */
-  | { kind: 'failed'; reason: string; attempts: number };
+  | FailedOutcome;
+
+/** No answer that settles the request before the deadline (or a 5xx that is not retryable). */
+export interface FailedOutcome {
+  kind: 'failed';
+  reason: string;
+  attempts: number;
+}
+
+/** What `get` found. */
+export type LookupOutcome =
+  /** 200: the payment. */
+  | { kind: 'found'; payment: StoredPayment; attempts: number; host: string }
+  /** 404: no such payment (for that payer, when one was given). */
+  | { kind: 'not-found'; attempts: number }
+  /** 409 without a payer: several payers used the id; ask again with one of `payers`. */
+  | { kind: 'ambiguous'; payers: string[]; error: ApiError; attempts: number }
+  /** Other 4xx: the request itself is wrong (an invalid id or payer). */
+  | { kind: 'rejected'; status: number; error: ApiError; attempts: number }
+  | FailedOutcome;
 
 export interface ApiError {
   code: string;
@@ -106,9 +125,59 @@ export class PaymentsClient {
   }
 
   /** Sends one payment; resolves with its outcome, never throws for a server or network failure. */
-  async pay(request: PaymentRequest & { id: string }): Promise<PaymentOutcome> {
-    const deadline = performance.now() + this.options.deadlineMs;
+  pay(request: PaymentRequest & { id: string }): Promise<PaymentOutcome> {
     const body = JSON.stringify(request);
+    return this.exchange(
+      '/payments',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body },
+      (status, text, host, attempts): PaymentOutcome | undefined => {
+        if (status === 201 || status === 200) {
+          const kind = status === 201 ? 'committed' : 'replayed';
+          return { kind, payment: JSON.parse(text) as StoredPayment, attempts, host };
+        }
+        const error = parseError(text, status);
+        if (status === 409) return { kind: 'conflict', status: 409, error, attempts };
+        if (status >= 400 && status < 500) return { kind: 'rejected', status, error, attempts };
+        return undefined;
+      },
+    );
+  }
+
+  /**
+   * Reads one payment by id, retrying like `pay`. A payment is identified by its payer and id;
+   * without `payer`, an id that several payers used is answered `ambiguous`, with their names.
+   */
+  get(id: string, { payer }: { payer?: string } = {}): Promise<LookupOutcome> {
+    const query = payer === undefined ? '' : `?payer=${encodeURIComponent(payer)}`;
+    return this.exchange(
+      `/payments/${encodeURIComponent(id)}${query}`,
+      { method: 'GET' },
+      (status, text, host, attempts): LookupOutcome | undefined => {
+        if (status === 200)
+          return { kind: 'found', payment: JSON.parse(text) as StoredPayment, attempts, host };
+        if (status >= 500) return undefined;
+        const error = parseError(text, status);
+        if (status === 404) return { kind: 'not-found', attempts };
+        if (status === 409 && error.code === 'ambiguous_payment_id') {
+          const details = Array.isArray(error.details) ? (error.details as { message: string }[]) : [];
+          return { kind: 'ambiguous', payers: details.map((d) => d.message), error, attempts };
+        }
+        return { kind: 'rejected', status, error, attempts };
+      },
+    );
+  }
+
+  /**
+   * One request, retried on another host after a connection error, a timeout or a retryable 5xx,
+   * until the deadline. `settle` turns an answer into the result, or undefined for "retry if the
+   * status is retryable"; a non-retryable answer it leaves unsettled fails at once.
+   */
+  private async exchange<T>(
+    path: string,
+    init: RequestInit,
+    settle: (status: number, text: string, host: string, attempts: number) => T | undefined,
+  ): Promise<T | FailedOutcome> {
+    const deadline = performance.now() + this.options.deadlineMs;
     let lastReason = 'no attempt made';
     for (let attempt = 1; ; attempt++) {
       await this.maybeDiscover();
@@ -117,22 +186,15 @@ export class PaymentsClient {
       if (timeout <= 0)
         return { kind: 'failed', reason: `deadline passed; last: ${lastReason}`, attempts: attempt - 1 };
       try {
-        const response = await this.fetch(`${host}/payments`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...this.authorization },
-          body,
+        const response = await this.fetch(`${host}${path}`, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string>), ...this.authorization },
           signal: AbortSignal.timeout(timeout),
         });
         const text = await response.text();
-        if (response.status === 201 || response.status === 200) {
-          const kind = response.status === 201 ? 'committed' : 'replayed';
-          return { kind, payment: JSON.parse(text) as StoredPayment, attempts: attempt, host };
-        }
+        const settled = settle(response.status, text, host, attempt);
+        if (settled !== undefined) return settled;
         const error = parseError(text, response.status);
-        if (response.status === 409) return { kind: 'conflict', status: 409, error, attempts: attempt };
-        if (response.status >= 400 && response.status < 500) {
-          return { kind: 'rejected', status: response.status, error, attempts: attempt };
-        }
         if (!RETRYABLE_STATUSES.has(response.status)) {
           return {
             kind: 'failed',

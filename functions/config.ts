@@ -11,7 +11,7 @@
  *   ETCD_KEY_FILE            its private key (PEM); all three or none    default none
  *   ETCD_CALL_DEADLINE_MS    deadline of one etcd call on one member    default 1500
  *   REQUEST_DEADLINE_MS      bound on one ledger operation, retries in  default 5000
- *   LEDGER_ROOT              etcd key root of the ledger                default /pay/v1
+ *   LEDGER_ROOT              etcd key root of the ledger                default /pay/v2
  *   HOST_URL                 URL advertised in membership               default http://<bind>:<port>
  *   MEMBERSHIP_TTL_S         membership and campaign lease TTL, s       default 2 (etcd minimum: 1.5 ×
  *                                                                       its election timeout)

@@ -27,7 +27,7 @@ export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) 
     if (!actsFor(principal(c), intent.payer)) {
       throw new ForbiddenError(`this API key may not pay from account ${intent.payer}`);
     }
-    const log = tagPayment(c, intent.id);
+    const log = tagPayment(c, intent.id, intent.payer);
     metrics?.inflightCommits.inc();
     const outcome = await ledger
       .commit(intent, { host: hostId, committedAt: isoTimestamp(clock) })

@@ -2,6 +2,7 @@
  * What every function handler may use. Handlers get these injected by the host (functions/app.ts)
  * and hold no payment state of their own: any host can answer any request.
  */
+
 import type { Clock, HostClock } from '../coordination/clock';
 import type { ClockSync } from '../coordination/clock-sync';
 import type { EventStore } from '../coordination/event-store';

@@ -52,10 +52,13 @@ export function requestLog(c: Context): Logger {
   return (c.get('log') as Logger | undefined) ?? silentLogger;
 }
 
-/** Tags the request with the payment it concerns: its later log lines, and the access line, carry the id. */
-export function tagPayment(c: Context, paymentId: string): Logger {
+/**
+ * Tags the request with the payment it concerns: its later log lines, and the access line, carry
+ * the id, and the payer when known (a payment is its payer and id).
+ */
+export function tagPayment(c: Context, paymentId: string, payer?: string): Logger {
   c.set('paymentId', paymentId);
-  const log = requestLog(c).child({ paymentId });
+  const log = requestLog(c).child(payer === undefined ? { paymentId } : { paymentId, payer });
   c.set('log', log);
   return log;
 }

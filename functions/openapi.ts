@@ -10,7 +10,7 @@ import { ERROR_STATUS_BY_CODE, type ErrorCode } from '../ledger/errors';
 import { paymentRequestSchema } from '../ledger/payment';
 import { apiKeyGrantSchema, apiKeyRecordSchema } from './auth/api-key-record';
 import { eventsQuerySchema } from './events';
-import { historyQuerySchema, paymentIdParam } from './query-schemas';
+import { historyQuerySchema, paymentIdParam, paymentLookupQuerySchema } from './query-schemas';
 import { adjustmentSchema } from './time';
 
 type Method = 'get' | 'post' | 'delete';
@@ -79,7 +79,8 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/payments',
     access: 'account',
-    summary: 'Make a payment, exactly once by payment id (`id` or the Idempotency-Key header)',
+    summary:
+      'Make a payment, exactly once per payer and payment id (`id` or the Idempotency-Key header); replays and conflicts are decided within the payer',
     body: paymentRequestSchema,
     responses: {
       201: { description: 'committed', schema: storedPaymentSchema },
@@ -88,7 +89,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
         schema: storedPaymentSchema,
       },
       400: { description: 'invalid request' },
-      409: { description: 'id already used with different content' },
+      409: { description: 'this payer already used the id with different content (idempotency_conflict)' },
       413: { description: 'body too large' },
       415: { description: 'not JSON' },
       503: { description: 'no etcd quorum; retry with the same id after Retry-After' },
@@ -110,12 +111,17 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'get',
     path: '/payments/:id',
     access: 'account',
-    summary: 'One payment',
+    summary: 'One payment, by id and payer (`?payer=`); without a payer, the only payment with that id',
     params: { id: paymentIdParam },
+    query: paymentLookupQuerySchema,
     responses: {
       200: { description: 'the payment', schema: storedPaymentSchema },
-      400: { description: 'invalid id' },
-      404: { description: 'no such payment' },
+      400: { description: 'invalid id or payer' },
+      404: { description: 'no such payment (for that payer, when one is given)' },
+      409: {
+        description:
+          'without `?payer=`, more than one payer used the id (ambiguous_payment_id; details list the payers)',
+      },
       503: { description: 'no etcd quorum' },
     },
   },

@@ -32,6 +32,18 @@ export const paymentIdParam = z
   .string()
   .regex(IDENTIFIER_PATTERN, 'id must be 1 to 128 characters from [A-Za-z0-9._:-]');
 
+/** An account name in a query parameter: the same alphabet as in a payment. */
+const accountParam = (field: string) =>
+  z
+    .string({ error: `${field} is required` })
+    .regex(IDENTIFIER_PATTERN, `${field} must be 1 to 128 characters from [A-Za-z0-9._:-]`);
+
+/**
+ * GET /payments/:id?payer=: a payment is identified by its payer and id; without the payer the
+ * id is looked up across payers (functions/get-payment.ts).
+ */
+export const paymentLookupQuerySchema = z.object({ payer: accountParam('payer').optional() });
+
 export const isoDate = (field: string) =>
   z
     .string()
@@ -65,9 +77,7 @@ const cursorSchema = z.string().transform((value, ctx) => {
 
 export const historyQuerySchema = z
   .object({
-    account: z
-      .string({ error: 'account is required' })
-      .regex(IDENTIFIER_PATTERN, 'account must be 1 to 128 characters from [A-Za-z0-9._:-]'),
+    account: accountParam('account'),
     from: isoDate('from').optional(),
     to: isoDate('to').optional(),
     limit: z

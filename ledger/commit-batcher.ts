@@ -13,7 +13,7 @@
  * operations, request too large) is split in halves and retried, down to single payments; a
  * single payment etcd still refuses fails alone with that error. Any other failure of the
  * transaction (no quorum, deadline) fails every payment of that batch with the error, and each
- * client retries with its own id, which the ledger deduplicates.
+ * client retries with its own id, which the ledger deduplicates (per payer).
  */
 import { GRPCInvalidArgumentError, GRPCResourceExhastedError } from 'etcd3';
 import type { CommitResult, PendingCommit } from './commit-transaction';
@@ -68,12 +68,17 @@ export function isBatchRejection(error: unknown): boolean {
   );
 }
 
-/** Rough request size of one payment: its record, two index entries and three keys. */
+/**
+ * Rough request size of one payment: its record (id, payer and payee in the JSON), the record key
+ * (id, payer) and two index keys (account, id, payer), as laid out in ledger/key-layout.ts.
+ */
 export function estimateBytes(item: PendingCommit): number {
   const i = item.intent;
   let metadata = 0;
   if (i.metadata) for (const k in i.metadata) metadata += k.length + (i.metadata[k]?.length ?? 0) + 6;
-  return 400 + 2 * i.id.length + i.payer.length + i.payee.length + (i.description?.length ?? 0) + metadata;
+  return (
+    400 + 4 * i.id.length + 5 * i.payer.length + 2 * i.payee.length + (i.description?.length ?? 0) + metadata
+  );
 }
 
 export class CommitBatcher {

@@ -1,9 +1,9 @@
 /**
  * The commit path's single etcd transaction, for one payment or a batch of them (group commit).
  *
- * One outer transaction holds one nested transaction per distinct payment id:
+ * One outer transaction holds one nested transaction per distinct payment (payer, id):
  *
- *   if create_revision(<root>/payments/<id>) == 0      -- the id was never recorded
+ *   if create_revision(<root>/payments/<id>/<payer>) == 0   -- the payer never used the id
  *   then put record, put payer index entry, put payee index entry
  *   else range record                                  -- return what is stored, to compare
  *
@@ -19,7 +19,7 @@ import type { IKeyValue, ITxnRequest, ITxnResponse } from 'etcd3';
 import { IdempotencyConflictError } from './errors';
 import type { KeyLayout } from './key-layout';
 import type { CommitContext, CommitOutcome } from './ledger';
-import { type PaymentIntent, type StoredPayment, sameContent, toIntent } from './payment';
+import { type PaymentIntent, paymentKey, type StoredPayment, sameContent, toIntent } from './payment';
 import { SLOTS_PER_REVISION, toSequence } from './sequence';
 
 /** One payment waiting to be committed. */
@@ -30,7 +30,7 @@ export interface PendingCommit {
   nonce: string;
 }
 
-/** What is stored at `<root>/payments/<id>`. */
+/** What is stored at `<root>/payments/<id>/<payer>`. */
 export interface StoredRecord {
   payment: PaymentIntent;
   committedAt: string;
@@ -63,16 +63,18 @@ export function decodeRecord(kv: IKeyValue): { record: StoredRecord; payment: St
 }
 
 /**
- * Groups a batch by payment id. The first request for an id goes into the transaction; the
- * others are answered from its result, because etcd forbids writing one key twice in a txn.
+ * Groups a batch by payment identity (payer, id). The first request for a payment goes into the
+ * transaction; the others are answered from its result, because etcd forbids writing one key
+ * twice in a txn. The same id under two payers is two payments, and both go in.
  */
 function planBatch(batch: PendingCommit[]): { leaders: number[]; leaderOf: number[] } {
-  const firstIndexById = new Map<string, number>();
+  const firstIndexByKey = new Map<string, number>();
   const leaders: number[] = [];
   const leaderOf = batch.map((item, i) => {
-    const first = firstIndexById.get(item.intent.id);
+    const key = paymentKey(item.intent);
+    const first = firstIndexByKey.get(key);
     if (first !== undefined) return first;
-    firstIndexById.set(item.intent.id, i);
+    firstIndexByKey.set(key, i);
     leaders.push(i);
     return i;
   });
@@ -84,7 +86,7 @@ export function buildCommitTxn(keys: KeyLayout, items: PendingCommit[]): ITxnReq
     throw new RangeError(`batch of ${items.length} exceeds ${SLOTS_PER_REVISION}`);
   return {
     success: items.map(({ intent, context, nonce }, position) => {
-      const recordKey = Buffer.from(keys.payment(intent.id));
+      const recordKey = Buffer.from(keys.payment(intent.id, intent.payer));
       const record: StoredRecord = { payment: toIntent(intent), ...context, position, nonce };
       const entry = Buffer.from(
         JSON.stringify({ position, committedAt: context.committedAt } satisfies IndexEntry),
@@ -94,8 +96,18 @@ export function buildCommitTxn(keys: KeyLayout, items: PendingCommit[]): ITxnReq
           compare: [{ key: recordKey, target: 'Create', result: 'Equal', create_revision: 0 }],
           success: [
             { request_put: { key: recordKey, value: Buffer.from(JSON.stringify(record)) } },
-            { request_put: { key: Buffer.from(keys.accountEntry(intent.payer, intent.id)), value: entry } },
-            { request_put: { key: Buffer.from(keys.accountEntry(intent.payee, intent.id)), value: entry } },
+            {
+              request_put: {
+                key: Buffer.from(keys.accountEntry(intent.payer, intent.id, intent.payer)),
+                value: entry,
+              },
+            },
+            {
+              request_put: {
+                key: Buffer.from(keys.accountEntry(intent.payee, intent.id, intent.payer)),
+                value: entry,
+              },
+            },
           ],
           failure: [{ request_range: { key: recordKey } }],
         },
@@ -104,7 +116,7 @@ export function buildCommitTxn(keys: KeyLayout, items: PendingCommit[]): ITxnReq
   };
 }
 
-/** What the transaction found or wrote for one id. */
+/** What the transaction found or wrote for one payment (payer, id). */
 interface IdResult {
   stored: StoredPayment;
   /** True when the record was written by this very commit (first attempt or a resent one). */
@@ -123,7 +135,7 @@ function readCommitResponse(items: PendingCommit[], response: ITxnResponse): IdR
       return { stored, ownWrite: true, storedIntent: item.intent };
     }
     const existing = nested.responses[0]?.response_range.kvs[0];
-    if (!existing) throw new Error(`record for ${item.intent.id} vanished`);
+    if (!existing) throw new Error(`record for ${paymentKey(item.intent)} vanished`);
     const { record, payment } = decodeRecord(existing);
     return { stored: payment, ownWrite: record.nonce === item.nonce, storedIntent: record.payment };
   });
@@ -135,13 +147,13 @@ function classify(item: PendingCommit, found: IdResult, isLeader: boolean): Comm
   if (sameContent(found.storedIntent, item.intent)) {
     return { ok: true, outcome: { kind: 'replayed', payment: found.stored } };
   }
-  return { ok: false, error: new IdempotencyConflictError(item.intent.id) };
+  return { ok: false, error: new IdempotencyConflictError(item.intent.id, item.intent.payer) };
 }
 
 /**
  * Commits a batch in one transaction through `send` and answers every item. An item that repeats
- * an id earlier in the batch is answered from that id's result: a replay, or a conflict when its
- * content differs. Throws only when the transaction itself failed (then no item is known).
+ * a payment (payer and id) earlier in the batch is answered from that payment's result: a replay,
+ * or a conflict when its content differs. Throws only when the transaction itself failed (then no item is known).
  */
 export async function commitBatch(
   keys: KeyLayout,

@@ -14,6 +14,7 @@ export const ERROR_STATUS_BY_CODE = {
   forbidden: 403,
   not_found: 404,
   idempotency_conflict: 409,
+  ambiguous_payment_id: 409,
   stale_master: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -64,17 +65,38 @@ export class InvalidRequestError extends PaymentError {
   }
 }
 
-/** Thrown when a payment id was already committed with different content; the stored one is unchanged. */
+/**
+ * Thrown when the payer already committed this payment id with different content; the stored
+ * payment is unchanged. Decided within one payer: another payer's use of the id never causes it.
+ */
 export class IdempotencyConflictError extends PaymentError {
-  constructor(id: string) {
-    super('idempotency_conflict', `payment ${id} was already recorded with different content`);
+  constructor(id: string, payer: string) {
+    super(
+      'idempotency_conflict',
+      `payment ${id} of payer ${payer} was already recorded with different content`,
+    );
   }
 }
 
-/** Thrown when the requested payment does not exist. */
+/** Thrown when the requested payment does not exist (or, with a payer, not for that payer). */
 export class PaymentNotFoundError extends PaymentError {
-  constructor(id: string) {
-    super('not_found', `payment ${id} not found`);
+  constructor(id: string, payer?: string) {
+    super(
+      'not_found',
+      payer === undefined ? `payment ${id} not found` : `payment ${id} of payer ${payer} not found`,
+    );
+  }
+}
+
+/**
+ * Thrown by GET /payments/:id without `?payer=` when more than one payer used the id: the id
+ * alone names no single payment. `details` lists the payers; the caller repeats with `?payer=`.
+ */
+export class AmbiguousPaymentIdError extends PaymentError {
+  constructor(id: string, payers: string[]) {
+    super('ambiguous_payment_id', `${payers.length} payers used payment id ${id}; pass ?payer= to pick one`, {
+      details: payers.map((payer) => ({ field: 'payer', message: payer })),
+    });
   }
 }
 

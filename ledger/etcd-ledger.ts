@@ -11,15 +11,22 @@ import { type Etcd3, GRPCFailedPreconditionError, GRPCInvalidArgumentError, type
 import { CommitBatcher, type CommitBatcherOptions } from './commit-batcher';
 import { type CommitResult, commitBatch, decodeRecord, type IndexEntry } from './commit-transaction';
 import { PaymentError, QuorumUnavailableError } from './errors';
-import { DEFAULT_ROOT, type KeyLayout, keyLayout, lastSegment, prefixEnd } from './key-layout';
-import type { CommitContext, CommitOutcome, HistoryPage, HistoryQuery, PaymentLedger } from './ledger';
+import { DEFAULT_ROOT, type KeyLayout, keyLayout, parseAccountEntry, prefixEnd } from './key-layout';
+import {
+  type CommitContext,
+  type CommitOutcome,
+  type HistoryPage,
+  type HistoryQuery,
+  MAX_PAYMENTS_PER_ID,
+  type PaymentLedger,
+} from './ledger';
 import type { PaymentIntent, StoredPayment } from './payment';
 import { revisionOf, SLOTS_PER_REVISION, toSequence } from './sequence';
 
 export interface EtcdLedgerOptions {
   /** A client from coordination/etcd-client.ts (it carries the per-call deadlines and retries). */
   client: Etcd3;
-  /** Key root. Default `/pay/v1`. */
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`). */
   root?: string;
   /** Upper bound on any one ledger operation, retries included, in ms. Default 5000. */
   operationDeadlineMs?: number;
@@ -87,13 +94,49 @@ export class EtcdLedger implements PaymentLedger {
     return commitBatch(this.keys, items, (txn) => this.client.kv.txn(txn));
   }
 
-  async get(id: string): Promise<StoredPayment | undefined> {
+  async get(id: string, payer: string): Promise<StoredPayment | undefined> {
     const response = await this.bounded(
       'read',
-      this.client.kv.range({ key: Buffer.from(this.keys.payment(id)) }),
+      this.client.kv.range({ key: Buffer.from(this.keys.payment(id, payer)) }),
     );
     const kv = response.kvs[0];
     return kv ? decodeRecord(kv).payment : undefined;
+  }
+
+  async findById(id: string): Promise<StoredPayment[]> {
+    return this.bounded('read', this.readById(id));
+  }
+
+  /**
+   * The first MAX_PAYMENTS_PER_ID payments of one id by sequence. etcd sorts the whole range by
+   * create revision before it applies the limit, but payments of one batch share a revision and
+   * the limit may cut that revision anywhere: when the range was cut, the last revision is read
+   * whole (at most SLOTS_PER_REVISION keys) and the positions decide.
+   */
+  private async readById(id: string): Promise<StoredPayment[]> {
+    const prefix = this.keys.paymentsWithId(id);
+    const range = { key: Buffer.from(prefix), range_end: prefixEnd(prefix) };
+    const first = await this.client.kv.range({
+      ...range,
+      sort_target: 'Create',
+      sort_order: 'Ascend',
+      limit: MAX_PAYMENTS_PER_ID,
+    });
+    let kvs = first.kvs;
+    const last = kvs.at(-1)?.create_revision;
+    if (first.more && last !== undefined) {
+      const cut = await this.client.kv.range({
+        ...range,
+        min_create_revision: last,
+        max_create_revision: last,
+        revision: first.header.revision,
+      });
+      kvs = [...kvs.filter((kv) => kv.create_revision !== last), ...cut.kvs];
+    }
+    return kvs
+      .map((kv) => decodeRecord(kv).payment)
+      .sort((a, b) => a.sequence - b.sequence)
+      .slice(0, MAX_PAYMENTS_PER_ID);
   }
 
   async history(query: HistoryQuery): Promise<HistoryPage> {
@@ -118,7 +161,7 @@ export class EtcdLedger implements PaymentLedger {
     afterSequence = 0,
   }: HistoryQuery): Promise<HistoryPage> {
     const prefix = this.keys.accountPrefix(account);
-    const picked: { id: string; sequence: number }[] = [];
+    const picked: { id: string; payer: string; sequence: number }[] = [];
     let minRevision = revisionOf(afterSequence);
     let snapshot: string | undefined;
     let exhausted = false;
@@ -145,10 +188,7 @@ export class EtcdLedger implements PaymentLedger {
       picked.sort((a, b) => a.sequence - b.sequence);
     }
     const page = picked.slice(0, limit);
-    const payments = await this.readRecords(
-      page.map((p) => p.id),
-      snapshot,
-    );
+    const payments = await this.readRecords(page, snapshot);
     const more = picked.length > limit;
     return { payments, continueAfter: more ? page.at(-1)?.sequence : undefined };
   }
@@ -159,17 +199,20 @@ export class EtcdLedger implements PaymentLedger {
     if (sequence <= afterSequence) return [];
     if (from !== undefined && entry.committedAt < from) return [];
     if (to !== undefined && entry.committedAt >= to) return [];
-    return [{ id: lastSegment(kv.key.toString()), sequence }];
+    return [{ ...parseAccountEntry(kv.key.toString()), sequence }];
   }
 
   /** Reads records in order, several per transaction, at the history query's snapshot revision. */
-  private async readRecords(ids: string[], revision: string | undefined): Promise<StoredPayment[]> {
+  private async readRecords(
+    wanted: { id: string; payer: string }[],
+    revision: string | undefined,
+  ): Promise<StoredPayment[]> {
     const payments: StoredPayment[] = [];
-    for (let i = 0; i < ids.length; i += this.readsPerTxn) {
-      const chunk = ids.slice(i, i + this.readsPerTxn);
+    for (let i = 0; i < wanted.length; i += this.readsPerTxn) {
+      const chunk = wanted.slice(i, i + this.readsPerTxn);
       const response = await this.client.kv.txn({
-        success: chunk.map((id) => ({
-          request_range: { key: Buffer.from(this.keys.payment(id)), revision },
+        success: chunk.map(({ id, payer }) => ({
+          request_range: { key: Buffer.from(this.keys.payment(id, payer)), revision },
         })),
       });
       for (const op of response.responses) {

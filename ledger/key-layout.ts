@@ -1,14 +1,21 @@
 /**
  * The etcd key layout of the ledger: every key the system writes is built here and nowhere else.
  *
- *   <root>/payments/<id>                 one record per payment id (the dedup key)
+ * A payment's identity is (payer, id): two payers may use the same id, each for a payment of its
+ * own, and replay and conflict are decided within one payer.
+ *
+ *   <root>/payments/<id>/<payer>         one record per (payer, id) (the dedup key)
  *       value: StoredRecord JSON (the payment's fields, committedAt, host, the position inside
  *              its transaction, and the commit attempt's nonce); the key's create_revision is
  *              the commit revision, from which `sequence` is derived (ledger/sequence.ts).
- *   <root>/accounts/<account>/<id>       one index entry per side (payer and payee)
+ *              The id comes first so that the prefix range `<root>/payments/<id>/` holds every
+ *              payment with that id, whoever paid it (PaymentLedger.findById).
+ *   <root>/accounts/<account>/<id>/<payer>  one index entry per side (payer and payee)
  *       value: IndexEntry JSON ({ position, committedAt }); written in the same transaction as
  *              the record, so it has the same create_revision. History is a prefix range over
- *              one account, sorted by create_revision, paged with min_create_revision.
+ *              one account, sorted by create_revision, paged with min_create_revision. The
+ *              payer is part of the key, so an account that paid (A, x) and received (C, x)
+ *              holds two entries, `<id>/A` and `<id>/C`, that cannot overwrite each other.
  *
  *
  * Coordination keys (coordination/membership.ts, leader-election.ts, ledger-maintenance.ts):
@@ -29,16 +36,21 @@
  * Records are never overwritten or deleted by the commit path: a key that exists is final.
  */
 
-/** Default root; one etcd cluster can host several ledgers under different roots. */
-export const DEFAULT_ROOT = '/pay/v1';
+/**
+ * Default root; one etcd cluster can host several ledgers under different roots. v2 keys records
+ * by (id, payer); v1 keyed them by id alone, and a v2 host does not read v1 data.
+ */
+export const DEFAULT_ROOT = '/pay/v2';
 
 export interface KeyLayout {
-  /** Key of the record for one payment id. */
-  payment(id: string): string;
+  /** Key of the record of one payment, identified by its id and its payer. */
+  payment(id: string, payer: string): string;
+  /** Prefix of the records of every payment with this id, across payers. */
+  paymentsWithId(id: string): string;
   /** Prefix of every payment record. */
   paymentsPrefix(): string;
-  /** Index key for one side of a payment. */
-  accountEntry(account: string, id: string): string;
+  /** Index key, under `account`, for the payment (payer, id); `account` is its payer or its payee. */
+  accountEntry(account: string, id: string, payer: string): string;
   /** Prefix of one account's index. */
   accountPrefix(account: string): string;
   /** Key read by the readiness probe: a linearizable read of it needs a quorum. */
@@ -73,9 +85,10 @@ export const LEADER_ELECTION_NAME = 'leader';
 export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
   const base = root.replace(/\/+$/, '');
   return {
-    payment: (id) => `${base}/payments/${id}`,
+    payment: (id, payer) => `${base}/payments/${id}/${payer}`,
+    paymentsWithId: (id) => `${base}/payments/${id}/`,
     paymentsPrefix: () => `${base}/payments/`,
-    accountEntry: (account, id) => `${base}/accounts/${account}/${id}`,
+    accountEntry: (account, id, payer) => `${base}/accounts/${account}/${id}/${payer}`,
     accountPrefix: (account) => `${base}/accounts/${account}/`,
     readinessProbe: () => `${base}/meta/ready-probe`,
     host: (id) => `${base}/hosts/${id}`,
@@ -104,7 +117,14 @@ export function prefixEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
-/** The last path segment of a key: the id of an index entry. */
+/** The payment an account index entry points to, from its key (`<accountPrefix><id>/<payer>`). */
+export function parseAccountEntry(key: string): { id: string; payer: string } {
+  const payerAt = key.lastIndexOf('/');
+  const idAt = key.lastIndexOf('/', payerAt - 1);
+  return { id: key.slice(idAt + 1, payerAt), payer: key.slice(payerAt + 1) };
+}
+
+/** The last path segment of a key: the host id of a membership key. */
 export function lastSegment(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }

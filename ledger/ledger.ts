@@ -2,11 +2,17 @@
  * The ledger's contract, which every implementation (etcd, in-memory) must meet; the shared suite
  * in test/ledger-contract.ts checks each one against it.
  *
+ * A payment's identity is (payer, id): the id is the payer's idempotency key, not a global one.
+ * Two payers may use the same id; those are two payments, and neither learns of the other from
+ * `commit`.
+ *
  * Guarantees a caller relies on:
- *  - `commit` records a payment id at most once. The first commit of an id answers `committed`;
- *    any later commit of the same content answers `replayed` with the stored payment; different
- *    content throws IdempotencyConflictError and changes nothing.
- *  - Once `commit` resolves, every later `get` and `history`, on any host, sees the payment.
+ *  - `commit` records a (payer, id) at most once. The first commit answers `committed`; any later
+ *    commit of the same payer and id with the same content answers `replayed` with the stored
+ *    payment; other content throws IdempotencyConflictError and changes nothing. The same id
+ *    under another payer is another payment, and answers `committed`.
+ *  - Once `commit` resolves, every later `get`, `findById` and `history`, on any host, sees the
+ *    payment.
  *  - When the store cannot answer within its deadline, methods throw QuorumUnavailableError; a
  *    commit that threw it may or may not have been recorded, and retrying it is always safe.
  */
@@ -47,9 +53,22 @@ export interface HistoryPage {
   continueAfter: number | undefined;
 }
 
+/**
+ * Most payments `findById` returns. Past it (more than this many payers used one id) it returns
+ * the ones committed first (smallest sequences); a caller that knows the payer uses `get`, which
+ * has no such limit.
+ */
+export const MAX_PAYMENTS_PER_ID = 100;
+
 export interface PaymentLedger {
   commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome>;
-  get(id: string): Promise<StoredPayment | undefined>;
+  /** The payment `id` of `payer`, or undefined. */
+  get(id: string, payer: string): Promise<StoredPayment | undefined>;
+  /**
+   * Every payment with this id, whoever paid it, in ascending sequence; empty when there is none.
+   * At most MAX_PAYMENTS_PER_ID (see there).
+   */
+  findById(id: string): Promise<StoredPayment[]>;
   history(query: HistoryQuery): Promise<HistoryPage>;
   /** Resolves when a quorum answers a linearizable read; throws QuorumUnavailableError otherwise. */
   ping(): Promise<void>;

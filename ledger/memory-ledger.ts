@@ -4,32 +4,49 @@
  * store without quorum, deterministically.
  */
 import { IdempotencyConflictError, QuorumUnavailableError } from './errors';
-import type { CommitContext, CommitOutcome, HistoryPage, HistoryQuery, PaymentLedger } from './ledger';
-import { type PaymentIntent, type StoredPayment, sameContent, toIntent } from './payment';
+import {
+  type CommitContext,
+  type CommitOutcome,
+  type HistoryPage,
+  type HistoryQuery,
+  MAX_PAYMENTS_PER_ID,
+  type PaymentLedger,
+} from './ledger';
+import { type PaymentIntent, paymentKey, type StoredPayment, sameContent, toIntent } from './payment';
 import { toSequence } from './sequence';
 
 export class MemoryLedger implements PaymentLedger {
   /** Set to true to make every call fail as if etcd had lost quorum. */
   unavailable = false;
   private revision = 0;
+  /** By paymentKey (payer and id). */
   private readonly payments = new Map<string, StoredPayment>();
 
   async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
     this.checkAvailable();
-    const stored = this.payments.get(intent.id);
+    const key = paymentKey(intent);
+    const stored = this.payments.get(key);
     if (stored) {
-      if (!sameContent(stored, intent)) throw new IdempotencyConflictError(intent.id);
+      if (!sameContent(stored, intent)) throw new IdempotencyConflictError(intent.id, intent.payer);
       return { kind: 'replayed', payment: stored };
     }
     this.revision += 1;
     const payment = { ...toIntent(intent), ...context, sequence: toSequence(this.revision, 0) };
-    this.payments.set(intent.id, payment);
+    this.payments.set(key, payment);
     return { kind: 'committed', payment };
   }
 
-  async get(id: string): Promise<StoredPayment | undefined> {
+  async get(id: string, payer: string): Promise<StoredPayment | undefined> {
     this.checkAvailable();
-    return this.payments.get(id);
+    return this.payments.get(paymentKey({ id, payer }));
+  }
+
+  async findById(id: string): Promise<StoredPayment[]> {
+    this.checkAvailable();
+    return [...this.payments.values()]
+      .filter((p) => p.id === id)
+      .sort((a, b) => a.sequence - b.sequence)
+      .slice(0, MAX_PAYMENTS_PER_ID);
   }
 
   async history({ account, from, to, limit, afterSequence = 0 }: HistoryQuery): Promise<HistoryPage> {

@@ -110,6 +110,15 @@ export function sameContent(a: PaymentIntent, b: PaymentIntent): boolean {
   );
 }
 
+/**
+ * A payment's identity: its payer and its id. Two tenants may use the same id; each is a payment
+ * of its own, and replay and conflict are decided within one payer. Identifiers never contain
+ * '/' (IDENTIFIER_PATTERN), so the key is unambiguous.
+ */
+export function paymentKey(p: Pick<PaymentIntent, 'payer' | 'id'>): string {
+  return `${p.payer}/${p.id}`;
+}
+
 /** Copies only the intent's fields, in a fixed order, dropping absent optionals. */
 export function toIntent(p: PaymentIntent): PaymentIntent {
   const intent: PaymentIntent = {

@@ -53,22 +53,30 @@ export class TimestampedLedger implements PaymentLedger {
     return outcome;
   }
 
-  async get(id: string): Promise<StoredPayment | undefined> {
-    const payment = await this.ledger.get(id);
+  async get(id: string, payer: string): Promise<StoredPayment | undefined> {
+    const payment = await this.ledger.get(id, payer);
     this.record(
       'payment.queried',
-      { id, found: payment !== undefined, paymentHlc: payment?.hlc ?? '' },
+      { id, payer, found: payment !== undefined, paymentHlc: payment?.hlc ?? '' },
       this.hlc.receive(payment?.hlc),
     );
     return payment;
   }
 
+  async findById(id: string): Promise<StoredPayment[]> {
+    const payments = await this.ledger.findById(id);
+    const latest = latestHlc(payments);
+    this.record(
+      'payment.queried',
+      { id, found: payments.length > 0, count: payments.length, paymentHlc: latest ?? '' },
+      this.hlc.receive(latest),
+    );
+    return payments;
+  }
+
   async history(query: HistoryQuery): Promise<HistoryPage> {
     const page = await this.ledger.history(query);
-    const latest = page.payments.reduce<string | undefined>(
-      (max, p) => (p.hlc && (!max || p.hlc > max) ? p.hlc : max),
-      undefined,
-    );
+    const latest = latestHlc(page.payments);
     if (latest) this.hlc.receive(latest);
     return page;
   }
@@ -80,4 +88,12 @@ export class TimestampedLedger implements PaymentLedger {
   close(): Promise<void> {
     return this.ledger.close();
   }
+}
+
+/** The largest HLC among payments: receiving it once covers them all (HLC's receive rule). */
+function latestHlc(payments: StoredPayment[]): string | undefined {
+  return payments.reduce<string | undefined>(
+    (max, p) => (p.hlc && (!max || p.hlc > max) ? p.hlc : max),
+    undefined,
+  );
 }

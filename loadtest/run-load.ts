@@ -2,12 +2,14 @@
  * `npm run load -- --scenario steady`: runs one scenario of loadtest/scenarios.ts against a
  * running cluster with autocannon (for machines without k6), prints the same figures as the
  * bench, then checks that every payment the hosts acknowledged is in the ledger exactly once,
- * with the content of its first commit: once in its payer's history, once in its payee's, and
- * readable by id with the sequence it was acknowledged with. Exits 1 when a check fails.
+ * with the content of its first commit: once in its payer's history, once in its payee's, with
+ * the sequence it was acknowledged with. A payment is identified by its payer and id, so the check
+ * counts (payer, id), and reads by id name the payer. Exits 1 when a check fails.
  *
  * Default targets are the `npm start` hosts (127.0.0.1:8081-8083); --targets overrides.
  */
 import { parseArgs } from 'node:util';
+import { paymentKey } from '../ledger/payment';
 import { type PlannedRequest, runHttpLoad } from './http-driver';
 import { figuresRow, type LoadFigures } from './latency-stats';
 import {
@@ -125,8 +127,15 @@ function next(): PlannedRequest {
         tag: { kind: pick },
       };
     }
-    default:
-      return { method: 'GET', path: `/payments/${id}`, expect: [200], tag: { kind: pick, id } };
+    default: {
+      const { payer } = accountsOf(earlier.n, scenario.accounts);
+      return {
+        method: 'GET',
+        path: `/payments/${id}?payer=${payer}`,
+        expect: [200],
+        tag: { kind: pick, id },
+      };
+    }
   }
 }
 
@@ -187,7 +196,7 @@ for (const { n } of acked.values()) {
   accounts.add(payer);
   accounts.add(payee);
 }
-/** Payment id → occurrences across the histories of its two accounts. */
+/** paymentKey (payer and id) → occurrences across the histories of its two accounts. */
 const seen = new Map<string, { count: number; sequence: number; amount: number }>();
 let pages = 0;
 const problems: string[] = [];
@@ -199,16 +208,17 @@ async function readAccount(account: string, target: string): Promise<void> {
     const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
     if (!res.ok) throw new Error(`${url} answered ${res.status}`);
     const page = (await res.json()) as {
-      payments: { id: string; sequence: number; amount: number }[];
+      payments: { id: string; payer: string; sequence: number; amount: number }[];
       nextCursor: string | null;
     };
     pages += 1;
     for (const p of page.payments) {
       if (!p.id.startsWith(`${runId}-`)) continue;
-      const entry = seen.get(p.id) ?? { count: 0, sequence: p.sequence, amount: p.amount };
+      const key = paymentKey(p);
+      const entry = seen.get(key) ?? { count: 0, sequence: p.sequence, amount: p.amount };
       entry.count += 1;
-      if (entry.sequence !== p.sequence) problems.push(`${p.id} has two sequences`);
-      seen.set(p.id, entry);
+      if (entry.sequence !== p.sequence) problems.push(`${key} has two sequences`);
+      seen.set(key, entry);
     }
     if (page.nextCursor === null) return;
     cursor = page.nextCursor;
@@ -225,7 +235,7 @@ await Promise.all(
   }),
 );
 for (const [id, first] of acked) {
-  const found = seen.get(id);
+  const found = seen.get(paymentKey({ id, payer: accountsOf(first.n, scenario.accounts).payer }));
   const expectedAmount = JSON.parse(paymentBody(id, first.n, scenario.accounts)).amount as number;
   if (!found) problems.push(`${id} acknowledged but missing from the ledger`);
   else if (found.count !== 2)

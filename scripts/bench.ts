@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd-client';
 import { EtcdLedger } from '../ledger/etcd-ledger';
+import { keyLayout, prefixEnd } from '../ledger/key-layout';
 import { runHttpLoad } from '../loadtest/http-driver';
 import { figuresRow, type LoadFigures } from '../loadtest/latency-stats';
 import { paymentBody } from '../loadtest/scenarios';
@@ -108,6 +109,8 @@ if (flags.profile) {
 }
 const hostNodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 
+/** Root of the naive-baseline ledger, apart from the hosts' own. */
+const NAIVE_ROOT = '/bench/naive';
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const progress = (what: string, total: number) => {
   const t0 = performance.now();
@@ -230,7 +233,8 @@ try {
   }
 
   log(`naive baseline: one create-if-absent txn per payment, concurrency ${concurrency}, ${seconds} s ...`);
-  const naive = new EtcdLedger({ client, root: '/bench/naive', batching: false });
+  const naive = new EtcdLedger({ client, root: NAIVE_ROOT, batching: false });
+  const naiveKeys = keyLayout(NAIVE_ROOT);
   const committedAt = new Date().toISOString();
   const baseline = await measure('naive baseline', 'closed-loop', () =>
     runClosedLoop(
@@ -262,10 +266,10 @@ try {
   // History reads straight from etcd, the range a history page starts with: linearizable (a Raft
   // ReadIndex round trip through the leader) versus serializable (the member's local state).
   const historyRange = (serializable: boolean) => (n: number) => {
-    const prefix = `/bench/naive/accounts/acct-${n % 1000}/`;
+    const prefix = naiveKeys.accountPrefix(`acct-${n % 1000}`);
     return client.kv.range({
       key: Buffer.from(prefix),
-      range_end: Buffer.from(`${prefix.slice(0, -1)}0`),
+      range_end: prefixEnd(prefix),
       limit: 50,
       serializable,
     });
@@ -289,7 +293,7 @@ try {
     const grown = await storage.sizes();
     await storage.compactAndDefragment();
     const compacted = await storage.sizes();
-    const deleted = await storage.deletePrefix('/bench/naive/');
+    const deleted = await storage.deletePrefix(`${NAIVE_ROOT}/`);
     const afterDelete = await storage.sizes();
     await storage.compactAndDefragment();
     const afterRetention = await storage.sizes();

@@ -177,7 +177,7 @@ describe('authorization matrix', () => {
     expect((await strict.request(`/admin/keys/${tenant.record.id}`, { method: 'DELETE' })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 5));
     expect((await pay('after')).status).toBe(401);
-    expect(await ledger.get('after')).toBeUndefined();
+    expect(await ledger.get('after', 'shop-1')).toBeUndefined();
   });
 });
 

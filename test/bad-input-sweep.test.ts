@@ -37,7 +37,8 @@ async function seededApp() {
       commits.push(intent);
       return memory.commit(intent, context);
     },
-    get: (id) => memory.get(id),
+    get: (id, payer) => memory.get(id, payer),
+    findById: (id) => memory.findById(id),
     history: (q) => memory.history(q),
     ping: () => memory.ping(),
     close: () => memory.close(),
@@ -55,12 +56,12 @@ async function run(c: SweepCase): Promise<void> {
   });
   if (c.expected.kind === 'created') {
     expect(commits).toHaveLength(1);
-    expect(await memory.get(c.expected.intent.id)).toBeDefined();
+    expect(await memory.get(c.expected.intent.id, c.expected.intent.payer)).toBeDefined();
   } else {
     expect(commits, `${c.label} reached the ledger`).toEqual([]);
   }
   // The seed is untouched whatever was sent.
-  for (const p of SEED_PAYMENTS) expect((await memory.get(p.id))?.amount).toBe(p.amount);
+  for (const p of SEED_PAYMENTS) expect((await memory.get(p.id, p.payer))?.amount).toBe(p.amount);
 }
 
 const property = (cases: fc.Arbitrary<SweepCase>) => fc.asyncProperty(cases, run);

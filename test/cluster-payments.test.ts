@@ -53,7 +53,7 @@ describe('payments across real hosts', () => {
     // The ledger holds exactly one record for the id, and one index entry per side.
     const keys = keyLayout();
     const etcd = cluster.client();
-    expect(await etcd.getAll().prefix(keys.payment(p.id)).count()).toBe(1);
+    expect(await etcd.getAll().prefix(keys.paymentsWithId(p.id)).count()).toBe(1);
     const payerEntries = await etcd.kv.range({
       key: Buffer.from(keys.accountPrefix(p.payer)),
       range_end: prefixEnd(keys.accountPrefix(p.payer)),
@@ -72,6 +72,33 @@ describe('payments across real hosts', () => {
         expect(read.status).toBe(200);
         expect(read.text).toBe(created.text);
       }
+    }
+  });
+
+  it('keeps one id under two payers apart on every host: replay and conflict per payer, ambiguous read without one', async () => {
+    const id = `tenant-${randomUUID()}`;
+    const [a, b] = [`ta-${randomUUID().slice(0, 8)}`, `tb-${randomUUID().slice(0, 8)}`];
+    const payee = `shop-${randomUUID().slice(0, 8)}`;
+    const first = await postPayment(hosts[0]!, payment({ id, payer: a, payee }));
+    // Tenant b picks the same id for a payment of its own, on another host: a new payment, not a 409.
+    const other = await postPayment(hosts[1]!, payment({ id, payer: b, payee, amount: 7 }));
+    expect([first.status, other.status]).toEqual([201, 201]);
+    const replay = await postPayment(hosts[2]!, payment({ id, payer: a, payee }));
+    expect(replay.status).toBe(200);
+    expect(replay.text).toBe(first.text);
+    const conflict = await postPayment(hosts[2]!, payment({ id, payer: b, payee, amount: 8 }));
+    expect((conflict.body as { error: { code: string } }).error.code).toBe('idempotency_conflict');
+    for (const host of hosts) {
+      expect((await request(`${host}/payments/${id}?payer=${a}`)).text).toBe(first.text);
+      expect((await request(`${host}/payments/${id}?payer=${b}`)).text).toBe(other.text);
+      const ambiguous = await request<{ error: { code: string; details: { message: string }[] } }>(
+        `${host}/payments/${id}`,
+      );
+      expect(ambiguous.status).toBe(409);
+      expect(ambiguous.body.error.code).toBe('ambiguous_payment_id');
+      expect(ambiguous.body.error.details.map((d) => d.message)).toEqual([a, b]);
+      const history = await request<{ payments: { payer: string }[] }>(`${host}/payments?account=${payee}`);
+      expect(history.body.payments.map((p) => p.payer)).toEqual([a, b]);
     }
   });
 

@@ -86,11 +86,33 @@ describe('group commit on etcd', () => {
       'conflict',
       'committed',
     ]);
-    const stored = await ledger.get(dup.id);
+    const stored = await ledger.get(dup.id, dup.payer);
     expect(stored?.amount).toBe(dup.amount);
     const [a, b] = outcomes;
     expect(a.status === 'fulfilled' && b.status === 'fulfilled' && a.value.payment).toEqual(stored);
     expect(b.status === 'fulfilled' && b.value.payment).toEqual(stored);
+  });
+
+  it('commits one id under two payers in one transaction as two payments, and dedups each payer', async () => {
+    const ledger = ledgerWith({ maxInFlight: 1 });
+    const id = `shared-${randomUUID()}`;
+    const a = intent({ id, payer: 'batch-a' });
+    const b = intent({ id, payer: 'batch-b', amount: a.amount + 5 });
+    const batchesBefore = ledger.batcher!.stats.batches;
+    const outcomes = await Promise.allSettled([
+      ledger.commit(a, ctx()),
+      ledger.commit(b, ctx()),
+      ledger.commit(a, ctx()), // same payer and id, same content
+      ledger.commit({ ...b, amount: a.amount }, ctx()), // same payer and id, other content
+    ]);
+    expect(ledger.batcher!.stats.batches - batchesBefore).toBe(1);
+    expect(outcomes.map(kindOf)).toEqual(['committed', 'committed', 'replayed', 'conflict']);
+    const found = await ledger.findById(id);
+    expect(found.map((p) => [p.payer, p.amount])).toEqual([
+      ['batch-a', a.amount],
+      ['batch-b', b.amount],
+    ]);
+    expect(new Set(found.map((p) => revisionOf(p.sequence))).size).toBe(1);
   });
 
   it('splits a batch that etcd refuses for too many operations; each payment is committed once, in order', async () => {
@@ -103,7 +125,8 @@ describe('group commit on etcd', () => {
     const sequences = outcomes.map((o) => o.payment.sequence);
     expect(new Set(sequences).size).toBe(items.length);
     expect(new Set(sequences.map(revisionOf)).size).toBeGreaterThan(1);
-    for (const [i, p] of items.entries()) expect((await ledger.get(p.id))?.sequence).toBe(sequences[i]);
+    for (const [i, p] of items.entries())
+      expect((await ledger.get(p.id, p.payer))?.sequence).toBe(sequences[i]);
     const history = await ledger.history({ account: 'split-ops', limit: 1000 });
     expect(history.payments.map((p) => p.id).sort()).toEqual(items.map((p) => p.id).sort());
   });
@@ -122,6 +145,6 @@ describe('group commit on etcd', () => {
     ]);
     expect(outcomes.map(kindOf)).toEqual([...items.map(() => 'committed'), 'replayed', 'conflict']);
     expect(ledger.batcher!.stats.splits).toBeGreaterThan(0);
-    for (const p of items) expect((await ledger.get(p.id))?.metadata).toEqual(metadata);
+    for (const p of items) expect((await ledger.get(p.id, p.payer))?.metadata).toEqual(metadata);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The dashboard in a real browser against a real cluster: it shows the three etcd members and
- * the leader, follows a member being killed and restarted, finds a payment by id, and leaves
+ * the leader, follows a member being killed and restarted, finds a payment by id (and payer), and leaves
  * screenshots in results/ for the person reading the CI run.
  */
 import { mkdirSync } from 'node:fs';
@@ -90,6 +90,24 @@ describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
     await page.fill('#payment-id', id);
     await page.click('button[type=submit]');
     await expect.poll(() => page.getByTestId('payment-result').textContent()).toContain('"amount": 4200');
+  });
+
+  it('names the payers of an id several payers used, and finds each by id and payer', async () => {
+    const id = `dash-shared-${Date.now()}`;
+    for (const [payer, amount] of [
+      ['ops-a', 100],
+      ['ops-c', 300],
+    ] as const) {
+      const made = await postPayment(hostUrl, { id, payer, payee: 'ops-b', amount, currency: 'EUR' });
+      expect(made.status).toBe(201);
+    }
+    await page.fill('#payment-id', id);
+    await page.fill('#payment-payer', '');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.getByTestId('payment-result').textContent()).toMatch(/ops-a, ops-c$/);
+    await page.fill('#payment-payer', 'ops-c');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.getByTestId('payment-result').textContent()).toContain('"amount": 300');
   });
 
   it('shows a killed member as down within seconds, and healthy again after its restart', async () => {

@@ -44,7 +44,7 @@ const followerName = async () => (await memberStatuses()).find((m) => m.healthy 
 const until = (what: string, probe: () => Promise<boolean>, timeoutMs = 15_000) =>
   elapsedUntil(what, performance.now(), probe, timeoutMs);
 
-/** Every record under `root` as one member alone answers, with a serializable (local) read. */
+/** The id of every record under `root` as one member alone answers, with a serializable (local) read. */
 async function idsServedBy(clientUrl: string, root: string): Promise<Set<string>> {
   const single = cluster.client({ endpoints: [clientUrl], attempts: 1 });
   const prefix = keyLayout(root).paymentsPrefix();
@@ -54,7 +54,8 @@ async function idsServedBy(clientUrl: string, root: string): Promise<Set<string>
     serializable: true,
     keys_only: true,
   });
-  return new Set(response.kvs.map((kv) => kv.key.toString().slice(prefix.length)));
+  // Record keys are `<prefix><id>/<payer>` (ledger/key-layout.ts).
+  return new Set(response.kvs.map((kv) => kv.key.toString().slice(prefix.length).split('/')[0]!));
 }
 
 const SERIALIZABLE_ROOT = `/test/catch-up-${randomUUID().slice(0, 8)}`;

@@ -136,7 +136,10 @@ describe('a function host on the secured cluster', () => {
       body: JSON.stringify({ id, payer: 'acct-sec-a', payee: 'acct-sec-b', amount: 700, currency: 'EUR' }),
     });
     expect(response.status, await response.clone().text()).toBe(201);
-    const stored = await cluster.client().get(keyLayout(cluster.ledgerRoot).payment(id)).string();
+    const stored = await cluster
+      .client()
+      .get(keyLayout(cluster.ledgerRoot).payment(id, 'acct-sec-a'))
+      .string();
     expect(JSON.parse(stored ?? 'null')).toMatchObject({ host: 'h1' });
     // It did so as payments-host: that certificate, and no other, is what the process was given.
     const environ = readFileSync(`/proc/${h1!.process.pid}/environ`, 'utf8').split('\0');

@@ -3,13 +3,13 @@
  * planted on purpose, is reported with its kind and id (a checker that never complains is useless).
  */
 import { describe, expect, it } from 'vitest';
-import type { PaymentIntent, StoredPayment } from '../ledger/payment';
+import { type PaymentIntent, paymentKey, type StoredPayment } from '../ledger/payment';
 import type { HistoryEvent, HostReads } from '../scripts/chaos/history';
 import { checkHistory, type ViolationKind } from '../scripts/chaos/history-checker';
 
-const intent = (id: string, amount = 100): PaymentIntent => ({
+const intent = (id: string, amount = 100, payer = 'alice'): PaymentIntent => ({
   id,
-  payer: 'alice',
+  payer,
   payee: 'bob',
   amount,
   currency: 'EUR',
@@ -45,15 +45,20 @@ class Scenario {
   }
 }
 
-/** Reads as a correct cluster would serve them, from each of `hosts`. */
+/** Reads as a correct cluster would serve them, from each of `hosts`; `ids` are alice's unless `payer/id`. */
 function readsOf(records: StoredPayment[], ids: string[], hosts = ['h1', 'h2', 'h3']): HostReads[] {
+  const keys = ids.map((id) => (id.includes('/') ? id : `alice/${id}`));
   return hosts.map((host) => ({
     host,
-    byId: Object.fromEntries(ids.map((id) => [id, records.find((r) => r.id === id) ?? null])),
-    byAccount: {
-      alice: [...records].sort((a, b) => a.sequence - b.sequence),
-      bob: [...records].sort((a, b) => a.sequence - b.sequence),
-    },
+    byKey: Object.fromEntries(keys.map((k) => [k, records.find((r) => paymentKey(r) === k) ?? null])),
+    byAccount: Object.fromEntries(
+      ['alice', 'bob', ...records.map((r) => r.payer)].map((account) => [
+        account,
+        records
+          .filter((r) => r.payer === account || r.payee === account)
+          .sort((x, y) => x.sequence - y.sequence),
+      ]),
+    ),
   }));
 }
 
@@ -83,17 +88,17 @@ describe('history checker', () => {
   it('reports an acknowledged payment that a host cannot find', () => {
     const s = new Scenario().ok(a, 1000, 0, 10).ok(b, 2000, 20, 30);
     const reads = readsOf([stored(a, 1000), stored(b, 2000)], ['a', 'b']);
-    reads[2]!.byId.b = null;
+    reads[2]!.byKey['alice/b'] = null;
     reads[2]!.byAccount.alice = reads[2]!.byAccount.alice!.filter((p) => p.id !== 'b');
     const result = checkHistory(s.events, reads);
     expect(kinds(result)).toContain('acknowledged-lost');
-    expect(result.violations.find((v) => v.kind === 'acknowledged-lost')?.id).toBe('b');
+    expect(result.violations.find((v) => v.kind === 'acknowledged-lost')?.id).toBe('alice/b');
   });
 
   it('reports an acknowledged payment served with other content', () => {
     const s = new Scenario().ok(a, 1000, 0, 10);
     const reads = readsOf([stored(a, 1000)], ['a']);
-    reads[1]!.byId.a = { ...stored(a, 1000), committedAt: '2027-01-01T00:00:00.000Z' };
+    reads[1]!.byKey['alice/a'] = { ...stored(a, 1000), committedAt: '2027-01-01T00:00:00.000Z' };
     expect(kinds(checkHistory(s.events, reads))).toContain('acknowledged-altered');
   });
 
@@ -110,7 +115,7 @@ describe('history checker', () => {
     const forged = stored(intent('b', 7), 2000);
     const result = checkHistory(s.events, readsOf([stored(a, 1000), forged, ghost], ['a', 'b']));
     const phantoms = result.violations.filter((v) => v.kind === 'phantom-record').map((v) => v.id);
-    expect(phantoms.sort()).toEqual(['b', 'ghost']);
+    expect(phantoms.sort()).toEqual(['alice/b', 'alice/ghost']);
   });
 
   it('reports an indeterminate payment that appears twice', () => {
@@ -137,7 +142,7 @@ describe('history checker', () => {
     const s = new Scenario().ok(a, 2000, 0, 10).ok(b, 1000, 20, 30);
     const result = checkHistory(s.events, readsOf([stored(a, 2000), stored(b, 1000)], ['a', 'b']));
     expect(kinds(result)).toEqual(['sequence-realtime']);
-    expect(result.violations[0]!.id).toBe('b');
+    expect(result.violations[0]!.id).toBe('alice/b');
   });
 
   it('allows any sequence order between operations that overlapped in time', () => {
@@ -159,12 +164,33 @@ describe('history checker', () => {
     const s = new Scenario().ok(a, 1000, 0, 10).unknown(b, 20);
     const reads = readsOf([stored(a, 1000), stored(b, 2000)], ['a', 'b']);
     // h3 misses the indeterminate b, by id and in its histories
-    reads[2]!.byId.b = null;
+    reads[2]!.byKey['alice/b'] = null;
     reads[2]!.byAccount.alice = [stored(a, 1000)];
     reads[2]!.byAccount.bob = [stored(a, 1000)];
     const result = checkHistory(s.events, reads);
     expect(kinds(result)).toEqual(['hosts-disagree']);
-    expect(result.violations.map((v) => v.id).sort()).toEqual(['alice', 'b', 'bob']);
+    expect(result.violations.map((v) => v.id).sort()).toEqual(['alice', 'alice/b', 'bob']);
+  });
+
+  it('counts one id under two payers as two payments, each read back by its payer', () => {
+    // carol uses alice's id a for a payment of her own (to bob): a new payment, not a duplicate.
+    const carols = intent('a', 500, 'carol');
+    const s = new Scenario().ok(a, 1000, 0, 10).ok(carols, 2000, 20, 30).ok(carols, 2000, 40, 50, 200);
+    const records = [stored(a, 1000), stored(carols, 2000)];
+    const reads = readsOf(records, ['a', 'carol/a']);
+    const result = checkHistory(s.events, reads);
+    expect(result.violations).toEqual([]);
+    expect(result.recordsRead).toBe(2);
+    // A host that serves alice's payment when asked for carol's has lost carol's.
+    reads[1]!.byKey['carol/a'] = stored(a, 1000);
+    expect(kinds(checkHistory(s.events, reads))).toContain('acknowledged-altered');
+  });
+
+  it('judges a 409 within the payer: another payer holding the id does not explain it', () => {
+    const s = new Scenario().ok(a, 1000, 0, 10).fail(intent('a', 999, 'carol'), 409, 20);
+    const result = checkHistory(s.events, readsOf([stored(a, 1000)], ['a', 'carol/a']));
+    expect(kinds(result)).toEqual(['conflict-not-stored']);
+    expect(result.violations[0]!.id).toBe('carol/a');
   });
 
   it('treats an invoke without a completion as indeterminate', () => {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError } from '../ledger/errors';
-import type { PaymentLedger } from '../ledger/ledger';
+import { MAX_PAYMENTS_PER_ID, type PaymentLedger } from '../ledger/ledger';
 import type { PaymentIntent } from '../ledger/payment';
 
 /** Gives a fresh, empty ledger for each test. */
@@ -33,7 +33,7 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       expect(outcome.kind).toBe('committed');
       expect(outcome.payment).toMatchObject({ ...p, host: 'h1', committedAt: '2026-01-02T03:04:05.678Z' });
       expect(Number.isSafeInteger(outcome.payment.sequence)).toBe(true);
-      expect(await ledger.get(p.id)).toEqual(outcome.payment);
+      expect(await ledger.get(p.id, p.payer)).toEqual(outcome.payment);
     });
 
     it('answers a retry with the same content as a replay of the stored payment', async () => {
@@ -55,7 +55,7 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       expect((await ledger.commit(p, { ...context('h1'), hlc })).payment.hlc).toBe(hlc);
       const replay = await ledger.commit(p, { ...context('h2'), hlc: '001800000000009.00000' });
       expect(replay.payment.hlc).toBe(hlc);
-      expect((await ledger.get(p.id))?.hlc).toBe(hlc);
+      expect((await ledger.get(p.id, p.payer))?.hlc).toBe(hlc);
     });
 
     it('rejects the same id with different content and keeps the stored payment', async () => {
@@ -68,7 +68,7 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       await expect(ledger.commit({ ...p, description: 'x' }, context())).rejects.toBeInstanceOf(
         IdempotencyConflictError,
       );
-      expect(await ledger.get(p.id)).toEqual(first.payment);
+      expect(await ledger.get(p.id, p.payer)).toEqual(first.payment);
     });
 
     it('records exactly one of many concurrent commits of one id', async () => {
@@ -78,8 +78,21 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
         Array.from({ length: 20 }, (_, i) => ledger.commit(p, context(`h${i % 3}`))),
       );
       expect(outcomes.filter((o) => o.kind === 'committed')).toHaveLength(1);
-      const stored = await ledger.get(p.id);
+      const stored = await ledger.get(p.id, p.payer);
       for (const o of outcomes) expect(o.payment).toEqual(stored);
+    });
+
+    it('records one payment per payer when payers race on one id', async () => {
+      const ledger = await fresh();
+      const id = `race-${randomUUID()}`;
+      const payers = ['r-1', 'r-2', 'r-3'];
+      const outcomes = await Promise.all(
+        Array.from({ length: 18 }, (_, i) => ledger.commit(intent({ id, payer: payers[i % 3]! }), context())),
+      );
+      expect(outcomes.filter((o) => o.kind === 'committed')).toHaveLength(3);
+      const found = await ledger.findById(id);
+      expect(found.map((p) => p.payer).sort()).toEqual(payers);
+      expect(found.map((p) => p.sequence)).toEqual([...found.map((p) => p.sequence)].sort((a, b) => a - b));
     });
 
     it('gives unique sequences that follow commit order', async () => {
@@ -98,7 +111,73 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
 
     it('returns undefined for an unknown id', async () => {
       const ledger = await fresh();
-      expect(await ledger.get(`missing-${randomUUID()}`)).toBeUndefined();
+      expect(await ledger.get(`missing-${randomUUID()}`, 'alice')).toBeUndefined();
+      expect(await ledger.findById(`missing-${randomUUID()}`)).toEqual([]);
+    });
+
+    it('commits the same id under another payer as a different payment, and finds both by id', async () => {
+      const ledger = await fresh();
+      const id = `shared-${randomUUID()}`;
+      const a = await ledger.commit(intent({ id, payer: 'tenant-a', payee: 'shop' }), context());
+      // Same id, other payer, other content: neither a replay nor a conflict.
+      const b = await ledger.commit(
+        intent({ id, payer: 'tenant-b', payee: 'shop', amount: 7, currency: 'USD' }),
+        context(),
+      );
+      expect(a.kind).toBe('committed');
+      expect(b.kind).toBe('committed');
+      expect(b.payment.sequence).toBeGreaterThan(a.payment.sequence);
+      expect(await ledger.get(id, 'tenant-a')).toEqual(a.payment);
+      expect(await ledger.get(id, 'tenant-b')).toEqual(b.payment);
+      expect(await ledger.get(id, 'shop')).toBeUndefined();
+      expect(await ledger.findById(id)).toEqual([a.payment, b.payment]);
+      // Both are in the payee's history, and each in its own payer's only.
+      expect((await ledger.history({ account: 'shop', limit: 10 })).payments).toEqual([a.payment, b.payment]);
+      expect((await ledger.history({ account: 'tenant-b', limit: 10 })).payments).toEqual([b.payment]);
+    });
+
+    it('decides replay and conflict within one payer only', async () => {
+      const ledger = await fresh();
+      const id = `scoped-${randomUUID()}`;
+      const a = intent({ id, payer: 'tenant-a' });
+      const b = intent({ id, payer: 'tenant-b', amount: a.amount + 1 });
+      const first = await ledger.commit(a, context());
+      const other = await ledger.commit(b, context());
+      // Each payer replays its own payment and conflicts only with its own content.
+      expect(await ledger.commit(a, context('h2'))).toEqual({ kind: 'replayed', payment: first.payment });
+      expect(await ledger.commit(b, context('h2'))).toEqual({ kind: 'replayed', payment: other.payment });
+      await expect(ledger.commit({ ...a, amount: b.amount }, context())).rejects.toBeInstanceOf(
+        IdempotencyConflictError,
+      );
+      await expect(ledger.commit({ ...b, amount: a.amount }, context())).rejects.toBeInstanceOf(
+        IdempotencyConflictError,
+      );
+      expect(await ledger.findById(id)).toEqual([first.payment, other.payment]);
+    });
+
+    it(`finds at most ${MAX_PAYMENTS_PER_ID} payments of one id, the first committed`, async () => {
+      const ledger = await fresh();
+      const id = `popular-${randomUUID()}`;
+      // Concurrent, so that on etcd many share one transaction and the bound cuts inside it.
+      const outcomes = await Promise.all(
+        Array.from({ length: MAX_PAYMENTS_PER_ID + 3 }, (_, i) =>
+          ledger.commit(intent({ id, payer: `many-${i}` }), context()),
+        ),
+      );
+      const all = outcomes.map((o) => o.payment).sort((a, b) => a.sequence - b.sequence);
+      expect(await ledger.findById(id)).toEqual(all.slice(0, MAX_PAYMENTS_PER_ID));
+      expect(await ledger.get(id, all.at(-1)!.payer)).toEqual(all.at(-1));
+    });
+
+    it('keeps apart the index entries of an account that paid (A, x) and received (C, x)', async () => {
+      const ledger = await fresh();
+      const id = `both-sides-${randomUUID()}`;
+      const paid = await ledger.commit(intent({ id, payer: 'acct-a', payee: 'acct-b' }), context());
+      const received = await ledger.commit(intent({ id, payer: 'acct-c', payee: 'acct-a' }), context());
+      const page = await ledger.history({ account: 'acct-a', limit: 10 });
+      expect(page.payments).toEqual([paid.payment, received.payment]);
+      expect((await ledger.history({ account: 'acct-b', limit: 10 })).payments).toEqual([paid.payment]);
+      expect((await ledger.history({ account: 'acct-c', limit: 10 })).payments).toEqual([received.payment]);
     });
 
     it('lists an account as payer and payee, in commit order, and no one else', async () => {

@@ -48,7 +48,7 @@ describe('etcd commit path', () => {
     expect(new Set(sequences.map(revisionOf)).size).toBe(1);
     expect(new Set(sequences).size).toBe(3);
     for (const [i, item] of items.entries())
-      expect((await ledger.get(item.intent.id))?.sequence).toBe(sequences[i]);
+      expect((await ledger.get(item.intent.id, item.intent.payer))?.sequence).toBe(sequences[i]);
   });
 
   it('answers duplicates and conflicts inside one batch without failing the rest', async () => {
@@ -69,8 +69,37 @@ describe('etcd commit path', () => {
       r.ok ? r.outcome.kind : r.error instanceof IdempotencyConflictError ? 'conflict' : 'error',
     );
     expect(kinds).toEqual(['committed', 'replayed', 'conflict', 'replayed', 'conflict', 'committed']);
-    const stored = await ledger.get(dup.id);
+    const stored = await ledger.get(dup.id, dup.payer);
     expect(stored?.amount).toBe(dup.amount);
     expect(results[1]).toMatchObject({ ok: true, outcome: { payment: stored } });
+  });
+
+  it('regression: a resent transaction holding one id under two payers reports both as committed', async () => {
+    const ledger = freshLedger();
+    const id = `resent-${randomUUID()}`;
+    const items = [pending(intent({ id, payer: 'p-a' })), pending(intent({ id, payer: 'p-b' }))];
+    const first = await ledger.commitMany(items);
+    const resent = await ledger.commitMany(items);
+    expect(first.map((r) => r.ok && r.outcome.kind)).toEqual(['committed', 'committed']);
+    expect(resent).toEqual(first);
+  });
+
+  it('keys records by id then payer, and index entries by account, id and payer', async () => {
+    const root = `/test/${randomUUID()}`;
+    const ledger = new EtcdLedger({ client: cluster.client(), root });
+    const ctx = { host: 'h1', committedAt: new Date().toISOString() };
+    await ledger.commit(intent({ id: 'x', payer: 'A', payee: 'B' }), ctx);
+    await ledger.commit(intent({ id: 'x', payer: 'C', payee: 'A' }), ctx);
+    const keys = await cluster.client().getAll().prefix(`${root}/`).keys();
+    expect(keys.sort()).toEqual(
+      [
+        `${root}/accounts/A/x/A`,
+        `${root}/accounts/A/x/C`,
+        `${root}/accounts/B/x/A`,
+        `${root}/accounts/C/x/C`,
+        `${root}/payments/x/A`,
+        `${root}/payments/x/C`,
+      ].sort(),
+    );
   });
 });

@@ -19,6 +19,8 @@ describe('load scenarios', () => {
         const conflicting = JSON.parse(paymentBody(`id-${n}`, n, accounts, true));
         expect(sameContent(body, conflicting)).toBe(false);
         expect(conflicting.id).toBe(body.id);
+        // The same payer too: under another payer the same id would be a new payment, not a conflict.
+        expect(conflicting.payer).toBe(body.payer);
       }),
     );
   });

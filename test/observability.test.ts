@@ -50,7 +50,11 @@ describe('request ids', () => {
     expect(mine.length).toBeGreaterThanOrEqual(2); // the payment line and the access line
     expect(mine.every((l) => l.paymentId === 'p-log-1' && l.host === 'h-test')).toBe(true);
     expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(['payment', 'request']));
-    expect(mine.find((l) => l.msg === 'payment')).toMatchObject({ outcome: 'committed', level: 'info' });
+    expect(mine.find((l) => l.msg === 'payment')).toMatchObject({
+      outcome: 'committed',
+      level: 'info',
+      payer: 'alice',
+    });
     // JSON.parse keeps the last of duplicate keys; log shippers may not, so each key appears once.
     for (const line of raw.filter((l) => l.includes('req-abc-123')))
       expect(line.split('"paymentId"')).toHaveLength(2);

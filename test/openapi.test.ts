@@ -72,4 +72,13 @@ describe('GET /openapi.json', () => {
     expect(query.map((p) => p.name).sort()).toEqual(['account', 'cursor', 'from', 'limit', 'to']);
     expect(doc.paths['/payments/{id}']!.get!.parameters![0]).toMatchObject({ name: 'id', in: 'path' });
   });
+
+  it('documents the optional payer of GET /payments/{id} and its ambiguous-id answer', async () => {
+    const byId = (await fetchDoc()).paths['/payments/{id}']!.get! as {
+      parameters: { name: string; in: string; required: boolean }[];
+      responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+    };
+    expect(byId.parameters.find((p) => p.name === 'payer')).toMatchObject({ in: 'query', required: false });
+    expect(JSON.stringify(byId.responses['409']?.content)).toContain('ambiguous_payment_id');
+  });
 });

@@ -125,6 +125,16 @@ describe('payctl', () => {
     expect(shown.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
     expect((await payctl('get', 'no-such-payment')).code).toBe(EXIT_CODES.notFound);
 
+    // Another payer may use the same id: a payment of its own, and then the id alone is ambiguous.
+    const otherPayer = await payctl(...args.slice(0, 4), 'cli-z', ...args.slice(5), '--json');
+    expect(otherPayer.json()).toMatchObject({ outcome: 'committed', payment: { id, payer: 'cli-z' } });
+    const ambiguous = await payctl('get', id);
+    expect(ambiguous.code).toBe(EXIT_CODES.refused);
+    expect(ambiguous.stderr).toMatch(/payer: cli-a\n\s+payer: cli-z\n\s+repeat with --payer/);
+    const byPayer = await payctl('get', id, '--payer', 'cli-z', '--json');
+    expect(byPayer.json()).toMatchObject({ id, payer: 'cli-z', amount: 1250 });
+    expect((await payctl('get', id, '--payer', 'cli-b')).code).toBe(EXIT_CODES.notFound);
+
     const history = await payctl('history', '--account', 'cli-b', '--json');
     expect(history.json().payments.map((p: { id: string }) => p.id)).toContain(id);
     expect((await payctl('history', '--account', 'bad account!')).code).toBe(EXIT_CODES.refused);

@@ -4,9 +4,10 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../coordination/clock';
+import { MemoryApiKeyStore } from '../functions/auth/memory-api-key-store';
 import { OverloadedError } from '../ledger/errors';
 import { MemoryLedger } from '../ledger/memory-ledger';
-import { createTestApp } from './support/test-app';
+import { createTestApp, testKey } from './support/test-app';
 
 let ledger: MemoryLedger;
 let app: ReturnType<typeof createTestApp>;
@@ -182,6 +183,92 @@ describe('GET /payments/:id', () => {
     expect((await errorOf(missing)).code).toBe('not_found');
     expect((await app.request(`/payments/${'x'.repeat(200)}`)).status).toBe(400);
     expect((await app.request('/payments/%E2%9C%93')).status).toBe(400);
+  });
+});
+
+describe('one id under several payers', () => {
+  const tenantA = { ...valid, id: 'order-1', payer: 'tenant-a', payee: 'shop' };
+  const tenantB = { ...valid, id: 'order-1', payer: 'tenant-b', payee: 'shop', amount: 5 };
+
+  it('commits the same id under another payer as a new payment, not a replay or a conflict', async () => {
+    const a = await post(tenantA);
+    const b = await post(tenantB);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(b.headers.get('idempotent-replayed')).toBeNull();
+    expect(((await b.json()) as { amount: number }).amount).toBe(5);
+  });
+
+  it('replays and conflicts within the payer only', async () => {
+    const first = await (await post(tenantA)).text();
+    expect((await post(tenantB)).status).toBe(201);
+    const replay = await post(tenantA);
+    expect(replay.status).toBe(200);
+    expect(await replay.text()).toBe(first);
+    const conflict = await post({ ...tenantB, amount: tenantA.amount });
+    expect(conflict.status).toBe(409);
+    const error = await errorOf(conflict);
+    expect(error.code).toBe('idempotency_conflict');
+    // The conflict is with tenant b's own payment: nothing about tenant a's use of the id.
+    expect(error.message).not.toContain('tenant-a');
+  });
+
+  it('reads by id and payer, and by id alone while only one payer used it', async () => {
+    const a = await (await post(tenantA)).text();
+    expect(await (await app.request('/payments/order-1')).text()).toBe(a);
+    expect(await (await app.request('/payments/order-1?payer=tenant-a')).text()).toBe(a);
+    const missing = await app.request('/payments/order-1?payer=tenant-b');
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).code).toBe('not_found');
+    const b = await (await post(tenantB)).text();
+    expect(await (await app.request('/payments/order-1?payer=tenant-b')).text()).toBe(b);
+    expect(await (await app.request('/payments/order-1?payer=tenant-a')).text()).toBe(a);
+  });
+
+  it('answers an id used by several payers, asked without a payer, with 409 ambiguous_payment_id', async () => {
+    await post(tenantA);
+    await post(tenantB);
+    const response = await app.request('/payments/order-1');
+    expect(response.status).toBe(409);
+    const error = await errorOf(response);
+    expect(error.code).toBe('ambiguous_payment_id');
+    expect(error.message).toMatch(/\?payer=/);
+    expect(error.details).toEqual([
+      { field: 'payer', message: 'tenant-a' },
+      { field: 'payer', message: 'tenant-b' },
+    ]);
+  });
+
+  it.each(['', 'a/b', 'x'.repeat(129), '%E2%9C%93'])('rejects the payer %j with 400', async (payer) => {
+    await post(tenantA);
+    const response = await app.request(`/payments/order-1?payer=${payer}`);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).details?.map((d) => d.field)).toEqual(['payer']);
+  });
+
+  it("counts only the payments the caller's API key may read", async () => {
+    const keys = {
+      a: testKey({ accounts: ['tenant-a'] }),
+      b: testKey({ accounts: ['tenant-b'] }),
+      c: testKey({ accounts: ['tenant-c'] }),
+    };
+    const scoped = createTestApp({
+      ledger,
+      clock: fixedClock,
+      hostId: 'h-test',
+      apiKeys: new MemoryApiKeyStore(Object.values(keys).map((k) => k.record)),
+    });
+    await post(tenantA);
+    await post(tenantB);
+    const as = (tenant: keyof typeof keys, path: string) =>
+      scoped.request(path, { headers: { authorization: `Bearer ${keys[tenant].key}` } });
+    // Each tenant sees its own payment by id alone: the other's use of the id is not revealed.
+    expect(((await (await as('a', '/payments/order-1')).json()) as { amount: number }).amount).toBe(
+      tenantA.amount,
+    );
+    expect(((await (await as('b', '/payments/order-1')).json()) as { amount: number }).amount).toBe(5);
+    // Someone else's payment is a 404, named by payer or not.
+    expect((await as('c', '/payments/order-1')).status).toBe(404);
+    expect((await as('a', '/payments/order-1?payer=tenant-b')).status).toBe(404);
   });
 });
 

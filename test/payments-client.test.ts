@@ -32,8 +32,9 @@ function fleet(faults: Record<string, Fault> = {}) {
     calls.push(host);
     const fault = faults[host];
     if (fault === 'refuse') throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
-    if (fault === 'unavailable') return unavailableApps[host]!.request(url.pathname, init);
-    const response = await apps[host]!.request(url.pathname, init);
+    const path = `${url.pathname}${url.search}`;
+    if (fault === 'unavailable') return unavailableApps[host]!.request(path, init);
+    const response = await apps[host]!.request(path, init);
     if (fault === 'lose-answer') throw new TypeError('fetch failed', { cause: new Error('socket hang up') });
     return response;
   }) as typeof fetch;
@@ -88,6 +89,25 @@ describe('PaymentsClient', () => {
       attempts: 1,
       error: { code: 'invalid_request' },
     });
+  });
+
+  it('reads a payment by id and payer, failing over; ambiguous without a payer when two payers used the id', async () => {
+    const f = fleet({ h1: 'refuse', h2: 'unavailable' });
+    const client = new PaymentsClient({ hosts: f.urls, fetch: f.fetch, backoffInitialMs: 1 });
+    const a = { ...loadPayment('read', 0), payer: 'tenant-a' };
+    const b = { ...loadPayment('read', 0), payer: 'tenant-b', amount: 77 };
+    expect((await client.pay(a)).kind).toBe('committed');
+    const alone = await client.get(a.id);
+    expect(alone).toMatchObject({ kind: 'found', payment: { payer: 'tenant-a' }, host: 'http://h3' });
+    expect((await client.pay(b)).kind).toBe('committed');
+    const ambiguous = await client.get(a.id);
+    expect(ambiguous).toMatchObject({ kind: 'ambiguous', payers: ['tenant-a', 'tenant-b'] });
+    expect(await client.get(a.id, { payer: 'tenant-b' })).toMatchObject({
+      kind: 'found',
+      payment: { payer: 'tenant-b', amount: 77 },
+    });
+    expect((await client.get(a.id, { payer: 'tenant-c' })).kind).toBe('not-found');
+    expect(await client.get(a.id, { payer: 'bad payer' })).toMatchObject({ kind: 'rejected', status: 400 });
   });
 
   it('gives up with failed at the deadline when no host can answer', async () => {

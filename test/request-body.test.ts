@@ -43,7 +43,7 @@ describe('request body on a Node host', () => {
   it('commits a payment read from the socket, and strips a byte order mark', async () => {
     expect((await post(payment('body-1'))).status).toBe(201);
     expect((await post(`\uFEFF${payment('body-2')}`)).status).toBe(201);
-    expect(await ledger.get('body-2')).toMatchObject({ id: 'body-2', amount: 5 });
+    expect(await ledger.get('body-2', 'alice')).toMatchObject({ id: 'body-2', amount: 5 });
   });
 
   it('answers 413 over the limit, with a content length and chunked, and records nothing', async () => {
@@ -59,7 +59,7 @@ describe('request body on a Node host', () => {
       },
     });
     expect((await post(stream)).status).toBe(413);
-    expect(await ledger.get('body-big')).toBeUndefined();
+    expect(await ledger.get('body-big', 'alice')).toBeUndefined();
   });
 
   it('keeps serving after a client hangs up in the middle of a body', async () => {
@@ -77,6 +77,6 @@ describe('request body on a Node host', () => {
       socket.on('error', reject);
     });
     expect((await post(payment('body-3'))).status).toBe(201);
-    expect(await ledger.get('body-cut')).toBeUndefined();
+    expect(await ledger.get('body-cut', 'alice')).toBeUndefined();
   });
 });

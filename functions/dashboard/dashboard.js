@@ -206,30 +206,40 @@ function Events({ events }) {
   })}</ol>`;
 }
 
+/** Payment search: a payment is its payer and id; the payer may be left out while the id is unique. */
 function Search() {
   const [id, setId] = useState('');
+  const [payer, setPayer] = useState('');
   const [result, setResult] = useState(null);
   const submit = async (event) => {
     event.preventDefault();
     const wanted = id.trim();
     if (!wanted) return;
+    const query = payer.trim() ? `?payer=${encodeURIComponent(payer.trim())}` : '';
     try {
-      const response = await fetch(`/payments/${encodeURIComponent(wanted)}`, authorized());
+      const response = await fetch(`/payments/${encodeURIComponent(wanted)}${query}`, authorized());
       const body = await response.json();
       setResult({ ok: response.ok, body });
     } catch (error) {
       setResult({ ok: false, body: { error: { message: String(error) } } });
     }
   };
+  // An id several payers used comes back as 409 ambiguous_payment_id with the payers as details.
+  const failure = (error) =>
+    error?.code === 'ambiguous_payment_id'
+      ? `${error.message}: ${(error.details ?? []).map((d) => d.message).join(', ')}`
+      : (error?.message ?? 'not found');
   return html`<form onSubmit=${submit} class="search">
     <label for="payment-id">Payment id</label>
     <input id="payment-id" name="payment-id" value=${id} onInput=${(e) => setId(e.target.value)} placeholder="e.g. order-4711" />
+    <label for="payment-payer">Payer</label>
+    <input id="payment-payer" name="payment-payer" value=${payer} onInput=${(e) => setPayer(e.target.value)} placeholder="optional" />
     <button type="submit">Find</button>
   </form>
   ${
     result &&
     html`<pre data-testid="payment-result" class=${result.ok ? 'found' : 'row-bad'}>${
-      result.ok ? JSON.stringify(result.body, null, 2) : (result.body?.error?.message ?? 'not found')
+      result.ok ? JSON.stringify(result.body, null, 2) : failure(result.body?.error)
     }</pre>`
   }`;
 }

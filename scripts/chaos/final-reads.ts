@@ -1,16 +1,17 @@
 /**
- * After the run has healed: reads every payment id any client sent, and every account's full
- * history, from every host, for the history checker. Reads retry a host's 503 a bounded number
+ * After the run has healed: reads every payment (payer and id) any client sent, and every
+ * account's full history, from every host, for the history checker. Reads retry a host's 503 a bounded number
  * of times, because recovery may still be settling; any other failure aborts the check.
  */
-import type { StoredPayment } from '../../ledger/payment';
+import { type PaymentIntent, paymentKey, type StoredPayment } from '../../ledger/payment';
 import type { HostReads } from './history';
 
 export interface FinalReadOptions {
   hosts: { id: string; url: string }[];
   /** API key that may read every account (admin). */
   apiKey: string;
-  ids: string[];
+  /** Every payment to read back, by its identity. */
+  payments: Pick<PaymentIntent, 'id' | 'payer'>[];
   accounts: string[];
   /** Requests in flight per host. Default 16. */
   concurrency?: number;
@@ -52,12 +53,12 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promi
 export async function readEverything({
   hosts,
   apiKey,
-  ids,
+  payments,
   accounts,
   concurrency = 16,
   progress,
 }: FinalReadOptions): Promise<HostReads[]> {
-  const total = hosts.length * (ids.length + accounts.length);
+  const total = hosts.length * (payments.length + accounts.length);
   let done = 0;
   let reported = 0;
   const tick = () => {
@@ -70,11 +71,13 @@ export async function readEverything({
   };
   return Promise.all(
     hosts.map(async (host) => {
-      const reads: HostReads = { host: host.id, byId: {}, byAccount: {} };
-      await pool(ids, concurrency, async (id) => {
-        const { status, body } = await getJson(`${host.url}/payments/${encodeURIComponent(id)}`, apiKey);
-        if (status !== 200 && status !== 404) throw new Error(`GET ${id} on ${host.id} answered ${status}`);
-        reads.byId[id] = status === 200 ? (body as StoredPayment) : null;
+      const reads: HostReads = { host: host.id, byKey: {}, byAccount: {} };
+      await pool(payments, concurrency, async (p) => {
+        const url = `${host.url}/payments/${encodeURIComponent(p.id)}?payer=${encodeURIComponent(p.payer)}`;
+        const { status, body } = await getJson(url, apiKey);
+        if (status !== 200 && status !== 404)
+          throw new Error(`GET ${paymentKey(p)} on ${host.id} answered ${status}`);
+        reads.byKey[paymentKey(p)] = status === 200 ? (body as StoredPayment) : null;
         tick();
       });
       for (const account of accounts) {

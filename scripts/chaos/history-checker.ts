@@ -3,16 +3,26 @@
  * host to a list of violations. Empty means the run kept every promise of the ledger:
  *
  *  - acknowledged-lost / acknowledged-altered: every ok payment is readable from every host, once,
- *    by id and in both its accounts' histories, with the content and sequence it was acked with;
- *  - duplicate-record: no id has two records (in one host's reads, or across hosts);
- *  - phantom-record: no record exists that no client sent (unknown id, or content nobody sent);
+ *    by payer and id and in both its accounts' histories, with the content and sequence it was
+ *    acked with;
+ *  - duplicate-record: no payment (payer, id) has two records (in one host's reads, or across hosts);
+ *  - phantom-record: no record exists that no client sent (unknown payment, or content nobody sent);
  *  - indeterminate-duplicated: an unknown operation's payment is absent or present exactly once;
- *  - conflict-not-stored: a 409 means another content is stored for the id;
+ *  - conflict-not-stored: a 409 means another content is stored for the payer's id;
  *  - sequence-duplicate / sequence-realtime: sequences are unique, and if A was acknowledged
  *    before B was first sent then seq(A) < seq(B) (linearizability of the commit order);
- *  - hosts-disagree: every host serves the same record per id and the same history per account.
+ *  - hosts-disagree: every host serves the same record per payment and the same history per account.
+ *
+ * A payment is identified by its payer and id (ledger/ledger.ts): the same id under two payers is
+ * two payments. Violations name a payment by its `paymentKey`, `<payer>/<id>`.
  */
-import { type PaymentIntent, type StoredPayment, sameContent, serializePayment } from '../../ledger/payment';
+import {
+  type PaymentIntent,
+  paymentKey,
+  type StoredPayment,
+  sameContent,
+  serializePayment,
+} from '../../ledger/payment';
 import { type HistoryEvent, type HostReads, pairOperations } from './history';
 
 export type ViolationKind =
@@ -28,13 +38,14 @@ export type ViolationKind =
 
 export interface Violation {
   kind: ViolationKind;
+  /** The payment's key (`<payer>/<id>`), or the account, for a disagreement over a history. */
   id: string;
   message: string;
 }
 
 export interface CheckResult {
   violations: Violation[];
-  /** Distinct payment ids present in the final reads. */
+  /** Distinct payments (payer, id) present in the final reads. */
   recordsRead: number;
 }
 
@@ -43,60 +54,62 @@ export function checkHistory(history: HistoryEvent[], reads: HostReads[]): Check
   const add = (kind: ViolationKind, id: string, message: string) => violations.push({ kind, id, message });
   const ops = pairOperations(history);
 
-  const intentsById = new Map<string, PaymentIntent[]>();
+  const intentsByKey = new Map<string, PaymentIntent[]>();
   for (const { invoke } of ops) {
-    const list = intentsById.get(invoke.intent.id) ?? [];
+    const key = paymentKey(invoke.intent);
+    const list = intentsByKey.get(key) ?? [];
     list.push(invoke.intent);
-    intentsById.set(invoke.intent.id, list);
+    intentsByKey.set(key, list);
   }
 
-  // One record per id across every host's reads; two different ones is a duplicate (or disagreement).
-  const recordById = new Map<string, StoredPayment>();
+  // One record per payment across every host's reads; two different ones is a duplicate (or disagreement).
+  const recordByKey = new Map<string, StoredPayment>();
   const recordsOf = (r: HostReads) => [
-    ...Object.values(r.byId).filter((p): p is StoredPayment => p !== null),
+    ...Object.values(r.byKey).filter((p): p is StoredPayment => p !== null),
     ...Object.values(r.byAccount).flat(),
   ];
   for (const r of reads) {
     for (const p of recordsOf(r)) {
-      const seen = recordById.get(p.id);
-      if (!seen) recordById.set(p.id, p);
+      const key = paymentKey(p);
+      const seen = recordByKey.get(key);
+      if (!seen) recordByKey.set(key, p);
       else if (serializePayment(seen) !== serializePayment(p)) {
         add(
           'duplicate-record',
-          p.id,
-          `two different records for one id (${r.host}): ${serializePayment(seen)} vs ${serializePayment(p)}`,
+          key,
+          `two different records for one payment (${r.host}): ${serializePayment(seen)} vs ${serializePayment(p)}`,
         );
       }
     }
     for (const [account, list] of Object.entries(r.byAccount)) {
       const counts = new Map<string, number>();
-      for (const p of list) counts.set(p.id, (counts.get(p.id) ?? 0) + 1);
-      for (const [id, n] of counts)
-        if (n > 1) add('duplicate-record', id, `${r.host} lists ${id} ${n} times for ${account}`);
+      for (const p of list) counts.set(paymentKey(p), (counts.get(paymentKey(p)) ?? 0) + 1);
+      for (const [key, n] of counts)
+        if (n > 1) add('duplicate-record', key, `${r.host} lists ${key} ${n} times for ${account}`);
     }
   }
 
-  for (const [id, record] of recordById) {
-    const sent = intentsById.get(id);
-    if (!sent) add('phantom-record', id, `record ${id} was never sent by any client`);
+  for (const [key, record] of recordByKey) {
+    const sent = intentsByKey.get(key);
+    if (!sent) add('phantom-record', key, `record ${key} was never sent by any client`);
     else if (!sent.some((intent) => sameContent(intent, record))) {
-      add('phantom-record', id, `record ${id} has content no client sent: ${serializePayment(record)}`);
+      add('phantom-record', key, `record ${key} has content no client sent: ${serializePayment(record)}`);
     }
   }
 
   /** How many times one host shows a payment in each of its accounts' histories. */
-  const listedCount = (r: HostReads, account: string, id: string) =>
-    (r.byAccount[account] ?? []).filter((p) => p.id === id).length;
+  const listedCount = (r: HostReads, account: string, key: string) =>
+    (r.byAccount[account] ?? []).filter((p) => paymentKey(p) === key).length;
 
   for (const { invoke, completion } of ops) {
-    const { id } = invoke.intent;
+    const id = paymentKey(invoke.intent);
     if (completion.type === 'ok') {
       const acked = completion.payment;
       if (!sameContent(acked, invoke.intent)) {
         add('acknowledged-altered', id, `op ${invoke.op} was acked with content other than it sent`);
       }
       for (const r of reads) {
-        const read = r.byId[id];
+        const read = r.byKey[id];
         if (read === undefined || read === null) {
           add(
             'acknowledged-lost',
@@ -126,7 +139,7 @@ export function checkHistory(history: HistoryEvent[], reads: HostReads[]): Check
         }
       }
     } else if (completion.status === 409) {
-      const stored = recordById.get(id);
+      const stored = recordByKey.get(id);
       if (!stored || sameContent(stored, invoke.intent)) {
         add(
           'conflict-not-stored',
@@ -137,39 +150,40 @@ export function checkHistory(history: HistoryEvent[], reads: HostReads[]): Check
     }
   }
 
-  checkSequences(ops, recordById, add);
+  checkSequences(ops, recordByKey, add);
   checkHostsAgree(reads, add);
-  return { violations, recordsRead: recordById.size };
+  return { violations, recordsRead: recordByKey.size };
 }
 
 type Add = (kind: ViolationKind, id: string, message: string) => void;
 
+/** `records` by paymentKey. */
 function checkSequences(
   ops: ReturnType<typeof pairOperations>,
   records: Map<string, StoredPayment>,
   add: Add,
 ): void {
   const bySequence = new Map<number, string>();
-  for (const p of records.values()) {
+  for (const [key, p] of records) {
     const other = bySequence.get(p.sequence);
     if (other !== undefined)
-      add('sequence-duplicate', p.id, `sequence ${p.sequence} is held by ${other} and ${p.id}`);
-    bySequence.set(p.sequence, p.id);
+      add('sequence-duplicate', key, `sequence ${p.sequence} is held by ${other} and ${key}`);
+    bySequence.set(p.sequence, key);
   }
-  // For each stored id: when it was first acknowledged, and the earliest time any op sent the
+  // For each stored payment: when it was first acknowledged, and the earliest time any op sent the
   // content that is stored (its record was created no earlier than that).
   const firstAck = new Map<string, number>();
   const firstSent = new Map<string, number>();
   for (const { invoke, completion } of ops) {
-    const record = records.get(invoke.intent.id);
+    const key = paymentKey(invoke.intent);
+    const record = records.get(key);
     if (!record) continue;
     if (sameContent(record, invoke.intent)) {
-      firstSent.set(record.id, Math.min(firstSent.get(record.id) ?? Infinity, invoke.time));
+      firstSent.set(key, Math.min(firstSent.get(key) ?? Infinity, invoke.time));
     }
-    if (completion.type === 'ok')
-      firstAck.set(record.id, Math.min(firstAck.get(record.id) ?? Infinity, completion.time));
+    if (completion.type === 'ok') firstAck.set(key, Math.min(firstAck.get(key) ?? Infinity, completion.time));
   }
-  // Sweep ids in order of first send; keep the largest sequence among ids acked strictly earlier.
+  // Sweep payments in order of first send; keep the largest sequence among those acked strictly earlier.
   const acked = [...firstAck].sort((a, b) => a[1] - b[1]);
   const sent = [...firstSent].sort((a, b) => a[1] - b[1]);
   let next = 0;
@@ -200,9 +214,9 @@ function checkHostsAgree(reads: HostReads[], add: Add): void {
   const [first, ...rest] = reads;
   if (!first) return;
   for (const r of rest) {
-    for (const id of new Set([...Object.keys(first.byId), ...Object.keys(r.byId)])) {
-      const a = first.byId[id];
-      const b = r.byId[id];
+    for (const id of new Set([...Object.keys(first.byKey), ...Object.keys(r.byKey)])) {
+      const a = first.byKey[id];
+      const b = r.byKey[id];
       if ((a ? serializePayment(a) : null) !== (b ? serializePayment(b) : null)) {
         add('hosts-disagree', id, `${first.host} and ${r.host} serve different answers for ${id}`);
       }

@@ -48,8 +48,11 @@ export type HistoryEvent = InvokeEvent | CompletionEvent;
 /** What one host returned for every id and every account once the cluster had healed. */
 export interface HostReads {
   host: string;
-  /** GET /payments/:id for every id any client sent: the payment, or null for a 404. */
-  byId: Record<string, StoredPayment | null>;
+  /**
+   * GET /payments/:id?payer= for every payment (payer, id) any client sent, by paymentKey
+   * (`<payer>/<id>`): the payment, or null for a 404.
+   */
+  byKey: Record<string, StoredPayment | null>;
   /** GET /payments?account= for every account used, all pages, in the order served. */
   byAccount: Record<string, StoredPayment[]>;
 }

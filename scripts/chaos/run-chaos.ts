@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { paymentKey } from '../../ledger/payment';
 import { ensureEtcd } from '../cluster/ensure-etcd';
 import { ChaosCluster } from './chaos-cluster';
 import { readEverything } from './final-reads';
@@ -135,15 +136,21 @@ export async function runChaos({
     for (const h of cluster.hosts) if (!h.process.running) await cluster.restartHost(h.id, 60_000);
     await cluster.waitHealthy(90_000);
 
-    const ids = [...new Set(workload.history.flatMap((e) => (e.type === 'invoke' ? [e.intent.id] : [])))];
+    const payments = [
+      ...new Map(
+        workload.history.flatMap((e) =>
+          e.type === 'invoke' ? [[paymentKey(e.intent), e.intent] as const] : [],
+        ),
+      ).values(),
+    ];
     const accounts = [...workload.accounts(), 'acct-shared-a', 'acct-shared-b'];
     log(
-      `chaos: reading ${ids.length} ids and ${accounts.length} account histories from ${cluster.hosts.length} hosts ...`,
+      `chaos: reading ${payments.length} payments and ${accounts.length} account histories from ${cluster.hosts.length} hosts ...`,
     );
     const reads = await readEverything({
       hosts: cluster.hosts.map((h) => ({ id: h.id, url: h.url })),
       apiKey: cluster.adminKey,
-      ids,
+      payments,
       accounts,
       progress: (share) => log(`  final reads ${(share * 100).toFixed(0)} %`),
     });

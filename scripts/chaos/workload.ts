@@ -1,9 +1,10 @@
 /**
  * The chaos traffic: `clients` concurrent loops, each sending payments through its own
  * FailoverClient and recording every operation in the shared history. Besides fresh payments the
- * mix holds deliberate retries of earlier ids (same content), conflicting resends (same id, other
- * amount), ids shared between clients at the same moment, some with conflicting content, and
- * impatient sends that give up after one short attempt.
+ * mix holds deliberate retries of earlier payments (same payer, id and content), conflicting
+ * resends (same payer and id, other amount), an earlier id reused by another payer (a new payment:
+ * identity is payer and id), ids shared between clients at the same moment, some with conflicting
+ * content, and impatient sends that give up after one short attempt.
  */
 import type { PaymentIntent } from '../../ledger/payment';
 import { FailoverClient } from './failover-client';
@@ -55,8 +56,15 @@ export class Workload {
       if (roll < 0.12 && mine.length > 0) {
         intent = pick(mine); // a deliberate retry of an earlier payment
       } else if (roll < 0.18 && mine.length > 0) {
-        intent = { ...pick(mine), amount: 1 + Math.floor(random() * 10_000) }; // same id, other content
-      } else if (roll < 0.26) {
+        // same payer and id, other content: a conflict (the payer is kept, or it would be a new payment)
+        intent = { ...pick(mine), amount: 1 + Math.floor(random() * 10_000) };
+      } else if (roll < 0.22 && mine.length > 0) {
+        // An earlier id under another payer: a payment of its own, which must commit, not conflict.
+        const earlier = pick(mine);
+        const others = accounts.filter((a) => a !== earlier.payer && a !== earlier.payee);
+        intent = { ...earlier, payer: pick(others) };
+        mine.push(intent);
+      } else if (roll < 0.3) {
         // Several clients race on the same id within a 2 s window; odd and even clients disagree.
         const window = Math.floor(this.options.now() / 2000);
         intent = {

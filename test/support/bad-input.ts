@@ -19,7 +19,7 @@ import {
 export type Expected =
   | { kind: 'rejected'; status?: number }
   | { kind: 'created'; intent: PaymentIntent }
-  | { kind: 'found'; id: string }
+  | { kind: 'found'; id: string; payer: string }
   | { kind: 'listed'; account: string }
   | { kind: 'healthy' };
 
@@ -34,10 +34,15 @@ export interface SweepCase {
   expected: Expected;
 }
 
-/** Payments already in the ledger before every case, so reads can hit something. */
+/**
+ * Payments already in the ledger before every case, so reads can hit something. `seed-shared` is
+ * one id under two payers: read without `?payer=` it is ambiguous (409).
+ */
 export const SEED_PAYMENTS: PaymentIntent[] = [
   { id: 'seed-1', payer: 'seed-payer', payee: 'seed-payee', amount: 100, currency: 'EUR' },
   { id: 'seed-2', payer: 'seed-payee', payee: 'seed-payer', amount: 250, currency: 'GBP', description: 'x' },
+  { id: 'seed-shared', payer: 'seed-payer', payee: 'seed-payee', amount: 7, currency: 'EUR' },
+  { id: 'seed-shared', payer: 'seed-payee', payee: 'seed-payer', amount: 8, currency: 'EUR' },
 ];
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -379,14 +384,38 @@ export function expectedForGet(pathAndQuery: string): Expected {
     // a malformed escape stays as it is, and then fails the alphabet
   }
   if (!IDENTIFIER_PATTERN.test(id)) return rejected(400);
-  return SEED_PAYMENTS.some((p) => p.id === id) ? { kind: 'found', id } : rejected(404);
+  const payer = url.searchParams.get('payer');
+  if (payer !== null && !IDENTIFIER_PATTERN.test(payer)) return rejected(400);
+  const matching = SEED_PAYMENTS.filter((p) => p.id === id && (payer === null || p.payer === payer));
+  if (matching.length > 1) return rejected(409);
+  return matching[0] ? { kind: 'found', id, payer: matching[0].payer } : rejected(404);
 }
+
+/** Adds `payer=` to a path's query, before any fragment. */
+function withPayer(path: string, payer: string | undefined): string {
+  if (payer === undefined) return path;
+  const hash = path.indexOf('#');
+  const [head, fragment] = hash < 0 ? [path, ''] : [path.slice(0, hash), path.slice(hash)];
+  return `${head}${head.includes('?') ? '&' : '?'}payer=${payer}${fragment}`;
+}
+
+/** The `payer` of GET /payments/:id: a seed's payer or payee, any valid name, or a broken one. */
+const payerParam = fc.option(
+  fc.oneof(
+    fc.constantFrom('seed-payer', 'seed-payee'),
+    validIdentifier(),
+    fc.constantFrom('', '%2F', 'a%20b', '..'),
+    badIdentifier.map(encodeURIComponent),
+  ),
+  { nil: undefined },
+);
 
 const idSegment = fc.oneof(
   validIdentifier(),
   fc.constantFrom(
     'seed-1',
     'seed-2',
+    'seed-shared',
     '%73eed-1',
     '.',
     '..',
@@ -405,11 +434,15 @@ const idSegment = fc.oneof(
 );
 
 export const getByIdCases = fc
-  .record({ id: idSegment, trick: fc.constantFrom('', '/', '/..', '/../health', '/x', '?x=1', '#frag') })
-  .map(({ id, trick }) => {
-    const path = `/payments/${id}${trick}`;
+  .record({
+    id: idSegment,
+    trick: fc.constantFrom('', '/', '/..', '/../health', '/x', '?x=1', '#frag'),
+    payer: payerParam,
+  })
+  .map(({ id, trick, payer }) => {
+    const path = withPayer(`/payments/${id}${trick}`, payer);
     return {
-      label: `GET by id ${trick || 'plain'}`,
+      label: `GET by id ${trick || 'plain'}${payer === undefined ? '' : ' with payer'}`,
       method: 'GET',
       path,
       headers: {},

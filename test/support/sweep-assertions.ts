@@ -36,7 +36,7 @@ export function judge(c: SweepCase, r: SweepResponse): void {
     case 'found':
       expect(r.status, context).toBe(200);
       expect(toIntent(body as unknown as PaymentIntent), context).toEqual(
-        toIntent(SEED_PAYMENTS.find((p) => p.id === expected.id)!),
+        toIntent(SEED_PAYMENTS.find((p) => p.id === expected.id && p.payer === expected.payer)!),
       );
       return;
     case 'listed': {
