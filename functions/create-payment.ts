@@ -41,6 +41,14 @@ export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) 
 
 /** Validates the body and settles the payment id from `id` and the `Idempotency-Key` header. */
 function resolveIntent(body: unknown, idempotencyKey: string | undefined): PaymentIntent {
+  // zod's record drops a `__proto__` key (it would set the prototype): refused here, or the entry
+  // would vanish from the stored payment while the request was answered 201. Found by the sweep.
+  const metadata = (body as { metadata?: unknown } | null)?.metadata;
+  if (typeof metadata === 'object' && metadata !== null && Object.hasOwn(metadata, '__proto__')) {
+    throw new InvalidRequestError('invalid payment: metadata.__proto__', [
+      { field: 'metadata.__proto__', message: 'metadata key __proto__ is reserved' },
+    ]);
+  }
   const request = parseOrThrow(paymentRequestSchema, body, 'payment');
   if (idempotencyKey !== undefined && !IDENTIFIER_PATTERN.test(idempotencyKey)) {
     throw new InvalidRequestError('invalid Idempotency-Key header', [

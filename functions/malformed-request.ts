@@ -9,9 +9,15 @@ import { errorBody } from './error-handler';
 
 const REASON: Record<number, string> = { 400: 'Bad Request', 431: 'Request Header Fields Too Large' };
 
-/** For `server.on('clientError', ...)`: writes a JSON 400 (or 431) and closes the connection. */
+/**
+ * For `server.on('clientError', ...)`: writes a JSON 400 (or 431) and closes the connection.
+ * When a response has already gone out on this connection (a 401 answered before the body was
+ * read, whose unread bytes then fail to parse) it only closes: a second response would be read
+ * by the client as part of the first. Node's own default handler makes the same check.
+ */
 export function answerMalformedRequest(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
     socket.destroy();
     return;
   }

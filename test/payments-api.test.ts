@@ -36,6 +36,15 @@ async function errorOf(response: Response) {
 }
 
 describe('POST /payments', () => {
+  it('refuses a metadata key __proto__ with 400 instead of dropping it', async () => {
+    const response = await post(
+      `{"id":"proto-1","payer":"a","payee":"b","amount":1,"currency":"EUR","metadata":{"__proto__":"x"}}`,
+    );
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).details?.map((d) => d.field)).toEqual(['metadata.__proto__']);
+    expect(await ledger.get('proto-1', 'a')).toBeUndefined();
+  });
+
   it('commits a payment with 201 and the stored fields', async () => {
     const response = await post({ ...valid, description: 'order 7', metadata: { order: '7' } });
     expect(response.status).toBe(201);

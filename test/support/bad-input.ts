@@ -93,9 +93,14 @@ const validPayment = fc
     amount: fc.integer({ min: 1, max: MAX_AMOUNT_MINOR_UNITS }),
     currency,
     description: fc.option(fc.string({ maxLength: 80 }), { nil: undefined }),
-    metadata: fc.option(fc.dictionary(validIdentifier(10), fc.string({ maxLength: 20 }), { maxKeys: 4 }), {
-      nil: undefined,
-    }),
+    // fast-check's dictionaries include `__proto__` keys now and then, which the API refuses
+    // (ledger/payment.ts): a valid body never has one.
+    metadata: fc.option(
+      fc
+        .dictionary(validIdentifier(10), fc.string({ maxLength: 20 }), { maxKeys: 4 })
+        .filter((m) => !Object.hasOwn(m, '__proto__')),
+      { nil: undefined },
+    ),
   })
   .filter((p) => p.payer !== p.payee)
   .map((p) => toIntent(p)); // drops the optionals fast-check left undefined
