@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { PaymentsClient } from '../coordination/payments-client';
 import { clusterView, elapsedUntil, liveIds } from '../test/support/cluster-probe';
+import { useApiKey } from '../test/support/http';
 import { longestGap, percentile, sendPayments } from '../test/support/payment-load';
 import { REPO_ROOT } from './cluster/host-fleet';
 import { type ScratchCluster, startScratchCluster } from './cluster/scratch-cluster';
@@ -182,6 +183,7 @@ async function redundancy() {
   const rows: Record<string, unknown>[] = [];
   for (const members of [1, 3]) {
     const cluster = await startScratchCluster({ members, hosts: 2 });
+    useApiKey(cluster.adminKey); // for the /cluster probes of test/support/cluster-probe.ts
     try {
       const client = new PaymentsClient({ hosts: cluster.fleet.urls(), apiKey: cluster.adminKey });
       const before = await clusterView(cluster.fleet.hosts[0]!.url);
@@ -217,6 +219,7 @@ const results: Record<string, unknown> = {
 };
 progress('starting a cluster of 3 etcd members and 3 function hosts ...');
 const cluster = await startScratchCluster({ hosts: 3 });
+useApiKey(cluster.adminKey); // for the /cluster probes of test/support/cluster-probe.ts
 try {
   let last: unknown;
   await elapsedUntil(
