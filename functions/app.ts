@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { observeRequests } from './observe-requests';
 import { buildOpenApiDocument } from './openapi';
 import { readBody } from './request-body';
+import { limitRequestsInProgress } from './requests-in-progress';
 import { adjustTime, clockGuard, getTime, hlcHeaders } from './time';
 
 export interface AppOptions extends FunctionDeps {
@@ -27,17 +28,23 @@ export interface AppOptions extends FunctionDeps {
   logger?: Logger;
   /** Metrics served at /metrics. Default a fresh registry per app. */
   metrics?: Metrics;
+  /** Requests in progress past which new ones are shed with 503 (functions/requests-in-progress.ts). Default 256. */
+  maxRequestsInProgress?: number;
 }
 
 export function createApp({
   maxBodyBytes = 64 * 1024,
   logger = silentLogger,
   metrics = createMetrics(),
+  maxRequestsInProgress,
   ...rest
 }: AppOptions): Hono {
   const deps = { ...rest, metrics };
   const app = new Hono();
   app.onError(handleError);
+  // First, so that a shed request costs as little as possible: no request id, access log line or
+  // latency sample (shed_requests_total counts it); an overloaded host would log thousands a second.
+  app.use(limitRequestsInProgress({ max: maxRequestsInProgress, metrics }));
   app.use(...observeRequests({ logger, metrics }));
   // Read-only operator endpoints may be read by the dashboard served from another host.
   app.use('/health', cors());

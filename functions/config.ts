@@ -17,6 +17,8 @@
  *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
  *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
  *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 10000
+ *   HOST_MAX_REQUESTS_IN_PROGRESS  requests in progress before new    default 256
+ *                            ones are shed with 503 (probes excepted; functions/requests-in-progress.ts)
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  *
@@ -41,6 +43,7 @@ import type { HostInfo } from '../coordination/cluster-view';
 import { parseClusterHosts } from '../coordination/static-cluster-view';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
 import { LOG_LEVELS, type LogLevel } from './logger';
+import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from './requests-in-progress';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -63,6 +66,7 @@ const envSchema = z.object({
   COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
   COMMIT_MAX_IN_FLIGHT: positiveInt(4),
   COMMIT_MAX_QUEUED: positiveInt(10_000),
+  HOST_MAX_REQUESTS_IN_PROGRESS: positiveInt(DEFAULT_MAX_REQUESTS_IN_PROGRESS),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   CLOCK_OFFSET_MS: z.coerce.number().finite().default(0),
@@ -115,6 +119,8 @@ export interface HostConfig {
     | false;
   logLevel: LogLevel;
   clocks: ClockConfig;
+  /** Requests in progress past which new ones are shed (functions/requests-in-progress.ts). */
+  maxRequestsInProgress: number;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -149,6 +155,7 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
           },
     logLevel: e.LOG_LEVEL,
     clocks: readClockConfig(e),
+    maxRequestsInProgress: e.HOST_MAX_REQUESTS_IN_PROGRESS,
   };
 }
 
