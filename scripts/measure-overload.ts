@@ -32,9 +32,10 @@ const HELP = `Usage: npm run measure:overload -- [flags]
   --seconds N           seconds of the healthy and of the overload run    default 20
   --sustainable N       take N payments/s as the sustainable rate (skips measuring it)
   --probe-seconds N     seconds of the flat-out run that measures it      default 10
+  --probe-connections N connections of that run and of the healthy run    default 192
   --healthy-share X     healthy run offers X × sustainable                default 0.8
   --factor X            overload run offers X × sustainable               default 3
-  --connections N       connections of the overload run                   default 384
+  --connections N       connections of the overload run                   default 768
   --max-in-progress N   HOST_MAX_REQUESTS_IN_PROGRESS on the hosts        default: the hosts' own
   --max-queued N        COMMIT_MAX_QUEUED on the hosts                    default: the hosts' own
   --api-key KEY         send Authorization: Bearer KEY                    default $${API_KEY_ENV}, else the cluster's
@@ -48,6 +49,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     sustainable: { type: 'string' },
     'probe-seconds': { type: 'string' },
+    'probe-connections': { type: 'string' },
     'healthy-share': { type: 'string' },
     factor: { type: 'string' },
     connections: { type: 'string' },
@@ -76,7 +78,10 @@ const seconds = Math.round(num(flags.seconds, 20, '--seconds', 2, 600));
 const probeSeconds = Math.round(num(flags['probe-seconds'], 10, '--probe-seconds', 2, 120));
 const healthyShare = num(flags['healthy-share'], 0.8, '--healthy-share', 0.1, 1);
 const factor = num(flags.factor, 3, '--factor', 1, 20);
-const overloadConnections = Math.round(num(flags.connections, 384, '--connections', 3, 5000));
+// An open-loop rate needs connections ≥ rate × latency: the overload run needs far more than the
+// hosts will hold in progress, or autocannon, not the hosts, would limit what is offered.
+const overloadConnections = Math.round(num(flags.connections, 768, '--connections', 3, 5000));
+const probeConnections = Math.round(num(flags['probe-connections'], 192, '--probe-connections', 3, 5000));
 const givenSustainable = flags.sustainable && num(flags.sustainable, 0, '--sustainable', 1);
 const hostEnv: Record<string, string> = {};
 if (flags['max-in-progress'])
@@ -263,15 +268,15 @@ try {
     sustainable = givenSustainable;
     log(`sustainable rate taken from --sustainable: ${sustainable}/s`);
   } else {
-    log(`maximum sustainable throughput: flat out, 96 connections, ${probeSeconds} s ...`);
-    probe = await run('max (closed loop)', 'max', 96, probeSeconds);
+    log(`maximum sustainable throughput: flat out, ${probeConnections} connections, ${probeSeconds} s ...`);
+    probe = await run('max (closed loop)', 'max', probeConnections, probeSeconds);
     sustainable = Math.max(1, Math.round(probe.accepted / probe.seconds));
     log(`sustainable rate: ${sustainable}/s`);
   }
   const healthyRate = Math.max(1, Math.round(sustainable * healthyShare));
   const overloadRate = Math.round(sustainable * factor);
   log(`healthy: ${healthyRate}/s for ${seconds} s ...`);
-  const healthy = await run(`healthy @ ${healthyRate}/s`, healthyRate, 96, seconds);
+  const healthy = await run(`healthy @ ${healthyRate}/s`, healthyRate, probeConnections, seconds);
   log(
     `overload: ${overloadRate}/s (${factor}× ${sustainable}/s) for ${seconds} s, ${overloadConnections} connections ...`,
   );
