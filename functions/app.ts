@@ -28,7 +28,7 @@ export interface AppOptions extends FunctionDeps {
   logger?: Logger;
   /** Metrics served at /metrics. Default a fresh registry per app. */
   metrics?: Metrics;
-  /** Requests in progress past which new ones are shed with 503 (functions/requests-in-progress.ts). Default 64. */
+  /** Requests in progress past which new ones are shed with 503 (functions/requests-in-progress.ts). Default 128. */
   maxRequestsInProgress?: number;
 }
 

@@ -17,7 +17,7 @@
  *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
  *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
  *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 512
- *   HOST_MAX_REQUESTS_IN_PROGRESS  requests in progress before new    default 64
+ *   HOST_MAX_REQUESTS_IN_PROGRESS  requests in progress before new    default 128
  *                            ones are shed with 503 (probes excepted; functions/requests-in-progress.ts)
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
