@@ -1,7 +1,7 @@
 /**
  * `npm run measure:overload`: what three hosts do when offered 3× the load they can sustain.
  * On a fresh scratch cluster (3 etcd members, 3 hosts), with autocannon through the load helpers:
- *   1. the maximum sustainable throughput: a flat-out closed loop (or `--sustainable N`);
+ *   1. the maximum sustainable throughput: a flat-out closed loop, 384 connections (or `--sustainable N`);
  *   2. a healthy run at 80 % of it (`--healthy-share`), the reference latency;
  *   3. an overload run offering 3× it (`--factor`) for the same duration;
  *   4. recovery: from the end of the overload, the time until a new payment is accepted again;
@@ -32,7 +32,7 @@ const HELP = `Usage: npm run measure:overload -- [flags]
   --seconds N           seconds of the healthy and of the overload run    default 20
   --sustainable N       take N payments/s as the sustainable rate (skips measuring it)
   --probe-seconds N     seconds of the flat-out run that measures it      default 10
-  --probe-connections N connections of that run and of the healthy run    default 192
+  --probe-connections N connections of that run and of the healthy run    default 384
   --healthy-share X     healthy run offers X × sustainable                default 0.8
   --factor X            overload run offers X × sustainable               default 3
   --connections N       connections of the overload run                   default 768
@@ -81,7 +81,9 @@ const factor = num(flags.factor, 3, '--factor', 1, 20);
 // An open-loop rate needs connections ≥ rate × latency: the overload run needs far more than the
 // hosts will hold in progress, or autocannon, not the hosts, would limit what is offered.
 const overloadConnections = Math.round(num(flags.connections, 768, '--connections', 3, 5000));
-const probeConnections = Math.round(num(flags['probe-connections'], 192, '--probe-connections', 3, 5000));
+// Group commit makes throughput grow with concurrency (bigger batches), so the flat-out run uses as
+// many connections as three hosts admit at the default bound (3 × 128): fewer measure latency, not capacity.
+const probeConnections = Math.round(num(flags['probe-connections'], 384, '--probe-connections', 3, 5000));
 const givenSustainable = flags.sustainable && num(flags.sustainable, 0, '--sustainable', 1);
 const hostEnv: Record<string, string> = {};
 if (flags['max-in-progress'])
