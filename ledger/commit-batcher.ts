@@ -22,9 +22,10 @@ import { SLOTS_PER_REVISION } from './sequence';
 
 /**
  * Default bound on queued payments. A queued payment waits about queued ÷ throughput: at the
- * 200-600 payments/s a host commits on a busy 2-core machine, 512 is 1-2.5 s, inside the ledger's
- * 5 s operation deadline. The former 10,000 meant 17-50 s: those payments were answered 503 at the
- * deadline while still queued, and committed later (safe, by id, but a wasted answer each).
+ * 80-300 payments/s a host committed on a busy 2-core machine (docs/performance.md, "Overload"),
+ * 512 is 2-6 s, about the ledger's 5 s operation deadline. The former 10,000 meant 30-125 s:
+ * those payments were answered 503 at the deadline while still queued, and committed later
+ * (safe, by id, but a wasted answer each). Hosts bound requests in progress (128) below this.
  */
 export const DEFAULT_MAX_QUEUED = 512;
 
