@@ -78,7 +78,10 @@ export const ROUTE_DOCS: RouteDoc[] = [
       409: { description: 'id already used with different content' },
       413: { description: 'body too large' },
       415: { description: 'not JSON' },
-      503: { description: 'no etcd quorum; retry with the same id after Retry-After' },
+      503: {
+        description:
+          'no etcd quorum, or host overloaded (code overloaded); retry with the same id after Retry-After',
+      },
     },
   },
   {
@@ -89,7 +92,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     responses: {
       200: { description: 'one page', schema: historyPageSchema },
       400: { description: 'invalid query' },
-      503: { description: 'no etcd quorum' },
+      503: { description: 'no etcd quorum, or host overloaded (code overloaded)' },
     },
   },
   {
@@ -101,7 +104,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
       200: { description: 'the payment', schema: storedPaymentSchema },
       400: { description: 'invalid id' },
       404: { description: 'no such payment' },
-      503: { description: 'no etcd quorum' },
+      503: { description: 'no etcd quorum, or host overloaded (code overloaded)' },
     },
   },
   {
