@@ -22,8 +22,8 @@ import { SLOTS_PER_REVISION } from './sequence';
 
 /**
  * Default bound on queued payments. A queued payment waits about queued ÷ throughput: at the
- * 80-300 payments/s a host committed on a busy 2-core machine (docs/performance.md, "Overload"),
- * 512 is 2-6 s, about the ledger's 5 s operation deadline. The former 10,000 meant 30-125 s:
+ * 80-630 payments/s a host committed on a shared 2-core machine (docs/performance.md, "Overload"),
+ * 512 is 0.8-6 s, about the ledger's 5 s operation deadline. The former 10,000 meant 16-125 s:
  * those payments were answered 503 at the deadline while still queued, and committed later
  * (safe, by id, but a wasted answer each). Hosts bound requests in progress (128) below this.
  */
