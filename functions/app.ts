@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { observeRequests } from './observe-requests';
 import { buildOpenApiDocument } from './openapi';
 import { readBody } from './request-body';
+import { limitRequestsInProgress } from './requests-in-progress';
 import { adjustTime, clockGuard, getTime, hlcHeaders } from './time';
 
 export interface AppOptions extends FunctionDeps {
@@ -33,6 +34,8 @@ export interface AppOptions extends FunctionDeps {
   metrics?: Metrics;
   /** API key cache (revocation bound) and per-key rate limit. Defaults: 1000 ms, 1000 requests/s. */
   auth?: ApiKeyAuthenticatorOptions & KeyRateLimiterOptions;
+  /** Requests in progress past which new ones are shed with 503 (functions/requests-in-progress.ts). Default 128. */
+  maxRequestsInProgress?: number;
 }
 
 export function createApp({
@@ -40,11 +43,15 @@ export function createApp({
   logger = silentLogger,
   metrics = createMetrics(),
   auth = {},
+  maxRequestsInProgress,
   ...rest
 }: AppOptions): Hono {
   const deps = { ...rest, metrics };
   const app = new Hono();
   app.onError(handleError);
+  // First, so that a shed request costs as little as possible: no request id, access log line or
+  // latency sample (shed_requests_total counts it); an overloaded host would log thousands a second.
+  app.use(limitRequestsInProgress({ max: maxRequestsInProgress, metrics }));
   app.use(...observeRequests({ logger, metrics }));
   // Read-only operator endpoints may be read by the dashboard served from another host (its
   // preflight OPTIONS is answered here, before the key gate, as browsers send it without a key).

@@ -20,7 +20,9 @@
  *   COMMIT_BATCH_MAX         most payments in one etcd transaction      default 256
  *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
  *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
- *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 10000
+ *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 512
+ *   HOST_MAX_REQUESTS_IN_PROGRESS  requests in progress before new    default 128
+ *                            ones are shed with 503 (probes excepted; functions/requests-in-progress.ts)
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  *   API_KEY_CACHE_TTL_MS     how long a host trusts a read API key: the default 1000
@@ -47,8 +49,10 @@
 import { z } from 'zod';
 import type { HostInfo } from '../coordination/cluster-view';
 import { parseClusterHosts } from '../coordination/static-cluster-view';
+import { DEFAULT_MAX_QUEUED } from '../ledger/commit-batcher';
 import { DEFAULT_ROOT } from '../ledger/key-layout';
 import { LOG_LEVELS, type LogLevel } from './logger';
+import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from './requests-in-progress';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -73,7 +77,8 @@ const envSchema = z.object({
   COMMIT_BATCH_MAX: positiveInt(256),
   COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
   COMMIT_MAX_IN_FLIGHT: positiveInt(4),
-  COMMIT_MAX_QUEUED: positiveInt(10_000),
+  COMMIT_MAX_QUEUED: positiveInt(DEFAULT_MAX_QUEUED),
+  HOST_MAX_REQUESTS_IN_PROGRESS: positiveInt(DEFAULT_MAX_REQUESTS_IN_PROGRESS),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
@@ -132,6 +137,8 @@ export interface HostConfig {
   /** API key verification cache and the default per-key rate limit (functions/auth/). */
   auth: { cacheTtlMs: number; rateLimitPerSecond: number };
   clocks: ClockConfig;
+  /** Requests in progress past which new ones are shed (functions/requests-in-progress.ts). */
+  maxRequestsInProgress: number;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -175,6 +182,7 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     logLevel: e.LOG_LEVEL,
     auth: { cacheTtlMs: e.API_KEY_CACHE_TTL_MS, rateLimitPerSecond: e.API_KEY_RATE_LIMIT_RPS },
     clocks: readClockConfig(e),
+    maxRequestsInProgress: e.HOST_MAX_REQUESTS_IN_PROGRESS,
   };
 }
 

@@ -146,6 +146,7 @@ const app = createApp({
   clocks: clocks.deps,
   logger,
   metrics,
+  maxRequestsInProgress: config.maxRequestsInProgress,
 });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {

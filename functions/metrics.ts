@@ -29,6 +29,8 @@ export interface Metrics {
   inflightCommits: Gauge;
   /** Requests refused before reaching the ledger (load shedding), by reason. */
   shedRequests: Counter<'reason'>;
+  /** Requests in progress on this host, as bounded by functions/requests-in-progress.ts. */
+  requestsInProgress: Gauge;
   /** 1 while this host is the cluster leader, else 0. */
   isLeader: Gauge;
   /** This host's estimated offset from the cluster's reference time, ms. */
@@ -84,6 +86,11 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
       name: 'shed_requests_total',
       help: 'Requests refused before reaching the ledger, by reason.',
       labelNames: ['reason'],
+      registers,
+    }),
+    requestsInProgress: new Gauge({
+      name: 'http_requests_in_progress',
+      help: 'Requests in progress on this host (probes and scrapes excepted).',
       registers,
     }),
     isLeader: new Gauge({

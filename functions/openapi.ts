@@ -92,7 +92,10 @@ export const ROUTE_DOCS: RouteDoc[] = [
       409: { description: 'this payer already used the id with different content (idempotency_conflict)' },
       413: { description: 'body too large' },
       415: { description: 'not JSON' },
-      503: { description: 'no etcd quorum; retry with the same id after Retry-After' },
+      503: {
+        description:
+          'no etcd quorum, or host overloaded (code overloaded); retry with the same id after Retry-After',
+      },
     },
   },
   {
@@ -104,7 +107,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     responses: {
       200: { description: 'one page', schema: historyPageSchema },
       400: { description: 'invalid query' },
-      503: { description: 'no etcd quorum' },
+      503: { description: 'no etcd quorum, or host overloaded (code overloaded)' },
     },
   },
   {
@@ -122,7 +125,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
         description:
           'without `?payer=`, more than one payer used the id (ambiguous_payment_id; details list the payers)',
       },
-      503: { description: 'no etcd quorum' },
+      503: { description: 'no etcd quorum, or host overloaded (code overloaded)' },
     },
   },
   {

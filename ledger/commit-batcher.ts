@@ -20,6 +20,15 @@ import type { CommitResult, PendingCommit } from './commit-transaction';
 import { OverloadedError } from './errors';
 import { SLOTS_PER_REVISION } from './sequence';
 
+/**
+ * Default bound on queued payments. A queued payment waits about queued ÷ throughput: at the
+ * 80-630 payments/s a host committed on a shared 2-core machine (docs/performance.md, "Overload"),
+ * 512 is 0.8-6 s, about the ledger's 5 s operation deadline. The former 10,000 meant 16-125 s:
+ * those payments were answered 503 at the deadline while still queued, and committed later
+ * (safe, by id, but a wasted answer each). Hosts bound requests in progress (128) below this.
+ */
+export const DEFAULT_MAX_QUEUED = 512;
+
 export interface CommitBatcherOptions {
   /** Commits one batch in one transaction, one result per item (EtcdLedger.commitMany). */
   send: (batch: PendingCommit[]) => Promise<CommitResult[]>;
@@ -39,7 +48,8 @@ export interface CommitBatcherOptions {
   /**
    * Most payments waiting for a transaction. Past it a payment is refused at once with
    * OverloadedError (503 + Retry-After) instead of queueing without limit while etcd is slow or
-   * down: memory stays bounded, and the client retries, safely, with the same id. Default 10000.
+   * down: memory stays bounded, and the client retries, safely, with the same id. Default
+   * DEFAULT_MAX_QUEUED (512).
    */
   maxQueued?: number;
   /** Told about every transaction sent and every payment refused, for metrics. Default none. */
@@ -104,7 +114,7 @@ export class CommitBatcher {
     maxBatchBytes = 1024 * 1024,
     windowMs = 2,
     maxInFlight = 4,
-    maxQueued = 10_000,
+    maxQueued = DEFAULT_MAX_QUEUED,
     observer = {},
   }: CommitBatcherOptions) {
     this.send = send;

@@ -203,3 +203,17 @@ export class RateLimitedError extends PaymentError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/**
+ * Thrown when a host already has as many requests in progress as it allows
+ * (functions/requests-in-progress.ts): the new one is refused before its body is read, so nothing
+ * was written. Retry after Retry-After, on any host.
+ */
+export class HostBusyError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor(inProgress: number) {
+    super('overloaded', `host overloaded: ${inProgress} requests already in progress; retry shortly`);
+  }
+}

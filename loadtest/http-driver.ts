@@ -7,6 +7,7 @@
  * Latency is measured from the moment autocannon sends a request, so under overload it does not
  * include the time a request waited to be sent (coordinated omission); throughput shows overload.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import autocannon from 'autocannon';
 import { LatencyRecorder, type LoadFigures } from './latency-stats';
 
@@ -30,7 +31,18 @@ export interface HttpLoadOptions {
   durationSeconds: number;
   /** Builds the next request; called once per request sent. */
   next: () => PlannedRequest;
-  onAnswer?: (request: PlannedRequest, status: number, body: string) => void;
+  /** Sees each answer with its request, its latency in ms (as autocannon measured it) and headers. */
+  onAnswer?: (
+    request: PlannedRequest,
+    status: number,
+    body: string,
+    latencyMs: number,
+    headers: IncomingHttpHeaders,
+  ) => void;
+  /** Sees each request that got no answer (connection error, 10 s timeout). Default none. */
+  onRequestError?: (error: Error) => void;
+  /** Headers sent with every request, e.g. `authorization` (loadtest/api-key.ts). Default none. */
+  headers?: Record<string, string>;
   /** Called about once a second with requests answered so far. */
   onProgress?: (answered: number) => void;
 }
@@ -47,6 +59,8 @@ export async function runHttpLoad({
   next,
   onAnswer,
   onProgress,
+  onRequestError,
+  headers = {},
 }: HttpLoadOptions): Promise<LoadFigures> {
   const recorder = new LatencyRecorder();
   const perTarget = Math.max(1, Math.ceil(connections / targets.length));
@@ -57,6 +71,9 @@ export async function runHttpLoad({
       targets.map(
         (url) =>
           new Promise<void>((resolve, reject) => {
+            let answered:
+              | { planned: PlannedRequest; status: number; body: string; headers: IncomingHttpHeaders }
+              | undefined;
             const instance = autocannon(
               {
                 url,
@@ -66,7 +83,7 @@ export async function runHttpLoad({
                 ...(ratePerSecond
                   ? { overallRate: Math.max(1, Math.round(ratePerSecond / targets.length)) }
                   : {}),
-                headers: { 'content-type': 'application/json' },
+                headers: { ...headers, 'content-type': 'application/json' },
                 requests: [
                   {
                     setupRequest: (request, context: Ctx) => {
@@ -77,20 +94,27 @@ export async function runHttpLoad({
                       request.body = planned.body ?? '';
                       return request;
                     },
-                    onResponse: (status, body, context: Ctx) => {
+                    onResponse: (status, body, context: Ctx, responseHeaders) => {
                       const planned = context.planned;
                       recorder.outcome(planned ? planned.expect.includes(status) : false);
-                      if (onAnswer && planned) onAnswer(planned, status, body);
+                      // autocannon emits 'response', with the latency, right after this, synchronously.
+                      answered = planned && { planned, status, body, headers: responseHeaders ?? {} };
                     },
                   },
                 ],
               },
               (error) => (error ? reject(error) : resolve()),
             );
-            instance.on('response', (_client, _status, _bytes, responseTime) =>
-              recorder.latency(responseTime),
-            );
-            instance.on('reqError', () => recorder.outcome(false));
+            instance.on('response', (_client, _status, _bytes, responseTime) => {
+              recorder.latency(responseTime);
+              const a = answered;
+              if (onAnswer && a) onAnswer(a.planned, a.status, a.body, responseTime, a.headers);
+              answered = undefined;
+            });
+            instance.on('reqError', (error: Error) => {
+              recorder.outcome(false);
+              onRequestError?.(error);
+            });
           }),
       ),
     );

@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { paymentKey } from '../ledger/payment';
+import { API_KEY_ENV, authHeaders, resolveApiKey } from './api-key';
 import { type PlannedRequest, runHttpLoad } from './http-driver';
 import { figuresRow, type LoadFigures } from './latency-stats';
 import {
@@ -29,6 +30,7 @@ const HELP = `Usage: npm run load -- --scenario NAME [flags]
   --targets LIST    host base URLs, comma-separated       default ${DEFAULT_TARGETS.join(',')}
   --scale X         multiply every stage's duration (0.1 to 3)  default 1
   --skip-verify     do not check the ledger afterwards
+  --api-key KEY     send Authorization: Bearer KEY        default $${API_KEY_ENV}, else none
   --help            this text
 `;
 
@@ -38,6 +40,7 @@ const { values: flags } = parseArgs({
     targets: { type: 'string' },
     scale: { type: 'string' },
     'skip-verify': { type: 'boolean' },
+    'api-key': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -55,6 +58,7 @@ const scale = Number(flags.scale ?? 1);
 if (!(scale >= 0.1 && scale <= 3)) fail(`--scale must be between 0.1 and 3, got ${flags.scale}`);
 const targets = (flags.targets ?? DEFAULT_TARGETS.join(',')).split(',').filter(Boolean);
 const scenario = SCENARIOS[name];
+const headers = authHeaders(resolveApiKey(flags['api-key'], process.env[API_KEY_ENV]));
 const runId = `ld${Date.now().toString(36)}`;
 const log = (line: string) => console.log(`[load ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -175,6 +179,7 @@ for (const [i, stage] of scenario.stages.entries()) {
     ratePerSecond: stage.ratePerSecond,
     connections: scenario.connections,
     durationSeconds: seconds,
+    headers,
     next,
     onAnswer,
     onProgress: (done) =>
@@ -205,7 +210,7 @@ async function readAccount(account: string, target: string): Promise<void> {
   let cursor: string | undefined;
   for (let guard = 0; guard < 10_000; guard++) {
     const url = `${target}/payments?account=${account}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
     if (!res.ok) throw new Error(`${url} answered ${res.status}`);
     const page = (await res.json()) as {
       payments: { id: string; payer: string; sequence: number; amount: number }[];

@@ -39,7 +39,7 @@ export interface Scenario {
   historyLimit: number;
 }
 
-export const SCENARIO_NAMES = ['steady', 'spike', 'duplicate-storm', 'read-heavy'] as const;
+export const SCENARIO_NAMES = ['steady', 'spike', 'duplicate-storm', 'read-heavy', 'overload'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 const writesOnly: RequestMix = { create: 1, retry: 0, conflict: 0, history: 0, get: 0 };
@@ -84,6 +84,21 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     mix: { create: 0.2, retry: 0, conflict: 0, history: 0.6, get: 0.2 },
     accounts: 50,
     connections: 64,
+    historyLimit: 50,
+  },
+  overload: {
+    name: 'overload',
+    description:
+      '1,000/s, then 20 s at 3,000/s (3× what the bench sustained here), then 1,000/s: hosts shed the excess with 503 + Retry-After and recover',
+    stages: [
+      { durationSeconds: 10, ratePerSecond: 1000 },
+      { durationSeconds: 20, ratePerSecond: 3000 },
+      { durationSeconds: 10, ratePerSecond: 1000 },
+    ],
+    mix: writesOnly,
+    accounts: 1000,
+    // Enough for the offered rate while accepted payments take hundreds of ms; shed answers are quick.
+    connections: 384,
     historyLimit: 50,
   },
 };
