@@ -23,7 +23,6 @@ import { type PlannedRequest, runHttpLoad } from '../loadtest/http-driver';
 import { LatencyRecorder, type LoadFigures } from '../loadtest/latency-stats';
 import { paymentBody } from '../loadtest/scenarios';
 import { sampleRss } from './bench/process-rss';
-import { clusterApiKey } from './cluster/cluster-api-key';
 import { REPO_ROOT } from './cluster/host-fleet';
 import { startScratchCluster } from './cluster/scratch-cluster';
 
@@ -104,7 +103,7 @@ const cluster = await startScratchCluster({
   startTimeoutMs: { etcd: 120_000, hosts: 180_000 },
 });
 process.on('SIGINT', () => void cluster.stop().finally(() => process.exit(130)));
-const apiKey = resolveApiKey(flags['api-key'], process.env[API_KEY_ENV]) ?? clusterApiKey(cluster);
+const apiKey = resolveApiKey(flags['api-key'], process.env[API_KEY_ENV]) ?? cluster.adminKey;
 const headers = authHeaders(apiKey);
 const targets = cluster.fleet.urls();
 const rss = sampleRss(Object.fromEntries(cluster.fleet.hosts.map((h) => [h.id, () => h.process.pid])));

@@ -17,7 +17,6 @@ import { keyLayout } from '../ledger/key-layout';
 import { authHeaders } from '../loadtest/api-key';
 import { paymentBody } from '../loadtest/scenarios';
 import { sampleRss } from '../scripts/bench/process-rss';
-import { clusterApiKey } from '../scripts/cluster/cluster-api-key';
 import { waitFor } from '../scripts/cluster/managed-process';
 import { startTestCluster, type TestCluster } from './support/test-cluster';
 
@@ -39,7 +38,7 @@ beforeAll(async () => {
         ? { HOST_MAX_REQUESTS_IN_PROGRESS: String(HELD) }
         : { COMMIT_MAX_QUEUED: '2', COMMIT_MAX_IN_FLIGHT: '1', COMMIT_BATCH_MAX: '2' },
   });
-  headers = authHeaders(clusterApiKey(cluster));
+  headers = authHeaders(cluster.adminKey);
   [h1, h2] = cluster.fleet.urls() as [string, string];
 }, 120_000);
 afterAll(async () => {
