@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd-client';
 import { EtcdLedger } from '../ledger/etcd-ledger';
 import { keyLayout, prefixEnd } from '../ledger/key-layout';
+import { authHeaders } from '../loadtest/api-key';
 import { runHttpLoad } from '../loadtest/http-driver';
 import { figuresRow, type LoadFigures } from '../loadtest/latency-stats';
 import { paymentBody } from '../loadtest/scenarios';
@@ -206,6 +207,7 @@ try {
     ratePerSecond: 500,
     connections: 24,
     durationSeconds: 3,
+    headers: authHeaders(cluster.adminKey),
     next: nextPaymentRequest(`w${stamp}`),
   });
 
@@ -257,6 +259,7 @@ try {
         ratePerSecond: level === 'max' ? undefined : level,
         connections: level === 'max' ? maxConnections : 96,
         durationSeconds: seconds,
+        headers: authHeaders(cluster.adminKey),
         next: nextPaymentRequest(`e${stamp}-${level}`),
         onProgress: progress(name, seconds),
       }),
