@@ -7,10 +7,10 @@
  * caller gets QuorumUnavailableError (HTTP 503) instead of a hang.
  */
 import { randomUUID } from 'node:crypto';
-import { type Etcd3, GRPCFailedPreconditionError, GRPCInvalidArgumentError, type IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
+import { boundedEtcdCall, translateStoreError } from './bounded-etcd-call';
 import { CommitBatcher, type CommitBatcherOptions } from './commit-batcher';
 import { type CommitResult, commitBatch, decodeRecord, type IndexEntry } from './commit-transaction';
-import { PaymentError, QuorumUnavailableError } from './errors';
 import { DEFAULT_ROOT, type KeyLayout, keyLayout, parseAccountEntry, prefixEnd } from './key-layout';
 import {
   type CommitContext,
@@ -224,35 +224,7 @@ export class EtcdLedger implements PaymentLedger {
   }
 
   /** Bounds an etcd operation in time and turns store failures into QuorumUnavailableError. */
-  private async bounded<T>(
-    what: string,
-    operation: Promise<T>,
-    limitMs = this.operationDeadlineMs,
-  ): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new QuorumUnavailableError(`etcd did not answer the ${what} within ${limitMs} ms`)),
-        limitMs,
-      );
-    });
-    try {
-      return await Promise.race([operation, deadline]);
-    } catch (error) {
-      throw translateStoreError(what, error);
-    } finally {
-      clearTimeout(timer);
-    }
+  private bounded<T>(what: string, operation: Promise<T>, limitMs = this.operationDeadlineMs): Promise<T> {
+    return boundedEtcdCall(what, operation, limitMs);
   }
-}
-
-/**
- * Store failures become 503s, which clients retry with the same id; a request etcd refuses as
- * malformed is our bug, not the client's and not an outage, so it stays an internal error.
- */
-function translateStoreError(what: string, error: unknown): unknown {
-  if (error instanceof PaymentError) return error;
-  if (error instanceof GRPCInvalidArgumentError || error instanceof GRPCFailedPreconditionError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new QuorumUnavailableError(`etcd could not complete the ${what}: ${reason}`, { cause: error });
 }
