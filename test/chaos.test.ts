@@ -4,6 +4,7 @@
  * host kills, leader isolation, a host cut off from etcd), then the history checker over the
  * whole ledger as every host serves it. `npm run chaos` runs the same thing for longer.
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAULT_GROUPS, parseFaults } from '../scripts/chaos/nemesis';
@@ -12,15 +13,19 @@ import { REPO_ROOT } from '../scripts/cluster/host-fleet';
 
 describe('chaos (short run)', () => {
   it('keeps every promise of the ledger through every kind of fault', async () => {
+    // Progress goes to a file beside the results, so that a run that fails or times out can be read.
+    const stamp = Date.now();
+    mkdirSync(join(REPO_ROOT, 'results'), { recursive: true });
+    const progress = join(REPO_ROOT, 'results', `chaos-test-${stamp}.log`);
     const report = await runChaos({
       durationMs: 15_000,
       everyKindOnce: true,
       faults: parseFaults('kill,pause,partition'),
-      outDir: join(REPO_ROOT, 'results', `chaos-test-${Date.now()}`),
+      outDir: join(REPO_ROOT, 'results', `chaos-test-${stamp}`),
       clients: 4,
       quietMs: 1000,
       holdMs: 3000,
-      log: () => {},
+      log: (line) => appendFileSync(progress, `${new Date().toISOString()} ${line}\n`),
     });
     const summary = `${report.operations} ops, ${report.acknowledged} acked; faults ${JSON.stringify(report.faultsByKind)}; results in ${report.outDir}`;
     expect(report.violations, summary).toEqual([]);
@@ -33,5 +38,5 @@ describe('chaos (short run)', () => {
       report.faults.every((f) => f.recovered !== undefined),
       summary,
     ).toBe(true);
-  }, 240_000);
+  }, 420_000);
 });
