@@ -21,7 +21,7 @@ import { type Logger, silentLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { observeRequests } from './observe-requests';
 import { buildOpenApiDocument } from './openapi';
-import { readBody } from './request-body';
+import { closeWhenBodyUnread, readBody } from './request-body';
 import { limitRequestsInProgress } from './requests-in-progress';
 import { adjustTime, clockGuard, getTime, hlcHeaders } from './time';
 
@@ -49,6 +49,7 @@ export function createApp({
   const deps = { ...rest, metrics };
   const app = new Hono();
   app.onError(handleError);
+  app.use(closeWhenBodyUnread());
   // First, so that a shed request costs as little as possible: no request id, access log line or
   // latency sample (shed_requests_total counts it); an overloaded host would log thousands a second.
   app.use(limitRequestsInProgress({ max: maxRequestsInProgress, metrics }));
@@ -72,7 +73,12 @@ export function createApp({
     app.use('*', hlcHeaders(deps.clocks));
     app.use('/payments', clockGuard(deps.clocks));
     app.get('/time', getTime({ ...deps.clocks, hostId: deps.hostId }));
-    app.post('/time/adjust', requireScope('clock', 'admin'), adjustTime(deps.clocks));
+    app.post(
+      '/time/adjust',
+      requireScope('clock', 'admin'),
+      readBody({ maxBytes: maxBodyBytes }),
+      adjustTime(deps.clocks),
+    );
     app.get('/events', admin, listEvents(deps.clocks));
   }
   app.get('/health', health(deps));

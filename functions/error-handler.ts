@@ -20,20 +20,7 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown) {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-/**
- * True when the request declares a body that no handler has read: an answer given before reading
- * it (a 401 from the key gate, a 503 from load shedding) closes the connection, because whatever
- * follows on it is that body, and if that turns out malformed (cut short, broken chunking) Node
- * would report a parse error on a connection whose client already has its answer.
- */
-function bodyLeftUnread(c: Context): boolean {
-  const declared =
-    Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
-  return declared && c.get('bodyText') === undefined;
-}
-
 export function handleError(error: Error, c: Context): Response {
-  if (bodyLeftUnread(c)) c.header('Connection', 'close');
   if (error instanceof PaymentError) {
     // Every error that may be retried later says when (QuorumUnavailable, ClockOffset, Overloaded,
     // RateLimited); an unauthorized one names the scheme, as RFC 9110 asks of a 401.

@@ -82,3 +82,19 @@ export function readBody({ maxBytes }: ReadBodyOptions): MiddlewareHandler {
     await next();
   };
 }
+
+/**
+ * Closes the connection after any answer that left a declared request body unread (a 401 from
+ * the key gate, a 503 from load shedding, a 404 for an unknown route). Whatever follows on the
+ * connection is that body; if it turns out malformed (cut short, broken chunking) Node would
+ * report a parse error, and answer it, on a connection whose client already has its answer.
+ * Registered first in functions/app.ts, so it sees every answer, errors included.
+ */
+export function closeWhenBodyUnread(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    const declared =
+      Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+    if (declared && c.get('bodyText') === undefined) c.header('Connection', 'close');
+  };
+}

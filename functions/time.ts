@@ -40,9 +40,10 @@ export function getTime({ hostClock, hostId }: ClockDeps & { hostId: string }) {
 
 export function adjustTime({ sync }: ClockDeps) {
   return async (c: Context) => {
+    // Read by the readBody middleware (functions/request-body.ts), like every other body.
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = JSON.parse(c.get('bodyText'));
     } catch {
       body = undefined;
     }
