@@ -12,6 +12,7 @@ import { PaymentError } from '../ledger/errors';
 import { apiKeyGrantSchema, publicView } from './auth/api-key-record';
 import type { ApiKeyStore } from './auth/api-key-store';
 import { issueApiKey } from './auth/issue-api-key';
+import { principal } from './auth/require-api-key';
 import type { FunctionDeps } from './deps';
 import { requestLog } from './logger';
 import { jsonBody, parseOrThrow } from './validation';
@@ -22,7 +23,7 @@ export function createApiKey({ clock }: FunctionDeps, store: ApiKeyStore) {
   return async (c: Context): Promise<Response> => {
     const grant = parseOrThrow(apiKeyGrantSchema, jsonBody(c), 'API key');
     const issued = await issueApiKey(store, grant, isoTimestamp(clock));
-    requestLog(c).info({ keyId: issued.record.id, by: c.get('principal').keyId }, 'API key created');
+    requestLog(c).info({ keyId: issued.record.id, by: principal(c).keyId }, 'API key created');
     return c.json({ key: issued.key, ...publicView(issued.record) }, 201);
   };
 }
@@ -36,7 +37,7 @@ export function revokeApiKey({ clock }: FunctionDeps, store: ApiKeyStore) {
     const id = parseOrThrow(keyIdParam, c.req.param('id'), 'key id');
     const record = await store.revoke(id, isoTimestamp(clock));
     if (!record) throw new PaymentError('not_found', `API key ${id} not found`);
-    requestLog(c).info({ keyId: id, by: c.get('principal').keyId }, 'API key revoked');
+    requestLog(c).info({ keyId: id, by: principal(c).keyId }, 'API key revoked');
     return c.json(publicView(record));
   };
 }

@@ -13,7 +13,7 @@ import { createHostClocks, type HostClocks, type HostClocksOptions } from '../..
 import { StaticClusterView } from '../../coordination/static-cluster-view';
 import { HttpTimePeer } from '../../coordination/time-peer';
 import { createApp } from '../../functions/app';
-import { ALL_ACCOUNTS } from '../../functions/auth/api-key-record';
+import { ADMIN_GRANT } from '../../functions/auth/api-key-record';
 import { issueHostKey } from '../../functions/auth/host-key';
 import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { MemoryApiKeyStore } from '../../functions/auth/memory-api-key-store';
@@ -75,7 +75,7 @@ export class InProcessHosts {
     // One key store shared by the hosts, as etcd's is by real hosts.
     const apiKeys = new MemoryApiKeyStore();
     const createdAt = new Date(machineTime()).toISOString();
-    const admin = await issueApiKey(apiKeys, { accounts: [ALL_ACCOUNTS], scopes: ['admin'] }, createdAt);
+    const admin = await issueApiKey(apiKeys, ADMIN_GRANT, createdAt);
     const started = await Promise.all(
       hosts.map(async (spec, i) => {
         const view = new StaticClusterView(spec.id, members, leader);
