@@ -1,6 +1,6 @@
 /**
  * `payctl keys …` (also `npm run keys -- …`): API key management through the hosts' admin routes
- * (functions/admin-keys.ts), with an admin key (by default the local cluster's).
+ * (functions/handlers/admin-keys.ts), with an admin key (by default the local cluster's).
  *   keys create --account shop-1 [--account shop-2] [--admin] [--rate-limit 50] [--label text]
  *   keys list
  *   keys revoke <id>

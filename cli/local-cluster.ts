@@ -1,12 +1,12 @@
 /**
  * payctl's view of the cluster `npm start` runs on this machine, from the state file it keeps
- * (scripts/cluster/local-control.ts). Kill signals a pid from that file, after checking the pid
+ * (dev/cluster/local-control.ts). Kill signals a pid from that file, after checking the pid
  * still belongs to the process the file names; restart asks `npm start` to restart it, so the
  * restarted process stays under the supervisor that Ctrl-C stops.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LocalClusterState, type ProcessState, STATE_FILE_NAME } from '../scripts/cluster/local-control';
+import { type LocalClusterState, type ProcessState, STATE_FILE_NAME } from '../dev/cluster/local-control';
 import { CliError, EXIT_CODES } from './errors';
 
 export function readLocalState(dataDir: string): LocalClusterState | undefined {

@@ -3,8 +3,8 @@
  * where a host does not serve it yet, hosts come from the local state file and etcd members from
  * the host's own probe (GET /dashboard/etcd-members), and the leader shows as not available.
  */
-import type { EtcdMemberStatus } from '../coordination/etcd-members';
-import type { LocalClusterState } from '../scripts/cluster/local-control';
+import type { EtcdMemberStatus } from '../coordination/cluster/etcd-members';
+import type { LocalClusterState } from '../dev/cluster/local-control';
 import type { ApiClient } from './api';
 import { table } from './output';
 

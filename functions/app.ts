@@ -4,26 +4,28 @@
  */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { createApiKey, listApiKeys, revokeApiKey } from './admin-keys';
 import { ApiKeyAuthenticator, type ApiKeyAuthenticatorOptions } from './auth/api-key-authenticator';
 import { KeyRateLimiter, type KeyRateLimiterOptions } from './auth/key-rate-limiter';
-import { requireApiKey, requireScope } from './auth/require-api-key';
-import { clusterStatus, liveHosts } from './cluster-status';
-import { createPayment } from './create-payment';
 import { dashboardRoutes } from './dashboard/routes';
 import type { FunctionDeps } from './deps';
-import { errorBody, handleError } from './error-handler';
-import { listEvents } from './events';
-import { getPayment } from './get-payment';
-import { health, ready } from './health';
-import { listPayments } from './list-payments';
-import { type Logger, silentLogger } from './logger';
-import { createMetrics, type Metrics } from './metrics';
-import { observeRequests } from './observe-requests';
+import { createApiKey, listApiKeys, revokeApiKey } from './handlers/admin-keys';
+import { clusterStatus, liveHosts } from './handlers/cluster-status';
+import { createPayment } from './handlers/create-payment';
+import { listEvents } from './handlers/events';
+import { getPayment } from './handlers/get-payment';
+import { health, ready } from './handlers/health';
+import { listPayments } from './handlers/list-payments';
+import { adjustTime, getTime } from './handlers/time';
+import { errorBody, handleError } from './http-errors';
+import { clockGuard } from './middleware/clock-guard';
+import { hlcHeaders } from './middleware/hlc-headers';
+import { observeRequests } from './middleware/observe-requests';
+import { closeWhenBodyUnread, readBody } from './middleware/request-body';
+import { limitRequestsInProgress } from './middleware/requests-in-progress';
+import { requireApiKey, requireScope } from './middleware/require-api-key';
+import { type Logger, silentLogger } from './observability/logger';
+import { createMetrics, type Metrics } from './observability/metrics';
 import { buildOpenApiDocument } from './openapi';
-import { closeWhenBodyUnread, readBody } from './request-body';
-import { limitRequestsInProgress } from './requests-in-progress';
-import { adjustTime, clockGuard, getTime, hlcHeaders } from './time';
 
 export interface AppOptions extends FunctionDeps {
   /** Largest accepted request body, in bytes. Default 64 KiB. */
@@ -34,7 +36,7 @@ export interface AppOptions extends FunctionDeps {
   metrics?: Metrics;
   /** API key cache (revocation bound) and per-key rate limit. Defaults: 1000 ms, 1000 requests/s. */
   auth?: ApiKeyAuthenticatorOptions & KeyRateLimiterOptions;
-  /** Requests in progress past which new ones are shed with 503 (functions/requests-in-progress.ts). Default 128. */
+  /** Requests in progress past which new ones are shed with 503 (functions/middleware/requests-in-progress.ts). Default 128. */
   maxRequestsInProgress?: number;
 }
 

@@ -22,7 +22,7 @@
  *   COMMIT_MAX_IN_FLIGHT     most commit transactions outstanding       default 4
  *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 512
  *   HOST_MAX_REQUESTS_IN_PROGRESS  requests in progress before new    default 128
- *                            ones are shed with 503 (probes excepted; functions/requests-in-progress.ts)
+ *                            ones are shed with 503 (probes excepted; functions/middleware/requests-in-progress.ts)
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  *   API_KEY_CACHE_TTL_MS     how long a host trusts a read API key: the default 1000
@@ -30,7 +30,7 @@
  *   API_KEY_RATE_LIMIT_RPS   requests/s per API key on one host, for    default 1000
  *                            keys that set none (0 = unlimited)
  *
- * Clocks (coordination/clock.ts, clock-sync.ts, event-log.ts):
+ * Clocks (coordination/clock/clock.ts, clock-sync.ts, event-log.ts):
  *   CLOCK_OFFSET_MS          simulated offset of this host's clock, ms  default 0
  *   CLOCK_DRIFT_PPM          simulated drift of this host's clock, ppm  default 0
  *   CLOCK_MAX_SLEW_RATE      fastest slew, ms per ms                    default 0.5
@@ -47,12 +47,12 @@
  *   EVENTS_MAX_LATENESS_MS   GET /events stops waiting for a host       default 5000
  */
 import { z } from 'zod';
-import type { HostInfo } from '../coordination/cluster-view';
-import { parseClusterHosts } from '../coordination/static-cluster-view';
-import { DEFAULT_MAX_QUEUED } from '../ledger/commit-batcher';
-import { DEFAULT_ROOT } from '../ledger/key-layout';
-import { LOG_LEVELS, type LogLevel } from './logger';
-import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from './requests-in-progress';
+import type { HostInfo } from '../coordination/cluster/cluster-view';
+import { parseClusterHosts } from '../coordination/cluster/static-cluster-view';
+import { DEFAULT_MAX_QUEUED } from '../ledger/etcd/commit-batcher';
+import { DEFAULT_ROOT } from '../ledger/etcd/key-layout';
+import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from './middleware/requests-in-progress';
+import { LOG_LEVELS, type LogLevel } from './observability/logger';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -137,7 +137,7 @@ export interface HostConfig {
   /** API key verification cache and the default per-key rate limit (functions/auth/). */
   auth: { cacheTtlMs: number; rateLimitPerSecond: number };
   clocks: ClockConfig;
-  /** Requests in progress past which new ones are shed (functions/requests-in-progress.ts). */
+  /** Requests in progress past which new ones are shed (functions/middleware/requests-in-progress.ts). */
   maxRequestsInProgress: number;
 }
 

@@ -3,16 +3,16 @@
  * and hold no payment state of their own: any host can answer any request.
  */
 
-import type { Clock, HostClock } from '../coordination/clock';
-import type { ClockSync } from '../coordination/clock-sync';
-import type { EventStore } from '../coordination/event-store';
-import type { HybridClock } from '../coordination/hlc';
+import type { Clock, HostClock } from '../coordination/clock/clock';
+import type { ClockSync } from '../coordination/clock/clock-sync';
+import type { HybridClock } from '../coordination/clock/hlc';
+import type { ClusterStatusSource } from '../coordination/cluster/host-coordination';
+import type { EventStore } from '../coordination/events/event-store';
 import type { PaymentLedger } from '../ledger/ledger';
 import type { ApiKeyStore } from './auth/api-key-store';
-import type { ClusterStatusSource } from './cluster-status';
-import type { Metrics } from './metrics';
+import type { Metrics } from './observability/metrics';
 
-/** Clock synchronization and the cluster event log (functions/time.ts, functions/events.ts). */
+/** Clock synchronization and the cluster event log (functions/handlers/time.ts, functions/handlers/events.ts). */
 export interface ClockDeps {
   /** The same clock as `clock`, with its synchronization controls. */
   hostClock: HostClock;

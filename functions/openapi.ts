@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document served at /openapi.json, generated at start-up from the zod schemas
  * that validate requests (zod 4's `z.toJSONSchema`), so the document cannot drift from what the
- * handlers accept. Each route is listed once in ROUTE_DOCS; test/openapi.test.ts fails when the
+ * handlers accept. Each route is listed once in ROUTE_DOCS; test/unit/openapi.test.ts fails when the
  * app registers a route this table does not describe.
  */
 
@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { ERROR_STATUS_BY_CODE, type ErrorCode } from '../ledger/errors';
 import { paymentRequestSchema } from '../ledger/payment';
 import { apiKeyGrantSchema, apiKeyRecordSchema } from './auth/api-key-record';
-import { eventsQuerySchema } from './events';
+import { eventsQuerySchema } from './handlers/events';
+import { adjustmentSchema } from './handlers/time';
 import { historyQuerySchema, paymentIdParam, paymentLookupQuerySchema } from './query-schemas';
-import { adjustmentSchema } from './time';
 
 type Method = 'get' | 'post' | 'delete';
 

@@ -40,7 +40,7 @@ const accountParam = (field: string) =>
 
 /**
  * GET /payments/:id?payer=: a payment is identified by its payer and id; without the payer the
- * id is looked up across payers (functions/get-payment.ts).
+ * id is looked up across payers (functions/handlers/get-payment.ts).
  */
 export const paymentLookupQuerySchema = z.object({ payer: accountParam('payer').optional() });
 

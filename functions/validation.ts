@@ -9,7 +9,7 @@ import { type ErrorDetail, InvalidRequestError, UnsupportedMediaTypeError } from
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
- * The request's JSON body, as read by the readBody middleware (functions/request-body.ts):
+ * The request's JSON body, as read by the readBody middleware (functions/middleware/request-body.ts):
  * 415 unless the content type is JSON, 400 when the text does not parse.
  */
 export function jsonBody(c: Context): unknown {

@@ -1,6 +1,6 @@
 /**
  * The one closed table of error codes the payment system answers with, and the typed errors
- * that carry them. Handlers and the ledger throw; a single `app.onError` (functions/error-handler.ts)
+ * that carry them. Handlers and the ledger throw; a single `app.onError` (functions/http-errors.ts)
  * turns any of these into `{"error":{"code","message","details?"}}` with the status below.
  *
  * Retryable errors carry the `Retryable` symbol, the way etcd3 marks `RecoverableError`: clients
@@ -206,7 +206,7 @@ export class RateLimitedError extends PaymentError {
 
 /**
  * Thrown when a host already has as many requests in progress as it allows
- * (functions/requests-in-progress.ts): the new one is refused before its body is read, so nothing
+ * (functions/middleware/requests-in-progress.ts): the new one is refused before its body is read, so nothing
  * was written. Retry after Retry-After, on any host.
  */
 export class HostBusyError extends PaymentError {

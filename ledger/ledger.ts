@@ -1,6 +1,6 @@
 /**
  * The ledger's contract, which every implementation (etcd, in-memory) must meet; the shared suite
- * in test/ledger-contract.ts checks each one against it.
+ * in test/contracts/ledger-contract.ts checks each one against it.
  *
  * A payment's identity is (payer, id): the id is the payer's idempotency key, not a global one.
  * Two payers may use the same id; those are two payments, and neither learns of the other from
@@ -30,7 +30,7 @@ export interface CommitContext {
   host: string;
   /** ISO-8601 UTC timestamp from the host's clock. */
   committedAt: string;
-  /** Hybrid logical clock timestamp (coordination/hlc.ts), when the host keeps one. */
+  /** Hybrid logical clock timestamp (coordination/clock/hlc.ts), when the host keeps one. */
   hlc?: string;
 }
 

@@ -1,9 +1,10 @@
 /**
  * An in-memory ledger for unit tests of the HTTP layer. It passes the same contract suite as the
- * etcd ledger (test/ledger-contract.ts), so the two cannot drift. `unavailable` simulates a
+ * etcd ledger (test/contracts/ledger-contract.ts), so the two cannot drift. `unavailable` simulates a
  * store without quorum, deterministically.
  */
 import { IdempotencyConflictError, QuorumUnavailableError } from './errors';
+import { toSequence } from './etcd/sequence';
 import {
   type CommitContext,
   type CommitOutcome,
@@ -13,7 +14,6 @@ import {
   type PaymentLedger,
 } from './ledger';
 import { type PaymentIntent, paymentKey, type StoredPayment, sameContent, toIntent } from './payment';
-import { toSequence } from './sequence';
 
 export class MemoryLedger implements PaymentLedger {
   /** Set to true to make every call fail as if etcd had lost quorum. */

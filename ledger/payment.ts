@@ -77,11 +77,11 @@ export interface PaymentIntent {
 export interface StoredPayment extends PaymentIntent {
   /** ISO-8601 UTC time from the committing host's clock. */
   committedAt: string;
-  /** Unique, totally ordered across the ledger; see ledger/sequence.ts. */
+  /** Unique, totally ordered across the ledger; see ledger/etcd/sequence.ts. */
   sequence: number;
   /** Id of the function host that committed it. */
   host: string;
-  /** HLC timestamp of the commit (coordination/hlc.ts); absent on payments from hosts without one. */
+  /** HLC timestamp of the commit (coordination/clock/hlc.ts); absent on payments from hosts without one. */
   hlc?: string;
 }
 

@@ -6,8 +6,9 @@
  * query) applies HLC's receive rule to its `hlc` before recording the event, so the event log
  * orders "committed on A" before "replayed on B" before "queried on C" whatever the clock skew.
  */
-import type { RecordEvent } from '../coordination/event-types';
-import type { HybridClock } from '../coordination/hlc';
+
+import type { HybridClock } from '../coordination/clock/hlc';
+import type { RecordEvent } from '../coordination/events/event-types';
 import { PaymentError } from './errors';
 import type { CommitContext, CommitOutcome, HistoryPage, HistoryQuery, PaymentLedger } from './ledger';
 import type { PaymentIntent, StoredPayment } from './payment';

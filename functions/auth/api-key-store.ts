@@ -1,7 +1,7 @@
 /**
  * Where API key records live. The etcd store (etcd-api-key-store.ts) is the real one, shared by
  * every host; the in-memory one (memory-api-key-store.ts) serves in-process tests. Both pass the
- * contract suite in test/api-key-store-contract.ts.
+ * contract suite in test/contracts/api-key-store-contract.ts.
  */
 import type { ApiKeyRecord } from './api-key-record';
 

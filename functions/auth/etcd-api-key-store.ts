@@ -1,11 +1,11 @@
 /**
- * API key records in etcd, under `<root>/auth/keys/` (ledger/key-layout.ts), so every host sees
+ * API key records in etcd, under `<root>/auth/keys/` (ledger/etcd/key-layout.ts), so every host sees
  * a key the moment it is created or revoked. Reads are linearizable; every call is bounded by
  * `deadlineMs` and a failure is a 503 (QuorumUnavailableError), so authentication fails closed.
  */
 import type { Etcd3 } from 'etcd3';
-import { boundedEtcdCall } from '../../ledger/bounded-etcd-call';
-import { DEFAULT_ROOT, type KeyLayout, keyLayout } from '../../ledger/key-layout';
+import { boundedEtcdCall } from '../../ledger/etcd/bounded-etcd-call';
+import { DEFAULT_ROOT, type KeyLayout, keyLayout } from '../../ledger/etcd/key-layout';
 import { type ApiKeyRecord, apiKeyRecordSchema } from './api-key-record';
 import { ApiKeyExistsError, type ApiKeyStore } from './api-key-store';
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import type { EtcdMemberStatus } from '../../coordination/etcd-members';
+import type { EtcdMemberStatus } from '../../coordination/cluster/etcd-members';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);

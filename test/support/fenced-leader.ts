@@ -9,9 +9,9 @@
  * ETCD_KEY_FILE on a secured cluster.
  */
 import { createInterface } from 'node:readline';
-import { systemClock } from '../../coordination/clock';
-import { createEtcdClient } from '../../coordination/etcd-client';
-import { LeaderElection, type LeadershipTerm } from '../../coordination/leader-election';
+import { systemClock } from '../../coordination/clock/clock';
+import { LeaderElection, type LeadershipTerm } from '../../coordination/cluster/leader-election';
+import { createEtcdClient } from '../../coordination/etcd/etcd-client';
 
 const env = process.env;
 const client = createEtcdClient({

@@ -4,7 +4,7 @@
  * there exactly once.
  */
 import { performance } from 'node:perf_hooks';
-import type { PaymentOutcome, PaymentsClient } from '../../coordination/payments-client';
+import type { PaymentOutcome, PaymentsClient } from '../../client/payments-client';
 import type { PaymentLedger } from '../../ledger/ledger';
 import type { PaymentRequest } from '../../ledger/payment';
 

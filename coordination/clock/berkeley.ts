@@ -1,0 +1,203 @@
+/**
+ * The Berkeley algorithm (R. Gusella, S. Zatti, "The accuracy of the clock synchronization
+ * achieved by TEMPO in Berkeley UNIX 4.3BSD", IEEE TSE 15(7), 1989), run by the time master:
+ *  1. poll every live host's clock, and estimate its offset from the master's with RTT
+ *     compensation: offset = T + RTT/2 − master's clock at receipt. RTT/2 is only right when
+ *     both legs take as long; a slow round trip is likely lopsided (a stalled event loop, a
+ *     retransmission), so each host is polled `samplesPerHost` times, the fastest sample is
+ *     kept (as in Cristian's algorithm), and a host whose fastest RTT still exceeds `maxRttMs`
+ *     sits this round out;
+ *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
+ *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule). Hosts not
+ *     synchronized yet, or only within more than `maxVoterErrorMs`, do not vote;
+ *  3. send every host (outliers too) the adjustment that brings it to that average; the master
+ *     adjusts itself as well. Hosts slew (coordination/clock/clock.ts), so nothing steps back. An
+ *     adjustment smaller than its reading's error (±RTT/2) is sent as 0 (a dead band).
+ */
+
+import type { HostInfo } from '../cluster/cluster-view';
+import type { HostClock } from './clock';
+import type { TimePeer } from './time-peer';
+
+export interface FaultTolerantAverage {
+  averageMs: number;
+  /** Which readings went into the average. */
+  included: boolean[];
+}
+
+/**
+ * The mean of the largest subset of `offsets` spanning at most `boundMs`. Ties go to the subset
+ * holding `preferredIndex` (the master's own reading), then to the tighter one.
+ */
+export function faultTolerantAverage(
+  offsets: number[],
+  boundMs: number,
+  preferredIndex = 0,
+): FaultTolerantAverage {
+  if (offsets.length === 0) throw new RangeError('no readings to average');
+  const order = offsets.map((offset, index) => ({ offset, index })).sort((a, b) => a.offset - b.offset);
+  let best = { from: 0, to: 0, preferred: false, span: 0 };
+  let from = 0;
+  for (let to = 0; to < order.length; to++) {
+    while (order[to]!.offset - order[from]!.offset > boundMs) from += 1;
+    const window = order.slice(from, to + 1);
+    const candidate = {
+      from,
+      to,
+      preferred: window.some((r) => r.index === preferredIndex),
+      span: order[to]!.offset - order[from]!.offset,
+    };
+    const size = to - from + 1;
+    const bestSize = best.to - best.from + 1;
+    const better =
+      size > bestSize ||
+      (size === bestSize && candidate.preferred && !best.preferred) ||
+      (size === bestSize && candidate.preferred === best.preferred && candidate.span < best.span);
+    if (better) best = candidate;
+  }
+  const chosen = order.slice(best.from, best.to + 1);
+  const included = offsets.map(() => false);
+  for (const r of chosen) included[r.index] = true;
+  return { averageMs: chosen.reduce((sum, r) => sum + r.offset, 0) / chosen.length, included };
+}
+
+export interface BerkeleyReading {
+  host: string;
+  offsetMs: number;
+  rttMs: number;
+  included: boolean;
+  /** Adjustment sent (or applied, for the master). */
+  deltaMs: number;
+}
+
+export interface BerkeleyRoundResult {
+  round: number;
+  averageMs: number;
+  readings: BerkeleyReading[];
+  /** Hosts that did not answer the poll or the adjustment. */
+  failed: string[];
+  /** Hosts left out of this round because no reading was fast enough. */
+  skipped: string[];
+}
+
+export interface BerkeleyRoundOptions {
+  clock: HostClock;
+  peer: TimePeer;
+  /** The master's own id; its reading is taken locally (offset 0, RTT 0). */
+  selfId: string;
+  /** Live hosts, the master included or not. */
+  hosts: HostInfo[];
+  round: number;
+  /** Readings further apart than this are not averaged together, ms. */
+  outlierBoundMs: number;
+  /** Polls per host per round; the fastest counts. Default 3. */
+  samplesPerHost?: number;
+  /** A host whose fastest RTT is above this sits the round out, ms. Default 10. */
+  maxRttMs?: number;
+  /** A host whose own estimate of its error is above this does not vote, ms. Default 5. */
+  maxVoterErrorMs?: number;
+}
+
+/** The fastest of `samples` polls of one host, or undefined when none answered. */
+async function pollHost(
+  clock: HostClock,
+  peer: TimePeer,
+  host: HostInfo,
+  samples: number,
+  maxVoterErrorMs: number,
+) {
+  let best: { host: HostInfo; offsetMs: number; rttMs: number; synced: boolean } | undefined;
+  for (let i = 0; i < samples; i++) {
+    const sent = clock.raw();
+    try {
+      const { time, estimateErrorMs } = await peer.readTime(host.url);
+      const rttMs = clock.raw() - sent;
+      const offsetMs = time + rttMs / 2 - clock.targetNow();
+      const synced = estimateErrorMs !== null && estimateErrorMs <= maxVoterErrorMs;
+      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs, synced };
+    } catch {
+      // a lost sample; the others may do
+    }
+  }
+  return best;
+}
+
+/** One round, steps 1 to 3 above. */
+export async function berkeleyRound({
+  clock,
+  peer,
+  selfId,
+  hosts,
+  round,
+  outlierBoundMs,
+  samplesPerHost = 3,
+  maxRttMs = 10,
+  maxVoterErrorMs = 5,
+}: BerkeleyRoundOptions): Promise<BerkeleyRoundResult> {
+  const others = hosts.filter((h) => h.id !== selfId);
+  const failed: string[] = [];
+  const skipped: string[] = [];
+  const polled = await Promise.all(
+    others.map((host) => pollHost(clock, peer, host, samplesPerHost, maxVoterErrorMs)),
+  );
+  const usable: NonNullable<(typeof polled)[number]>[] = [];
+  polled.forEach((reading, i) => {
+    if (!reading) failed.push(others[i]!.id);
+    else if (reading.rttMs > maxRttMs) skipped.push(reading.host.id);
+    else usable.push(reading);
+  });
+  const readings = [
+    { host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0, synced: true },
+    ...usable,
+  ];
+  // A host never synchronized (just joined), or synchronized with a poor error bound (a slow
+  // Cristian sample), is corrected but does not vote: its clock says little about the cluster's
+  // time yet, and letting it vote would drag everyone, the master included, towards its error.
+  const voters = readings.filter((r) => r.synced);
+  const vote = faultTolerantAverage(
+    voters.map((r) => r.offsetMs),
+    outlierBoundMs,
+    0,
+  );
+  const { averageMs } = vote;
+  const included = readings.map((r) => r.synced && vote.included[voters.indexOf(r)] === true);
+  const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.rttMs / 2);
+  const results = await Promise.all(
+    readings.map(async (reading, i): Promise<BerkeleyReading | undefined> => {
+      const self = reading.host.id === selfId;
+      // The master's own error against the average is about the mean error of what was averaged.
+      const errorMs = self
+        ? averagedErrors.reduce((s, e) => s + e, 0) / averagedErrors.length
+        : reading.rttMs / 2;
+      // A correction within its own measurement error is noise: applying it would only make the
+      // cluster's time random-walk round after round. The adjustment is still sent (as 0), to
+      // refresh the host's error bound.
+      const measured = averageMs - reading.offsetMs;
+      const deltaMs = Math.abs(measured) <= errorMs ? 0 : measured;
+      const base = {
+        host: reading.host.id,
+        offsetMs: reading.offsetMs,
+        rttMs: reading.rttMs,
+        included: included[i]!,
+        deltaMs,
+      };
+      if (self) {
+        clock.adjust(deltaMs, errorMs, 'berkeley');
+        return base;
+      }
+      try {
+        await peer.sendAdjustment(reading.host.url, {
+          master: selfId,
+          deltaMs,
+          errorMs,
+          round,
+        });
+        return base;
+      } catch {
+        failed.push(reading.host.id);
+        return undefined;
+      }
+    }),
+  );
+  return { round, averageMs, readings: results.filter((r) => r !== undefined), failed, skipped };
+}

@@ -1,0 +1,210 @@
+/**
+ * One host's part in clock synchronization, driven by the ClusterView:
+ *  - the leader is the time master: it runs a Berkeley round (coordination/clock/berkeley.ts) every
+ *    `roundIntervalMs`. A host that becomes leader keeps its clock as it is (it was being
+ *    synchronized with everyone else), so the master changes without a jump;
+ *  - any other host runs Cristian's algorithm (coordination/clock/cristian.ts) against the leader when
+ *    it joins (not synchronized yet) and whenever its error bound grows past `resyncErrorMs`,
+ *    e.g. because Berkeley rounds stopped reaching it;
+ *  - it accepts Berkeley adjustments only from the leader it knows, so a deposed master cannot
+ *    steer it;
+ *  - readiness: a host whose clock may be more than `maxOffsetMs` from the cluster (not yet
+ *    synchronized, or still slewing a large correction in) must not take payments, in the spirit
+ *    of CockroachDB's --max-offset.
+ */
+import { StaleMasterError } from '../../ledger/errors';
+import type { ClusterView } from '../cluster/cluster-view';
+import type { RecordEvent } from '../events/event-types';
+import { type BerkeleyRoundResult, berkeleyRound } from './berkeley';
+import type { HostClock } from './clock';
+import { cristianSync } from './cristian';
+import type { TimeAdjustment, TimePeer } from './time-peer';
+
+export interface ClockSyncOptions {
+  clock: HostClock;
+  view: ClusterView;
+  peer: TimePeer;
+  /** Where leader changes and detected failures are reported. Default: nowhere. */
+  record?: RecordEvent;
+  /** Period of the master's Berkeley rounds, ms. Default 1000. */
+  roundIntervalMs?: number;
+  /** How often a host checks whether it must run Cristian's algorithm, ms. Default 200. */
+  checkIntervalMs?: number;
+  /** Cristian re-sync threshold on the clock's estimated error, ms. Default 25. */
+  resyncErrorMs?: number;
+  /** Samples per Cristian sync. Default 5. */
+  cristianSamples?: number;
+  /** Berkeley readings further apart than this are not averaged together, ms. Default 1000. */
+  outlierBoundMs?: number;
+  /** Largest offset from the cluster at which the host is ready, ms. Default 500. */
+  maxOffsetMs?: number;
+  /** Berkeley polls per host per round, the fastest counts. Default 3. */
+  samplesPerHost?: number;
+  /** A Berkeley reading slower than this round trip is not used, ms. Default 10. */
+  maxRttMs?: number;
+}
+
+export interface ClockReadiness {
+  ok: boolean;
+  /** How far this clock may be from the cluster's, ms (null before the first sync). */
+  offsetBoundMs: number | null;
+  maxOffsetMs: number;
+  reason?: string;
+}
+
+export class ClockSync {
+  /** Counters for measurement and the status endpoint. */
+  readonly stats = {
+    rounds: 0,
+    cristianSyncs: 0,
+    cristianFailures: 0,
+    lastRound: undefined as BerkeleyRoundResult | undefined,
+  };
+  private readonly options: Required<Omit<ClockSyncOptions, 'record'>> & { record: RecordEvent };
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private round = 0;
+  private lastRoundRaw = Number.NEGATIVE_INFINITY;
+  private knownLeader: string | undefined;
+  private knownHosts = new Set<string>();
+  private unreachable = new Set<string>();
+  private readonly answered = new Set<string>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor({
+    roundIntervalMs = 1000,
+    checkIntervalMs = 200,
+    resyncErrorMs = 25,
+    cristianSamples = 5,
+    outlierBoundMs = 1000,
+    maxOffsetMs = 500,
+    samplesPerHost = 3,
+    maxRttMs = 10,
+    record = () => {},
+    ...required
+  }: ClockSyncOptions) {
+    this.options = {
+      ...required,
+      roundIntervalMs,
+      checkIntervalMs,
+      resyncErrorMs,
+      cristianSamples,
+      outlierBoundMs,
+      maxOffsetMs,
+      samplesPerHost,
+      maxRttMs,
+      record,
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.observeView();
+    this.unsubscribe = this.options.view.onChange(() => this.observeView());
+    void this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.unsubscribe?.();
+  }
+
+  /** Applies an adjustment from `POST /time/adjust`; throws StaleMasterError if it is not from the leader. */
+  handleAdjustment(adjustment: TimeAdjustment): void {
+    const leader = this.options.view.leader();
+    if (leader?.id !== adjustment.master) throw new StaleMasterError(adjustment.master, leader?.id);
+    this.options.clock.adjust(adjustment.deltaMs, adjustment.errorMs, 'berkeley');
+  }
+
+  readiness(): ClockReadiness {
+    const { clock, maxOffsetMs } = this.options;
+    if (!clock.synced)
+      return { ok: false, offsetBoundMs: null, maxOffsetMs, reason: 'clock not yet synchronized' };
+    const offsetBoundMs = clock.errorBoundMs();
+    if (offsetBoundMs > maxOffsetMs) {
+      return {
+        ok: false,
+        offsetBoundMs,
+        maxOffsetMs,
+        reason: `clock may be ${Math.round(offsetBoundMs)} ms off the cluster`,
+      };
+    }
+    return { ok: true, offsetBoundMs, maxOffsetMs };
+  }
+
+  /** One step: the master's round when due, or a follower's Cristian sync when needed. */
+  async step(): Promise<void> {
+    const { view, clock } = this.options;
+    if (view.isLeader()) {
+      if (!clock.synced) clock.adjust(0, 0, 'reference');
+      if (clock.raw() - this.lastRoundRaw >= this.options.roundIntervalMs) await this.runRound();
+      return;
+    }
+    const leader = view.leader();
+    const needed = !clock.synced || clock.estimateErrorMs() > this.options.resyncErrorMs;
+    if (leader && leader.id !== view.selfId && needed) {
+      try {
+        await cristianSync({
+          clock,
+          peer: this.options.peer,
+          masterUrl: leader.url,
+          samples: this.options.cristianSamples,
+        });
+        this.stats.cristianSyncs += 1;
+      } catch {
+        this.stats.cristianFailures += 1;
+      }
+    }
+  }
+
+  private async loop(): Promise<void> {
+    if (!this.running) return;
+    try {
+      await this.step();
+    } finally {
+      if (this.running) this.timer = setTimeout(() => void this.loop(), this.options.checkIntervalMs);
+    }
+  }
+
+  private async runRound(): Promise<void> {
+    const { view, clock, peer, outlierBoundMs, samplesPerHost, maxRttMs } = this.options;
+    this.lastRoundRaw = clock.raw();
+    this.round += 1;
+    const result = await berkeleyRound({
+      clock,
+      peer,
+      selfId: view.selfId,
+      hosts: view.liveHosts(),
+      round: this.round,
+      outlierBoundMs,
+      samplesPerHost,
+      maxRttMs,
+    });
+    this.stats.rounds += 1;
+    this.stats.lastRound = result;
+    for (const reading of result.readings) this.answered.add(reading.host);
+    // A host that has never answered is still starting, not failed.
+    for (const id of result.failed) {
+      if (this.answered.has(id) && !this.unreachable.has(id)) {
+        this.options.record('failure.detected', { peer: id, by: 'clock-sync' });
+      }
+    }
+    this.unreachable = new Set(result.failed);
+  }
+
+  /** Reports leader changes and hosts that left the live set. */
+  private observeView(): void {
+    const { view, record } = this.options;
+    const leader = view.leader()?.id;
+    if (leader !== this.knownLeader) {
+      record('leader.changed', { from: this.knownLeader ?? '', to: leader ?? '' });
+      this.knownLeader = leader;
+    }
+    const live = new Set(view.liveHosts().map((h) => h.id));
+    for (const id of this.knownHosts)
+      if (!live.has(id)) record('failure.detected', { peer: id, by: 'membership' });
+    this.knownHosts = live;
+  }
+}

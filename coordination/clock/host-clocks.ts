@@ -1,0 +1,90 @@
+/**
+ * Everything time-related one host runs, built in one place so the host process, the in-process
+ * tests and the measurement script assemble it the same way: the skewable HostClock, the HLC on
+ * top of it, clock synchronization over the cluster view, and the event log. `deps` is what the
+ * HTTP app needs (functions/deps.ts) and `wrapLedger` stamps commits with HLC and records payment
+ * events.
+ */
+import type { PaymentLedger } from '../../ledger/ledger';
+import { TimestampedLedger } from '../../ledger/timestamped-ledger';
+import type { ClusterView } from '../cluster/cluster-view';
+import { EventLog, type EventLogOptions } from '../events/event-log';
+import type { EventStore } from '../events/event-store';
+import type { RecordEvent } from '../events/event-types';
+import { HostClock, type HostClockOptions } from './clock';
+import { ClockSync, type ClockSyncOptions } from './clock-sync';
+import { HybridClock } from './hlc';
+import { HttpTimePeer, type TimePeer } from './time-peer';
+
+export interface HostClocksOptions {
+  hostId: string;
+  /** Membership and leader; without one the host does not synchronize its clock. */
+  view?: ClusterView;
+  /** Where events are shipped; without one the host keeps no event log. */
+  eventStore?: EventStore;
+  /** Transport to other hosts' clocks. Default: HTTP. */
+  peer?: TimePeer;
+  /** Simulated skew and slewing (coordination/clock/clock.ts). */
+  clock?: HostClockOptions;
+  /** Synchronization tuning (coordination/clock/clock-sync.ts). */
+  sync?: Omit<ClockSyncOptions, 'clock' | 'view' | 'peer' | 'record'>;
+  /** Event log tuning (coordination/events/event-log.ts). */
+  events?: Omit<EventLogOptions, 'hostId' | 'clock' | 'hlc' | 'store' | 'shouldTrim'>;
+  /** GET /events does not wait for a host whose mark is older than this, ms. Default 5000. */
+  maxEventLatenessMs?: number;
+}
+
+export function createHostClocks({
+  hostId,
+  view,
+  eventStore,
+  peer = new HttpTimePeer(),
+  clock: clockOptions,
+  sync: syncOptions,
+  events: eventOptions,
+  maxEventLatenessMs = 5000,
+}: HostClocksOptions) {
+  const hostClock = new HostClock(clockOptions);
+  const hlc = new HybridClock({ clock: hostClock });
+  const eventLog = eventStore
+    ? new EventLog({
+        ...eventOptions,
+        hostId,
+        clock: hostClock,
+        hlc,
+        store: eventStore,
+        // One host sweeps retention: the leader, when there is one.
+        shouldTrim: () => (view ? view.isLeader() : true),
+      })
+    : undefined;
+  const record: RecordEvent = (type, details, stamp) => eventLog?.record(type, details, stamp);
+  // Zero adjustments (Berkeley's dead band, every round) only refresh the error bound: not logged.
+  hostClock.onAdjust(({ source, deltaMs, errorMs }) => {
+    if (deltaMs !== 0 || source === 'reference') {
+      record('clock.adjusted', { source, deltaMs: round3(deltaMs), errorMs: round3(errorMs) });
+    }
+  });
+  const sync = view ? new ClockSync({ ...syncOptions, clock: hostClock, view, peer, record }) : undefined;
+  return {
+    hostClock,
+    hlc,
+    sync,
+    eventLog,
+    record,
+    deps: { hostClock, hlc, sync, eventStore, maxEventLatenessMs },
+    wrapLedger: (ledger: PaymentLedger): PaymentLedger => new TimestampedLedger({ ledger, hlc, record }),
+    start(): void {
+      sync?.start();
+      eventLog?.start();
+    },
+    async stop(): Promise<void> {
+      sync?.stop();
+      peer.close?.();
+      await eventLog?.stop();
+    },
+  };
+}
+
+export type HostClocks = ReturnType<typeof createHostClocks>;
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;

@@ -1,0 +1,116 @@
+/**
+ * Everything a function host runs besides its HTTP handlers: membership, the leader campaign, the
+ * etcd member probe and the leader's maintenance duty, started and stopped together. The host
+ * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
+ */
+import type { Etcd3 } from 'etcd3';
+import type { Clock } from '../clock/clock';
+import type { EtcdTlsCredentials } from '../etcd/etcd-client';
+import type { ClusterView, LeaderInfo } from './cluster-view';
+import { EtcdClusterView } from './etcd-cluster-view';
+import { EtcdMemberProbe, type EtcdMemberStatus } from './etcd-members';
+import { LeaderElection } from './leader-election';
+import { LedgerMaintenance } from './ledger-maintenance';
+import { type HostStatus, Membership } from './membership';
+
+/** What GET /cluster reports (functions/handlers/cluster-status.ts): membership, election and the member probe. */
+export interface ClusterStatusSource {
+  selfId: string;
+  hosts(): HostStatus[];
+  leader(): LeaderInfo | undefined;
+  isLeader(): boolean;
+  registered(): boolean;
+  etcdMembers(): Promise<EtcdMemberStatus[]>;
+  /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
+  hostDetails?: (host: HostStatus) => Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+export interface HostCoordinationOptions {
+  client: Etcd3;
+  clock: Clock;
+  /** Every etcd client URL, probed one by one for /cluster. */
+  etcdEndpoints: string[];
+  /** TLS credentials for the per-member probe clients, as the main client's. Default none. */
+  etcdTls?: EtcdTlsCredentials;
+  hostId: string;
+  /** URL other hosts and clients reach this host at. */
+  url: string;
+  version: string;
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/etcd/key-layout.ts). */
+  root?: string;
+  /** Membership and campaign lease TTL, s. Default 2. */
+  ttlSeconds?: number;
+  /** Leader maintenance period, ms. Default 30 000. */
+  maintenanceIntervalMs?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export interface HostCoordination {
+  view: ClusterView;
+  election: LeaderElection;
+  membership: Membership;
+  status: ClusterStatusSource;
+  start(): void;
+  /** Resigns leadership and deregisters, so the cluster notices at once rather than after the TTL. */
+  close(): Promise<void>;
+}
+
+export function createHostCoordination({
+  client,
+  clock,
+  etcdEndpoints,
+  etcdTls,
+  hostId,
+  url,
+  version,
+  root,
+  ttlSeconds = 2,
+  maintenanceIntervalMs = 30_000,
+  log = () => {},
+}: HostCoordinationOptions): HostCoordination {
+  const membership = new Membership({
+    client,
+    clock,
+    root,
+    ttlSeconds,
+    log,
+    self: { id: hostId, url, version },
+  });
+  const election = new LeaderElection({ client, clock, root, ttlSeconds, log, self: { id: hostId, url } });
+  const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client, tls: etcdTls });
+  const maintenance = new LedgerMaintenance({
+    client,
+    election,
+    members,
+    clock,
+    hostId,
+    root,
+    log,
+    intervalMs: maintenanceIntervalMs,
+  });
+  const view = new EtcdClusterView(hostId, membership, election);
+  const status: ClusterStatusSource = {
+    selfId: hostId,
+    hosts: () => membership.hosts(),
+    leader: () => election.leader(),
+    isLeader: () => election.isLeader(),
+    registered: () => membership.registered(),
+    etcdMembers: () => members.statuses(),
+  };
+  return {
+    view,
+    election,
+    membership,
+    status,
+    start() {
+      membership.start();
+      election.start();
+      maintenance.start();
+    },
+    async close() {
+      maintenance.stop();
+      await Promise.all([election.close(), membership.close()]);
+      members.close();
+    },
+  };
+}

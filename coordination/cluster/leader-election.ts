@@ -1,0 +1,248 @@
+/**
+ * Leader election among the function hosts, on etcd3's Election (the Go client's
+ * concurrency/election.go recipe): every host campaigns with a key on its own lease under
+ * `<root>/election/leader/`, and the key with the lowest create revision leads.
+ *
+ * Winning is not exclusive by itself: a leader that is paused (GC, SIGSTOP) or cut off past its TTL
+ * still believes it leads while another host has been elected. Two measures close that gap:
+ *  - duties stop as soon as the lease *may* have expired, measured from the last answered
+ *    keepalive (coordination/cluster/lease-validity.ts), not at etcd3's late `lost` event (2 × TTL);
+ *  - every leader write is fenced (`fencedTxn`): one transaction that first compares the campaign
+ *    key's create revision, the fencing token. A deposed leader's key is gone or newer, so etcd
+ *    refuses the write no matter how late it arrives.
+ */
+import { EventEmitter } from 'node:events';
+import type { Campaign, Etcd3, IOperation, IRequestOp, ITxnResponse, Lease, Watcher } from 'etcd3';
+import { NotLeaderError } from '../../ledger/errors';
+import { DEFAULT_ROOT, keyLayout, LEADER_ELECTION_NAME } from '../../ledger/etcd/key-layout';
+import { type Clock, isoTimestamp } from '../clock/clock';
+import type { HostInfo, LeaderInfo } from './cluster-view';
+import { LeaseValidity } from './lease-validity';
+import { sleep } from './membership';
+
+export interface LeaderElectionOptions {
+  client: Etcd3;
+  clock: Clock;
+  /** This host (id and advertised URL); `since` is set when it wins. */
+  self: Omit<HostInfo, 'since'>;
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/etcd/key-layout.ts). */
+  root?: string;
+  /** Campaign lease TTL, seconds. Default 2. A dead leader is replaced within about TTL + 1 s. */
+  ttlSeconds?: number;
+  /** Taken off the lease bound before duties stop, ms. Default 250. */
+  safetyMarginMs?: number;
+  /** Pause before campaigning again after a failed campaign, ms. Default 500. */
+  retryDelayMs?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+/** One won election: the key this host campaigns with and its create revision. */
+export interface LeadershipTerm {
+  campaignKey: string;
+  fencingToken: string;
+  since: string;
+}
+
+type TxnOp = IRequestOp | IOperation;
+
+export class LeaderElection {
+  private readonly client: Etcd3;
+  private readonly clock: Clock;
+  private readonly self: Omit<HostInfo, 'since'>;
+  private readonly ttlSeconds: number;
+  private readonly safetyMarginMs: number;
+  private readonly retryDelayMs: number;
+  private readonly log: (event: Record<string, unknown>) => void;
+  private readonly namespace: string;
+  private readonly prefix: string;
+  private readonly events = new EventEmitter();
+  private campaign: Campaign | undefined;
+  private validity: LeaseValidity | undefined;
+  private term: LeadershipTerm | undefined;
+  private observed: (LeaderInfo & { campaignKey: string }) | undefined;
+  private watcher: Watcher | undefined;
+  private closed = false;
+  private refreshing: Promise<void> = Promise.resolve();
+
+  constructor({
+    client,
+    clock,
+    self,
+    root = DEFAULT_ROOT,
+    ttlSeconds = 2,
+    safetyMarginMs = 250,
+    retryDelayMs = 500,
+    log = () => {},
+  }: LeaderElectionOptions) {
+    this.client = client;
+    this.clock = clock;
+    this.self = self;
+    this.ttlSeconds = ttlSeconds;
+    this.safetyMarginMs = safetyMarginMs;
+    this.retryDelayMs = retryDelayMs;
+    this.log = log;
+    this.namespace = keyLayout(root).coordinationNamespace();
+    this.prefix = `${this.namespace}election/${LEADER_ELECTION_NAME}/`;
+  }
+
+  start(): void {
+    void this.observeLoop();
+    this.runCampaign();
+  }
+
+  /** True only while this host won and its campaign lease is surely still alive. */
+  isLeader(): boolean {
+    if (!this.term || !this.validity?.valid()) return false;
+    // The watch may lag the win by a moment; only a *different* observed leader disqualifies.
+    return this.observed === undefined || this.observed.campaignKey === this.term.campaignKey;
+  }
+
+  /** The term this host currently leads in, while `isLeader()`. */
+  currentTerm(): LeadershipTerm | undefined {
+    return this.isLeader() ? this.term : undefined;
+  }
+
+  /** The leader as last seen by the watch on the election prefix. */
+  leader(): LeaderInfo | undefined {
+    if (!this.observed) return undefined;
+    const { id, url, since, fencingToken } = this.observed;
+    return { id, url, since, fencingToken };
+  }
+
+  /** Calls `listener` when the observed leader or this host's own leadership changes. */
+  onChange(listener: () => void): () => void {
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
+  }
+
+  /**
+   * Runs `ops` in one transaction fenced on `term` (default: the current term). etcd applies them
+   * only if the campaign key still has the create revision the term was won with; otherwise this
+   * throws NotLeaderError and nothing is written. The check is etcd's, not local: a term captured
+   * before a pause is refused after it if leadership moved meanwhile.
+   */
+  async fencedTxn(
+    ops: TxnOp[],
+    term: LeadershipTerm | undefined = this.currentTerm(),
+  ): Promise<ITxnResponse> {
+    if (!term) throw new NotLeaderError(`${this.self.id} is not the leader`);
+    const response = await this.client
+      .if(term.campaignKey, 'Create', '==', term.fencingToken)
+      .then(...ops)
+      .commit();
+    if (!response.succeeded) {
+      throw new NotLeaderError(
+        `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
+      );
+    }
+    return response;
+  }
+
+  /** A fenced put of one key. */
+  fencedPut(key: string, value: string, term?: LeadershipTerm): Promise<ITxnResponse> {
+    return this.fencedTxn([this.client.put(key).value(value)], term);
+  }
+
+  /** Stops campaigning; a leader resigns, so the next one is elected at once rather than after the TTL. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.validity?.stop();
+    this.term = undefined;
+    await this.watcher?.cancel().catch(() => undefined);
+    await this.campaign?.resign().catch(() => undefined);
+  }
+
+  private runCampaign(): void {
+    if (this.closed) return;
+    const election = this.client.namespace(this.namespace).election(LEADER_ELECTION_NAME, this.ttlSeconds);
+    const value = JSON.stringify({ ...this.self, since: isoTimestamp(this.clock) });
+    const campaign = election.campaign(value);
+    this.campaign = campaign;
+    // etcd3 keeps the campaign's lease private; its keepalive events are what bound the term.
+    const lease = (campaign as unknown as { lease: Lease }).lease;
+    this.validity?.stop();
+    this.validity = new LeaseValidity(lease, {
+      ttlSeconds: this.ttlSeconds,
+      safetyMarginMs: this.safetyMarginMs,
+      onExpiry: () => this.abandon(campaign, 'campaign lease may have expired'),
+    });
+    campaign.on('elected', () => void this.onElected(campaign));
+    campaign.on('error', (error) => this.abandon(campaign, `campaign failed: ${String(error)}`));
+  }
+
+  private async onElected(campaign: Campaign): Promise<void> {
+    try {
+      const campaignKey = await campaign.getCampaignKey();
+      const response = await this.client.get(campaignKey).exec();
+      const kv = response.kvs[0];
+      if (!kv || this.campaign !== campaign) throw new Error('campaign key vanished right after the win');
+      const since = isoTimestamp(this.clock);
+      this.term = { campaignKey, fencingToken: kv.create_revision, since };
+      // Announce the time of the win; proclaim is itself fenced on the create revision.
+      await campaign.proclaim(JSON.stringify({ ...this.self, since }));
+      this.log({
+        level: 'info',
+        msg: 'elected leader',
+        host: this.self.id,
+        fencingToken: this.term.fencingToken,
+      });
+      this.events.emit('change');
+    } catch (error) {
+      this.abandon(campaign, `could not take up leadership: ${String(error)}`);
+    }
+  }
+
+  /** Gives up this campaign (resigning if the lease still lives) and campaigns again. */
+  private abandon(campaign: Campaign, reason: string): void {
+    if (this.campaign !== campaign) return;
+    const wasLeader = this.term !== undefined;
+    this.campaign = undefined;
+    this.term = undefined;
+    this.validity?.stop();
+    this.log({
+      level: 'warn',
+      msg: wasLeader ? 'leadership ended' : 'campaign ended',
+      host: this.self.id,
+      reason,
+    });
+    this.events.emit('change');
+    void campaign.resign().catch(() => undefined);
+    void sleep(this.retryDelayMs).then(() => this.runCampaign());
+  }
+
+  /** Follows the election prefix and re-reads the lowest-created key on each change. */
+  private async observeLoop(): Promise<void> {
+    while (!this.closed) {
+      try {
+        this.watcher = await this.client.watch().prefix(this.prefix).create();
+        // Refreshes run one after another, so a slow read never overwrites a newer one.
+        const refresh = () => {
+          this.refreshing = this.refreshing.then(() => this.refreshLeader()).catch(() => undefined);
+        };
+        this.watcher.on('put', refresh);
+        this.watcher.on('delete', refresh);
+        this.watcher.on('connected', refresh);
+        await this.refreshLeader();
+        if (this.closed) await this.watcher.cancel();
+        return;
+      } catch (error) {
+        this.log({ level: 'warn', msg: 'leader watch failed; retrying', error: String(error) });
+        await this.watcher?.cancel().catch(() => undefined);
+        await sleep(this.retryDelayMs);
+      }
+    }
+  }
+
+  private async refreshLeader(): Promise<void> {
+    const response = await this.client.getAll().prefix(this.prefix).sort('Create', 'Ascend').limit(1).exec();
+    const kv = response.kvs[0];
+    const before = JSON.stringify(this.observed);
+    if (!kv) {
+      this.observed = undefined;
+    } else {
+      const info = JSON.parse(kv.value.toString()) as HostInfo;
+      this.observed = { ...info, fencingToken: kv.create_revision, campaignKey: kv.key.toString() };
+    }
+    if (JSON.stringify(this.observed) !== before) this.events.emit('change');
+  }
+}

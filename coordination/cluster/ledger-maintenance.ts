@@ -1,0 +1,180 @@
+/**
+ * The leader's ledger maintenance duty: compaction of etcd's history under a retention policy,
+ * and defragmentation of members whose backend has grown mostly free.
+ *
+ *  - Compaction drops MVCC history older than `keepRevisions` revisions behind the head. Payments
+ *    are never deleted, so compaction frees only superseded versions (leases, membership, election
+ *    keys) and lets reads at old revisions fail; a history query keeps its snapshot for far less
+ *    than `keepRevisions` revisions.
+ *  - Defragmentation returns free pages to the file system, one member at a time, because it
+ *    blocks the member while it runs.
+ *
+ * The policy lives in etcd (`<root>/meta/retention`, JSON), so an operator changes it for the whole
+ * cluster with one put; the leader writes the default when the key is absent.
+ *
+ * Fencing: compaction and defragmentation are not key-value writes and cannot sit inside a
+ * transaction, so each is preceded by a fenced write of the maintenance record saying what is
+ * about to happen. Only the current leader's record write succeeds, and a deposed leader stops
+ * there. Both operations are idempotent, so the one race left (deposed right after the record
+ * write) at worst repeats an operation the policy allows anyway.
+ *
+ * On a secured cluster the hosts' etcd user (payments-host) may compact but not defragment: etcd
+ * 3.4 reserves Defragment to the root role. The first refusal is logged once, and defragmentation
+ * is skipped from then on; an operator defragments as root (docs/operations.md).
+ */
+import type { Etcd3 } from 'etcd3';
+import { z } from 'zod';
+import { NotLeaderError } from '../../ledger/errors';
+import { DEFAULT_ROOT, type KeyLayout, keyLayout } from '../../ledger/etcd/key-layout';
+import { type Clock, isoTimestamp } from '../clock/clock';
+import type { EtcdMemberProbe } from './etcd-members';
+import type { LeaderElection, LeadershipTerm } from './leader-election';
+
+export const retentionPolicySchema = z.strictObject({
+  /** Revisions of history kept behind the head. */
+  keepRevisions: z.number().int().positive(),
+  /** Defragment a member once this many bytes of its backend are free... */
+  defragMinFreeBytes: z.number().int().nonnegative(),
+  /** ...and free space is at least this fraction of the backend. */
+  defragMinFreeRatio: z.number().min(0).max(1),
+});
+
+export type RetentionPolicy = z.infer<typeof retentionPolicySchema>;
+
+export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
+  keepRevisions: 100_000,
+  defragMinFreeBytes: 64 * 1024 * 1024,
+  defragMinFreeRatio: 0.5,
+};
+
+/** What one maintenance pass did. */
+export interface MaintenanceReport {
+  compactedTo?: number;
+  defragmented: string[];
+  policy: RetentionPolicy;
+}
+
+export interface LedgerMaintenanceOptions {
+  client: Etcd3;
+  election: LeaderElection;
+  members: EtcdMemberProbe;
+  clock: Clock;
+  hostId: string;
+  /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/etcd/key-layout.ts). */
+  root?: string;
+  /** Pause between passes while leading, ms. Default 30 000. */
+  intervalMs?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export class LedgerMaintenance {
+  private readonly options: Required<Omit<LedgerMaintenanceOptions, 'root'>>;
+  private readonly keys: KeyLayout;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private lastCompacted = 0;
+  /** Set once etcd refused a defragmentation for lack of permission: not retried. */
+  private defragmentDenied = false;
+
+  constructor({
+    root = DEFAULT_ROOT,
+    intervalMs = 30_000,
+    log = () => {},
+    ...rest
+  }: LedgerMaintenanceOptions) {
+    this.options = { intervalMs, log, ...rest };
+    this.keys = keyLayout(root);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * One pass, if this host leads; undefined when it does not. Throws NotLeaderError when
+   * leadership is lost midway (a fenced write was refused), and stops there.
+   */
+  async runOnce(): Promise<MaintenanceReport | undefined> {
+    const { election, client, members, hostId } = this.options;
+    const term = election.currentTerm();
+    if (!term) return undefined;
+    const policyResponse = await client.get(this.keys.retentionPolicy()).exec();
+    const stored = policyResponse.kvs[0];
+    let policy = DEFAULT_RETENTION_POLICY;
+    if (stored) {
+      const parsed = retentionPolicySchema.safeParse(JSON.parse(stored.value.toString()));
+      if (parsed.success) policy = parsed.data;
+      else
+        this.options.log({
+          level: 'warn',
+          msg: 'bad retention policy; using the default',
+          error: parsed.error.message,
+        });
+    } else {
+      await election.fencedPut(this.keys.retentionPolicy(), JSON.stringify(policy), term);
+    }
+    const report: MaintenanceReport = { defragmented: [], policy };
+
+    const head = Number(policyResponse.header.revision);
+    const target = head - policy.keepRevisions;
+    if (target > this.lastCompacted) {
+      await this.record(term, { action: 'compact', revision: target });
+      await client.kv.compact({ revision: target }).catch((error: Error) => {
+        if (!/compacted/.test(error.message)) throw error; // already compacted past it: fine
+      });
+      this.lastCompacted = target;
+      report.compactedTo = target;
+    }
+
+    for (const member of this.defragmentDenied ? [] : await members.statuses()) {
+      if (!election.isLeader()) throw new NotLeaderError(`${hostId} lost leadership during maintenance`);
+      if (!member.healthy || member.dbSizeBytes === null || member.dbSizeInUseBytes === null) continue;
+      const free = member.dbSizeBytes - member.dbSizeInUseBytes;
+      if (free < policy.defragMinFreeBytes || free < policy.defragMinFreeRatio * member.dbSizeBytes) continue;
+      const memberClient = members.memberClient(member.clientUrl);
+      if (!memberClient) continue;
+      await this.record(term, { action: 'defragment', member: member.name, freeBytes: free });
+      try {
+        await memberClient.maintenance.defragment();
+      } catch (error) {
+        if (!/permission denied/i.test((error as Error).message)) throw error;
+        this.defragmentDenied = true;
+        this.options.log({
+          level: 'warn',
+          msg: 'etcd refuses defragmentation to this host (it needs the root role); skipping it from now on',
+          member: member.name,
+          defragment: 'denied',
+        });
+        break;
+      }
+      report.defragmented.push(member.name);
+    }
+    if (report.compactedTo !== undefined || report.defragmented.length > 0) {
+      this.options.log({ level: 'info', msg: 'ledger maintenance', ...report });
+    }
+    return report;
+  }
+
+  private record(term: LeadershipTerm, what: Record<string, unknown>) {
+    const { election, clock, hostId } = this.options;
+    const value = { ...what, by: hostId, fencingToken: term.fencingToken, at: isoTimestamp(clock) };
+    return election.fencedPut(this.keys.maintenanceRecord(), JSON.stringify(value), term);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.runOnce();
+    } catch (error) {
+      this.options.log({ level: 'warn', msg: 'ledger maintenance stopped', error: String(error) });
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * `npm run bench`: one run, on a fresh cluster (free ports, temp dir), that measures
+ *   1. raw etcd single puts at concurrency 64 (what etcd does with no logic at all);
+ *   2. the naive baseline: one create-if-absent transaction per payment, one Node process,
+ *      concurrency 64 (EtcdLedger with group commit off);
+ *   3. end to end: POST /payments through the three hosts with autocannon, at increasing offered
+ *      load, then flat out;
+ * with throughput, p50/p95/p99, payments per etcd transaction, the CPU each process spent per
+ * payment (/proc/<pid>/stat), and bytes per payment on disk before and after compaction +
+ * defragmentation, and after a retention delete. Prints tables and the ratio end to end /
+ * baseline; writes results/bench-<time>.json, results/latency-vs-throughput.svg and
+ * results/summary.md. `npm run bench -- --help` lists the flags.
+ *
+ * Every process of the run shares this machine's cores with etcd and the hosts, and so with
+ * anything else running: compare the ratios measured side by side in one run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEtcdClient } from '../coordination/etcd/etcd-client';
+import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
+import { keyLayout, prefixEnd } from '../ledger/etcd/key-layout';
+import { authHeaders } from '../loadtest/api-key';
+import { runHttpLoad } from '../loadtest/http-driver';
+import { figuresRow, type LoadFigures } from '../loadtest/latency-stats';
+import { paymentBody } from '../loadtest/scenarios';
+import { runClosedLoop } from './bench/closed-loop';
+import { latencyPlot } from './bench/latency-plot';
+import { type CpuProbe, cpuMs, cpuSnapshot, ownCpuMs } from './bench/process-cpu';
+import { type MemberSize, StorageProbe } from './bench/storage';
+import { REPO_ROOT } from './cluster/host-fleet';
+import { startScratchCluster } from './cluster/scratch-cluster';
+
+const HELP = `Usage: npm run bench -- [flags]
+
+  --quick              short runs (3 s per level, fewer levels): a smoke test, figures are rough
+  --seconds N          seconds per measured run                      default 10 (quick: 3)
+  --levels LIST        offered loads end to end, payments/s, and/or "max"
+                                                                     default 1000,2000,4000,6000,max
+  --members N          etcd members (1, 3, 5, ...)                   default 3
+  --concurrency N      workers of the direct etcd runs               default 64
+  --connections N      HTTP connections at "max" (rated levels: 96)  default 192
+  --batch-max N        COMMIT_BATCH_MAX on the hosts                 default 256
+  --window-ms N        COMMIT_BATCH_WINDOW_MS on the hosts           default 2
+  --in-flight N        COMMIT_MAX_IN_FLIGHT on the hosts             default 4
+  --no-batching        hosts commit one transaction per payment
+  --skip-storage       skip the storage measurement
+  --profile            run the hosts with --cpu-prof; profiles land in <out>/profiles
+  --out DIR            results directory                             default results
+  --tag TEXT           label stored in the JSON and file names
+  --help               this text
+`;
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    seconds: { type: 'string' },
+    levels: { type: 'string' },
+    members: { type: 'string' },
+    concurrency: { type: 'string' },
+    connections: { type: 'string' },
+    'batch-max': { type: 'string' },
+    'window-ms': { type: 'string' },
+    'in-flight': { type: 'string' },
+    'no-batching': { type: 'boolean' },
+    'skip-storage': { type: 'boolean' },
+    profile: { type: 'boolean' },
+    out: { type: 'string' },
+    tag: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (flags.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+function int(text: string | undefined, fallback: number, what: string, min = 1): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`error: ${what} must be an integer ≥ ${min}, got ${text}\n\n${HELP}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const quick = flags.quick ?? false;
+const seconds = int(flags.seconds, quick ? 3 : 10, '--seconds');
+const levels = (flags.levels ?? (quick ? '2000,max' : '1000,2000,4000,6000,max')).split(',').map((l) => {
+  if (l === 'max') return 'max' as const;
+  return int(l, 0, '--levels');
+});
+const members = int(flags.members, 3, '--members');
+const concurrency = int(flags.concurrency, 64, '--concurrency');
+const maxConnections = int(flags.connections, 192, '--connections');
+const outDir = resolve(REPO_ROOT, flags.out ?? 'results');
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const tag = flags.tag ?? '';
+const hostEnv: Record<string, string> = {
+  COMMIT_BATCHING: flags['no-batching'] ? 'off' : 'on',
+  COMMIT_BATCH_MAX: String(int(flags['batch-max'], 256, '--batch-max')),
+  COMMIT_BATCH_WINDOW_MS: String(int(flags['window-ms'], 2, '--window-ms', 0)),
+  COMMIT_MAX_IN_FLIGHT: String(int(flags['in-flight'], 4, '--in-flight')),
+};
+const profileDir = join(outDir, 'profiles', stamp);
+if (flags.profile) {
+  mkdirSync(profileDir, { recursive: true });
+}
+const hostNodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+
+/** Root of the naive-baseline ledger, apart from the hosts' own. */
+const NAIVE_ROOT = '/bench/naive';
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const progress = (what: string, total: number) => {
+  const t0 = performance.now();
+  return (done: number) =>
+    log(`  ${what}: ${Math.round((performance.now() - t0) / 1000)}/${total} s, ${done} answered`);
+};
+
+interface RunResult {
+  name: string;
+  offered: number | 'max' | 'closed-loop';
+  figures: LoadFigures;
+  /** Payments per etcd revision (transaction) during the run. */
+  paymentsPerTxn?: number;
+  /** CPU microseconds per successful operation, per process group. */
+  cpuUsPerOp: Record<string, number>;
+  /** CPU busy over the run, as a share of the machine's cores. */
+  cpuShareOfMachine: number;
+}
+
+log(`fresh cluster: ${members} etcd members, 3 hosts (${JSON.stringify(hostEnv)}) ...`);
+const cluster = await startScratchCluster({
+  members,
+  hosts: 3,
+  hostEnv,
+  hostNodeArgs,
+  dirPrefix: 'payments-bench-',
+  // Generous: on a busy 2-core machine tsx may take a minute to compile a host.
+  startTimeoutMs: { etcd: 120_000, hosts: 180_000 },
+});
+const stopAll = async () => {
+  await cluster.stop().catch(() => {});
+};
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+const client = createEtcdClient({
+  endpoints: cluster.etcd.clientUrls(),
+  callDeadlineMs: 10_000,
+  tls: cluster.etcd.credentials(),
+});
+const storage = new StorageProbe(cluster.etcd);
+const probes: CpuProbe[] = [
+  ...cluster.etcd.members.map((m) => ({ group: 'etcd members', read: () => cpuMs(m.process.pid) })),
+  ...cluster.fleet.hosts.map((h) => ({ group: 'hosts', read: () => cpuMs(h.process.pid) })),
+  { group: 'load generator', read: ownCpuMs },
+];
+const revision = async () => Number((await client.kv.range({ key: Buffer.from('/') })).header.revision);
+const runs: RunResult[] = [];
+
+/** Runs one measured load and records CPU per op and payments per transaction. */
+async function measure(
+  name: string,
+  offered: RunResult['offered'],
+  load: () => Promise<LoadFigures>,
+  payments = true,
+) {
+  const rev0 = await revision();
+  const cpu = cpuSnapshot(probes);
+  const figures = await load();
+  const used = cpu.since();
+  const revisions = (await revision()) - rev0;
+  const cpuUsPerOp = Object.fromEntries(
+    Object.entries(used).map(([group, ms]) => [group, Math.round((ms * 1000) / Math.max(1, figures.ok))]),
+  );
+  const total = Object.values(used).reduce((a, b) => a + b, 0);
+  const result: RunResult = {
+    name,
+    offered,
+    figures,
+    paymentsPerTxn: payments && revisions > 0 ? figures.ok / revisions : undefined,
+    cpuUsPerOp,
+    cpuShareOfMachine: total / (figures.seconds * 1000 * cpus().length),
+  };
+  runs.push(result);
+  log(
+    `  ${name}: ${Math.round(figures.throughput)}/s, p50 ${figures.p50.toFixed(1)} ms, p99 ${figures.p99.toFixed(1)} ms, ${figures.errors} errors`,
+  );
+  return result;
+}
+
+let sequenceOfIds = 0;
+const nextPaymentRequest = (prefix: string) => () => {
+  const n = sequenceOfIds++;
+  const id = `${prefix}-${n}`;
+  return { method: 'POST' as const, path: '/payments', body: paymentBody(id, n, 1000), expect: [201] };
+};
+
+const storageReport: Record<string, unknown> = {};
+try {
+  const targets = cluster.fleet.urls();
+  log('warm-up: 3 s at 500/s end to end (JIT, connections) ...');
+  await runHttpLoad({
+    targets,
+    ratePerSecond: 500,
+    connections: 24,
+    durationSeconds: 3,
+    headers: authHeaders(cluster.adminKey),
+    next: nextPaymentRequest(`w${stamp}`),
+  });
+
+  log(`raw etcd single puts, concurrency ${concurrency}, ${seconds} s ...`);
+  const value = Buffer.from(paymentBody('raw', 1, 1000));
+  await measure(
+    'raw etcd put',
+    'closed-loop',
+    () =>
+      runClosedLoop(
+        concurrency,
+        seconds,
+        (n) => client.put(`/bench/raw/${n}`).value(value).exec(),
+        progress('raw puts', seconds),
+      ),
+    false,
+  );
+
+  let before: MemberSize[] = [];
+  if (!flags['skip-storage']) {
+    log('storage: clearing raw puts, compacting and defragmenting for a clean start ...');
+    await storage.deletePrefix('/bench/raw/');
+    await storage.compactAndDefragment();
+    before = await storage.sizes();
+  }
+
+  log(`naive baseline: one create-if-absent txn per payment, concurrency ${concurrency}, ${seconds} s ...`);
+  const naive = new EtcdLedger({ client, root: NAIVE_ROOT, batching: false });
+  const naiveKeys = keyLayout(NAIVE_ROOT);
+  const committedAt = new Date().toISOString();
+  const baseline = await measure('naive baseline', 'closed-loop', () =>
+    runClosedLoop(
+      concurrency,
+      seconds,
+      (n) => {
+        const id = `n${stamp}-${n}`;
+        return naive.commit(JSON.parse(paymentBody(id, n, 1000)), { host: 'bench', committedAt });
+      },
+      progress('naive', seconds),
+    ),
+  );
+
+  for (const level of levels) {
+    const name = level === 'max' ? 'end to end, max' : `end to end @ ${level}/s`;
+    log(`${name}: ${seconds} s through ${targets.length} hosts ...`);
+    await measure(name, level, () =>
+      runHttpLoad({
+        targets,
+        ratePerSecond: level === 'max' ? undefined : level,
+        connections: level === 'max' ? maxConnections : 96,
+        durationSeconds: seconds,
+        headers: authHeaders(cluster.adminKey),
+        next: nextPaymentRequest(`e${stamp}-${level}`),
+        onProgress: progress(name, seconds),
+      }),
+    );
+  }
+
+  // History reads straight from etcd, the range a history page starts with: linearizable (a Raft
+  // ReadIndex round trip through the leader) versus serializable (the member's local state).
+  const historyRange = (serializable: boolean) => (n: number) => {
+    const prefix = naiveKeys.accountPrefix(`acct-${n % 1000}`);
+    return client.kv.range({
+      key: Buffer.from(prefix),
+      range_end: prefixEnd(prefix),
+      limit: 50,
+      serializable,
+    });
+  };
+  for (const serializable of [false, true]) {
+    const name = serializable ? 'history range, serializable' : 'history range, linearizable';
+    log(`${name}: concurrency ${concurrency}, ${seconds} s ...`);
+    await measure(
+      name,
+      'closed-loop',
+      () => runClosedLoop(concurrency, seconds, historyRange(serializable)),
+      false,
+    );
+  }
+
+  if (!flags['skip-storage']) {
+    const payments = runs
+      .filter((r) => r.name === 'naive baseline' || r.name.startsWith('end to end'))
+      .reduce((s, r) => s + r.figures.ok, 0);
+    log(`storage: ${payments} payments written since the clean start; measuring ...`);
+    const grown = await storage.sizes();
+    await storage.compactAndDefragment();
+    const compacted = await storage.sizes();
+    const deleted = await storage.deletePrefix(`${NAIVE_ROOT}/`);
+    const afterDelete = await storage.sizes();
+    await storage.compactAndDefragment();
+    const afterRetention = await storage.sizes();
+    const perPayment = (sizes: MemberSize[], count = payments) =>
+      sizes.map((s, i) => ({
+        member: s.member,
+        dbBytesPerPayment: Math.round((s.dbBytes - before[i]!.dbBytes) / count),
+        dirBytesPerPayment: Math.round((s.dirBytes - before[i]!.dirBytes) / count),
+      }));
+    const sum = (rows: { dbBytesPerPayment: number }[]) => rows.reduce((s, r) => s + r.dbBytesPerPayment, 0);
+    Object.assign(storageReport, {
+      payments,
+      before,
+      grown,
+      compacted,
+      naiveKeysDeletedByRetention: deleted,
+      afterDelete,
+      afterRetention,
+      perPaymentGrown: perPayment(grown),
+      perPaymentCompacted: perPayment(compacted),
+      replicatedDbBytesPerPaymentGrown: sum(perPayment(grown)),
+      replicatedDbBytesPerPaymentCompacted: sum(perPayment(compacted)),
+      dbBytesFreedPerDeletedPaymentBeforeCompaction: Math.round(
+        (grown[0]!.dbBytes - afterDelete[0]!.dbBytes) / Math.max(1, baseline.figures.ok),
+      ),
+      dbBytesFreedPerDeletedPaymentAfterCompaction: Math.round(
+        (compacted[0]!.dbBytes - afterRetention[0]!.dbBytes) / Math.max(1, baseline.figures.ok),
+      ),
+    });
+  }
+} finally {
+  storage.close();
+  client.close();
+  log('stopping the cluster ...');
+  await stopAll();
+}
+
+// ---- report ----
+const baseline = runs.find((r) => r.name === 'naive baseline')!;
+const e2e = runs.filter((r) => r.name.startsWith('end to end'));
+const best = e2e.reduce((a, b) => (b.figures.throughput > a.figures.throughput ? b : a), e2e[0]!);
+const ratio = best.figures.throughput / baseline.figures.throughput;
+const at2000 = e2e.find((r) => r.offered === 2000);
+
+const table = runs.map((r) =>
+  figuresRow(r.name, r.figures, {
+    'pay/txn': r.paymentsPerTxn === undefined ? '-' : r.paymentsPerTxn.toFixed(1),
+    'vs naive': (r.figures.throughput / baseline.figures.throughput).toFixed(2),
+    'cpu µs/op etcd·hosts·loadgen': `${r.cpuUsPerOp['etcd members']}·${r.cpuUsPerOp.hosts}·${r.cpuUsPerOp['load generator']}`,
+    'cpu busy': `${Math.round(r.cpuShareOfMachine * 100)}%`,
+  }),
+);
+console.log();
+console.table(table);
+const targetLines = [
+  `end to end best: ${Math.round(best.figures.throughput)} payments/s (${best.name}); target ≥ 6000: ${best.figures.throughput >= 6000 ? 'met' : 'NOT met'}`,
+  `ratio end to end / naive baseline: ${ratio.toFixed(2)}×; target ≥ 4×: ${ratio >= 4 ? 'met' : 'NOT met'}`,
+  at2000
+    ? `p99 at 2000/s offered: ${at2000.figures.p99.toFixed(1)} ms (achieved ${Math.round(at2000.figures.throughput)}/s); target ≤ 50 ms: ${at2000.figures.p99 <= 50 ? 'met' : 'NOT met'}`
+    : 'p99 at 2000/s: level not run',
+];
+for (const line of targetLines) console.log(line);
+if (storageReport.payments) {
+  console.log(
+    `storage: ${storageReport.replicatedDbBytesPerPaymentGrown} db bytes per payment across ${members} replicas as written, ` +
+      `${storageReport.replicatedDbBytesPerPaymentCompacted} after compaction + defrag`,
+  );
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
+mkdirSync(outDir, { recursive: true });
+const report = {
+  tag,
+  at: new Date().toISOString(),
+  machine,
+  members,
+  seconds,
+  hostEnv,
+  runs,
+  ratio,
+  targets: targetLines,
+  storage: storageReport,
+};
+const base = `bench-${stamp}${tag ? `-${tag}` : ''}`;
+writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
+const svg = latencyPlot({
+  title: `Latency vs throughput, ${members} etcd members, 3 hosts (${tag || stamp})`,
+  points: e2e.map((r) => ({ ...r.figures, label: String(r.offered) })),
+  baseline: { throughput: baseline.figures.throughput, p99: baseline.figures.p99 },
+});
+writeFileSync(join(outDir, `${base}.svg`), svg);
+writeFileSync(join(outDir, 'latency-vs-throughput.svg'), svg);
+const header = Object.keys(table[0]!);
+const md = [
+  `Bench ${report.at} on ${machine}; ${members} etcd members, 3 hosts, ${seconds} s per run, host settings ${JSON.stringify(hostEnv)}.`,
+  '',
+  `| ${header.join(' | ')} |`,
+  `| ${header.map(() => '---').join(' | ')} |`,
+  ...table.map((row) => `| ${Object.values(row).join(' | ')} |`),
+  '',
+  ...targetLines.map((l) => `- ${l}`),
+  '',
+].join('\n');
+writeFileSync(join(outDir, 'summary.md'), md);
+log(`wrote ${join(outDir, `${base}.json`)}, ${join(outDir, `${base}.svg`)}, ${join(outDir, 'summary.md')}`);
+if (flags.profile)
+  log(
+    `host cpu profiles in ${profileDir}; summarize with: npx tsx dev/bench/profile-summary.ts ${profileDir}`,
+  );
+process.exit(0);

@@ -1,0 +1,71 @@
+/**
+ * On-disk size of each etcd member: the bbolt database as the member reports it (dbSize), and the
+ * member's whole data directory (db, WAL, snapshots) as allocated on disk. Also compaction and
+ * defragmentation of every member, to measure what retention gives back.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
+import { createEtcdClient } from '../../coordination/etcd/etcd-client';
+import type { EtcdCluster } from '../cluster/etcd-cluster';
+
+export interface MemberSize {
+  member: string;
+  /** bbolt database size reported by the member, bytes. */
+  dbBytes: number;
+  /** Bytes allocated on disk by the member's data directory (WAL files are preallocated in 64 MB). */
+  dirBytes: number;
+}
+
+function allocatedBytes(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.blocks * 512;
+  return readdirSync(path).reduce((sum, name) => sum + allocatedBytes(join(path, name)), 0);
+}
+
+/** One client per member, because status and defragment answer for the member they reach. */
+export class StorageProbe {
+  private readonly clients: { name: string; dataDir: string; client: Etcd3 }[];
+
+  /** As root on a secured cluster: defragmentation needs the root role. */
+  constructor(private readonly etcd: EtcdCluster) {
+    this.clients = etcd.members.map((m) => ({
+      name: m.name,
+      dataDir: m.dataDir,
+      client: createEtcdClient({
+        endpoints: [m.clientUrl],
+        callDeadlineMs: 60_000,
+        attempts: 1,
+        tls: etcd.credentials(),
+      }),
+    }));
+  }
+
+  async sizes(): Promise<MemberSize[]> {
+    return Promise.all(
+      this.clients.map(async ({ name, dataDir, client }) => ({
+        member: name,
+        dbBytes: Number((await client.maintenance.status()).dbSize),
+        dirBytes: allocatedBytes(dataDir),
+      })),
+    );
+  }
+
+  /** Compacts history up to the current revision, then defragments every member in turn. */
+  async compactAndDefragment(): Promise<void> {
+    const first = this.clients[0]!.client;
+    const { header } = await first.kv.range({ key: Buffer.from('/') });
+    await first.kv.compact({ revision: header.revision, physical: true });
+    for (const { client } of this.clients) await client.maintenance.defragment();
+  }
+
+  /** Deletes every key under a prefix (a retention policy dropping old payments), returns how many. */
+  async deletePrefix(prefix: string): Promise<number> {
+    return Number((await this.clients[0]!.client.delete().prefix(prefix)).deleted);
+  }
+
+  close(): void {
+    for (const { client } of this.clients) client.close();
+    void this.etcd;
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * A local etcd cluster of real members on loopback, for `npm start` and for the tests.
+ *
+ * Timing is tuned for loopback: a 100 ms heartbeat and a 1 s election timeout detect a dead Raft
+ * leader in about a second, and still tolerate a busy 2-core machine without spurious elections
+ * (etcd's guidance: election timeout ≥ 10 × heartbeat). --max-txn-ops is raised so that one
+ * transaction can carry a batch of payments.
+ *
+ * Secured (`pki` given, the default of `npm start` and scratch clusters): TLS with client
+ * certificate authentication on the client and peer ports, and, after the first start, etcd's
+ * RBAC with a host role confined to the ledger root (etcd-auth.ts). Health is then read from a
+ * plain-http metrics listener on loopback (/health only, no keys), so that probes need no
+ * credentials.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEtcdClient, type EtcdTlsCredentials } from '../../coordination/etcd/etcd-client';
+import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
+import { type Pki, ROOT_USER } from './certificates';
+import { bootstrapEtcdAuth } from './etcd-auth';
+import { httpOk, ManagedProcess, waitFor } from './managed-process';
+
+export interface EtcdMemberSpec {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  /**
+   * Peer port the other members are told to dial, when it differs from the one listened on:
+   * the chaos harness puts a proxy there (dev/chaos/link-proxy.ts). Default `peerPort`.
+   */
+  advertisedPeerPort?: number;
+  /**
+   * Port of a plain-http listener on loopback serving /health and /metrics. Required when the
+   * cluster is secured (its client port then wants a client certificate). Default none.
+   */
+  metricsPort?: number;
+}
+
+export interface EtcdClusterOptions {
+  /** Path of the etcd binary (see ensure-etcd.ts). */
+  binary: string;
+  /** Directory for member data (<dir>/<name>) and logs (<dir>/<name>.log). */
+  dir: string;
+  members: EtcdMemberSpec[];
+  /** Address to bind. Default 127.0.0.1. */
+  bind?: string;
+  /** Raft heartbeat, ms. Default 100. */
+  heartbeatMs?: number;
+  /** Raft election timeout, ms. Default 1000. */
+  electionTimeoutMs?: number;
+  /** Most operations in one transaction. Default 2048 (etcd's own default is 128). */
+  maxTxnOps?: number;
+  /** Cluster token, so members of different clusters never join each other. Default derived from ports. */
+  token?: string;
+  /**
+   * Certificates (certificates.ts): TLS with client-certificate auth on client and peer ports,
+   * and RBAC enabled at start. Default none: plain http, no auth (for debugging).
+   */
+  pki?: Pki;
+  /** Ledger key root the host role may read and write. Default DEFAULT_ROOT (ledger/etcd/key-layout.ts). */
+  ledgerRoot?: string;
+}
+
+/**
+ * The default member layout: client ports 2379, 22379, 32379, …; peer port = client port + 1;
+ * metrics (health) port = client port + 2.
+ */
+export function defaultMembers(count: number, firstClientPort = 2379): EtcdMemberSpec[] {
+  return Array.from({ length: count }, (_, i) => {
+    const clientPort = i === 0 ? firstClientPort : (i + 1) * 10_000 + firstClientPort;
+    return { name: `n${i + 1}`, clientPort, peerPort: clientPort + 1, metricsPort: clientPort + 2 };
+  });
+}
+
+export class EtcdMember {
+  readonly process: ManagedProcess;
+  constructor(
+    readonly spec: EtcdMemberSpec,
+    readonly clientUrl: string,
+    readonly peerUrl: string,
+    readonly dataDir: string,
+    process: ManagedProcess,
+    /** Where /health is asked: the metrics listener when there is one, else the client URL. */
+    private readonly healthUrl: string,
+  ) {
+    this.process = process;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** True when the member answers /health with a leader in sight. */
+  healthy(): Promise<boolean> {
+    return httpOk(this.healthUrl).catch(() => false);
+  }
+}
+
+export class EtcdCluster {
+  readonly members: EtcdMember[];
+
+  constructor(private readonly options: EtcdClusterOptions) {
+    const { dir, members, pki } = options;
+    const blind = members.find((m) => m.metricsPort === undefined);
+    if (pki && blind) throw new Error(`a secured etcd member needs a metricsPort for health (${blind.name})`);
+    const initialCluster = members.map((m) => `${m.name}=${this.advertisedPeerUrl(m)}`).join(',');
+    mkdirSync(dir, { recursive: true });
+    this.members = members.map((spec) => this.createMember(spec, initialCluster, 'new'));
+  }
+
+  /** True when TLS, client-certificate auth and RBAC are on. */
+  get secured(): boolean {
+    return this.options.pki !== undefined;
+  }
+
+  /** Certificates of a secured cluster. */
+  get pki(): Pki | undefined {
+    return this.options.pki;
+  }
+
+  private get scheme(): string {
+    return this.secured ? 'https' : 'http';
+  }
+
+  private peerUrl(spec: EtcdMemberSpec): string {
+    return `${this.scheme}://${this.options.bind ?? '127.0.0.1'}:${spec.peerPort}`;
+  }
+
+  private advertisedPeerUrl(spec: EtcdMemberSpec): string {
+    return `${this.scheme}://${this.options.bind ?? '127.0.0.1'}:${spec.advertisedPeerPort ?? spec.peerPort}`;
+  }
+
+  /** Client credentials of an etcd user (CN = user), or undefined when the cluster is not secured. */
+  credentials(user: string = ROOT_USER): EtcdTlsCredentials | undefined {
+    const pki = this.options.pki;
+    if (!pki) return undefined;
+    const files = pki.user(user);
+    return { ca: files.caFile, cert: files.certFile, key: files.keyFile };
+  }
+
+  /** A member's process, joining a `new` cluster or an `existing` one (after a runtime member add). */
+  private createMember(spec: EtcdMemberSpec, initialCluster: string, state: 'new' | 'existing'): EtcdMember {
+    const {
+      binary,
+      dir,
+      members,
+      bind = '127.0.0.1',
+      heartbeatMs = 100,
+      electionTimeoutMs = 1000,
+      maxTxnOps = 2048,
+      token = `payments-${members.map((m) => m.clientPort).join('-')}`,
+    } = this.options;
+    const clientUrl = `${this.scheme}://${bind}:${spec.clientPort}`;
+    const dataDir = join(dir, spec.name);
+    const metricsUrl = spec.metricsPort === undefined ? undefined : `http://${bind}:${spec.metricsPort}`;
+    const pki = this.options.pki;
+    const own = pki?.member(spec.name);
+    const args = [
+      ['--name', spec.name],
+      ['--data-dir', dataDir],
+      ['--listen-client-urls', clientUrl],
+      ['--advertise-client-urls', clientUrl],
+      ['--listen-peer-urls', this.peerUrl(spec)],
+      ['--initial-advertise-peer-urls', this.advertisedPeerUrl(spec)],
+      ['--initial-cluster', initialCluster],
+      ['--initial-cluster-token', token],
+      ['--initial-cluster-state', state],
+      ['--heartbeat-interval', String(heartbeatMs)],
+      ['--election-timeout', String(electionTimeoutMs)],
+      ['--max-txn-ops', String(maxTxnOps)],
+      ['--logger', 'zap'],
+      ['--log-level', 'warn'],
+      metricsUrl ? ['--listen-metrics-urls', metricsUrl] : [],
+      own
+        ? [
+            ['--cert-file', own.certFile],
+            ['--key-file', own.keyFile],
+            ['--trusted-ca-file', own.caFile],
+            ['--client-cert-auth'],
+            ['--peer-cert-file', own.certFile],
+            ['--peer-key-file', own.keyFile],
+            ['--peer-trusted-ca-file', own.caFile],
+            ['--peer-client-cert-auth'],
+          ].flat()
+        : [],
+    ].flat();
+    const process = new ManagedProcess({
+      name: `etcd ${spec.name}`,
+      command: binary,
+      args,
+      logFile: join(dir, `${spec.name}.log`),
+    });
+    const healthUrl = `${metricsUrl ?? clientUrl}/health`;
+    return new EtcdMember(spec, clientUrl, this.advertisedPeerUrl(spec), dataDir, process, healthUrl);
+  }
+
+  /**
+   * Replaces a member whose data directory is lost, by etcd's runtime reconfiguration: stop it if
+   * it still runs, delete its data directory, `member remove` its old identity and `member add` it
+   * afresh through the surviving members (which must hold a quorum), then start it with
+   * `--initial-cluster-state existing`, so it joins empty and receives a snapshot from the leader.
+   * The member keeps its name and URLs. Returns the new member, which takes the old one's place in
+   * `members` (references to the old EtcdMember are stale afterwards).
+   */
+  async replaceMember(
+    name: string,
+    { timeoutMs = 30_000, log = () => {} }: { timeoutMs?: number; log?: (line: string) => void } = {},
+  ): Promise<EtcdMember> {
+    const old = this.member(name);
+    await old.process.kill();
+    rmSync(old.dataDir, { recursive: true, force: true });
+    const survivors = this.members.filter((m) => m !== old).map((m) => m.clientUrl);
+    const client = createEtcdClient({
+      endpoints: survivors,
+      breakerCooldownMs: 200,
+      callDeadlineMs: 5000,
+      tls: this.credentials(ROOT_USER),
+    });
+    try {
+      const initialCluster = await retryReconfiguration(timeoutMs, log, async () => {
+        // Idempotent, so that a retry after an unanswered call cannot add the member twice.
+        const { members } = await client.cluster.memberList({});
+        const existing = members.find((m) => m.peerURLs.includes(old.peerUrl));
+        if (existing?.name) {
+          log(`member remove ${name} (id ${existing.ID})`);
+          await client.cluster.memberRemove({ ID: existing.ID });
+          return undefined; // list again
+        }
+        if (!existing) {
+          log(`member add ${name} ${old.peerUrl}`);
+          await client.cluster.memberAdd({ peerURLs: [old.peerUrl] });
+          return undefined;
+        }
+        // Added and not started yet (no name): the cluster expects exactly this member.
+        return members.map((m) => `${m.ID === existing.ID ? name : m.name}=${m.peerURLs[0]}`).join(',');
+      });
+      const fresh = this.createMember(old.spec, initialCluster, 'existing');
+      this.members[this.members.indexOf(old)] = fresh;
+      log(`starting ${name} with --initial-cluster-state existing (${initialCluster})`);
+      fresh.process.start();
+      await waitFor(`${name} healthy`, () => fresh.healthy(), timeoutMs);
+      return fresh;
+    } finally {
+      client.close();
+    }
+  }
+
+  clientUrls(): string[] {
+    return this.members.map((m) => m.clientUrl);
+  }
+
+  member(name: string): EtcdMember {
+    const member = this.members.find((m) => m.name === name);
+    if (!member) throw new Error(`no etcd member named ${name}`);
+    return member;
+  }
+
+  /**
+   * Starts every member and waits until all report healthy; a secured cluster then gets its users
+   * and roles (idempotent: a restarted cluster already has them).
+   */
+  async start(timeoutMs = 30_000): Promise<void> {
+    for (const m of this.members) m.process.start();
+    await Promise.all(this.members.map((m) => waitFor(`${m.name} healthy`, () => m.healthy(), timeoutMs)));
+    if (!this.secured) return;
+    const client = createEtcdClient({
+      endpoints: this.clientUrls(),
+      callDeadlineMs: 5000,
+      tls: this.credentials(ROOT_USER),
+    });
+    try {
+      await bootstrapEtcdAuth({ client, ledgerRoot: this.options.ledgerRoot ?? DEFAULT_ROOT });
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Restarts one stopped member with its data directory, and waits until it is healthy. */
+  async restartMember(name: string, timeoutMs = 30_000): Promise<void> {
+    const member = this.member(name);
+    member.process.start();
+    await waitFor(`${name} healthy`, () => member.healthy(), timeoutMs);
+  }
+
+  /** Waits until every running member reports healthy (a leader is elected and known). */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    const running = this.members.filter((m) => m.process.running);
+    await Promise.all(running.map((m) => waitFor(`${m.name} healthy`, () => m.healthy(), timeoutMs)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.process.stop()));
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+}
+
+/**
+ * Runs one step of a reconfiguration until it returns a result. etcd's strict reconfiguration
+ * check refuses `member add/remove` ("unhealthy cluster") until the remaining members have been
+ * connected to each other for 5 s, e.g. just after a restart; a busy member may also miss a
+ * deadline. Both are retried within `timeoutMs`.
+ */
+async function retryReconfiguration<T>(
+  timeoutMs: number,
+  log: (line: string) => void,
+  step: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const result = await step();
+      if (result !== undefined) return result;
+      continue;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      log(`etcd refused or did not answer (${(error as Error).message}); retrying`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * `npm start`: the local cluster in the foreground. Three etcd members and three function hosts
+ * on loopback, data under .data/, stopped cleanly on Ctrl-C or SIGTERM.
+ *
+ * With --etcd-endpoints it runs only the function hosts, against an etcd cluster you run
+ * elsewhere (single-host mode). `npm start -- --help` lists every flag; each has an environment
+ * variable too.
+ *
+ * etcd is secured by default: TLS and client certificates on every link, RBAC with a host role
+ * confined to the ledger root (certificates under <data-dir>/pki). --insecure-etcd runs it plain,
+ * for debugging with curl or etcdctl without certificates.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEtcdClient } from '../coordination/etcd/etcd-client';
+import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
+import { HOST_USER, readTlsFiles } from './cluster/certificates';
+import { DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
+import { ensureEtcd } from './cluster/ensure-etcd';
+import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
+import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
+import { type LocalControl, startLocalControl } from './cluster/local-control';
+import { localEtcdSecurity } from './cluster/local-security';
+
+const HELP = `Usage: npm start -- [flags]
+
+  --data-dir DIR            etcd data and logs                 env PAY_DATA_DIR        default .data
+  --etcd-members N          etcd members to launch             env PAY_ETCD_MEMBERS    default 3
+  --etcd-client-ports LIST  client ports, comma-separated      env PAY_ETCD_CLIENT_PORTS default 2379,22379,32379
+  --etcd-peer-ports LIST    peer ports, comma-separated        env PAY_ETCD_PEER_PORTS   default client port + 1
+                            (etcd health/metrics listen on plain http at client port + 2)
+  --insecure-etcd           etcd without TLS, client certs     env PAY_INSECURE_ETCD=1  default secured
+                            and RBAC (debugging only; fixed
+                            when the data dir is created)
+  --hosts N                 function hosts to launch           env PAY_HOSTS           default 3
+  --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
+  --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
+                            instead of launching members                               no etcd is started)
+  --clock-offsets LIST      simulated clock offset per host,   env PAY_CLOCK_OFFSETS   default 0 each
+                            ms, e.g. -2000,0,1500
+  --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
+                            ppm, e.g. 200,-150,0
+  --help                    this text
+`;
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    'etcd-members': { type: 'string' },
+    'etcd-client-ports': { type: 'string' },
+    'etcd-peer-ports': { type: 'string' },
+    hosts: { type: 'string' },
+    'host-ports': { type: 'string' },
+    'etcd-endpoints': { type: 'string' },
+    'insecure-etcd': { type: 'boolean' },
+    'clock-offsets': { type: 'string' },
+    'clock-drift-ppm': { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const env = process.env;
+const setting = (flag: keyof typeof values, variable: string): string | undefined =>
+  (values[flag] as string | undefined) ?? env[variable];
+
+function count(text: string | undefined, fallback: number, what: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 9) fail(`${what} must be an integer from 1 to 9, got ${text}`);
+  return n;
+}
+
+function ports(text: string | undefined, expected: number, what: string): number[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map(Number);
+  if (list.length !== expected || list.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    fail(`${what} must list ${expected} ports, got ${text}`);
+  }
+  return list;
+}
+
+/** One number per host, each within ±limit. */
+function numbers(
+  text: string | undefined,
+  expected: number,
+  what: string,
+  limit: number,
+): number[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => Number(s.trim()));
+  if (list.length !== expected || list.some((n) => !Number.isFinite(n) || Math.abs(n) > limit)) {
+    fail(`${what} must list ${expected} numbers (one per host) within ±${limit}, got ${text}`);
+  }
+  return list;
+}
+
+function fail(message: string): never {
+  console.error(`error: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+const dataDir = resolve(REPO_ROOT, setting('data-dir', 'PAY_DATA_DIR') ?? '.data');
+const externalEndpoints = setting('etcd-endpoints', 'PAY_ETCD_ENDPOINTS')
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const memberCount = count(setting('etcd-members', 'PAY_ETCD_MEMBERS'), 3, '--etcd-members');
+const hostCount = count(setting('hosts', 'PAY_HOSTS'), 3, '--hosts');
+
+let members = defaultMembers(memberCount);
+const clientPorts = ports(
+  setting('etcd-client-ports', 'PAY_ETCD_CLIENT_PORTS'),
+  memberCount,
+  '--etcd-client-ports',
+);
+const peerPorts = ports(setting('etcd-peer-ports', 'PAY_ETCD_PEER_PORTS'), memberCount, '--etcd-peer-ports');
+members = members.map((m, i) => {
+  const clientPort = clientPorts?.[i] ?? m.clientPort;
+  return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1, metricsPort: clientPort + 2 };
+});
+const hostPorts = ports(setting('host-ports', 'PAY_HOST_PORTS'), hostCount, '--host-ports');
+const clockOffsets = numbers(
+  setting('clock-offsets', 'PAY_CLOCK_OFFSETS'),
+  hostCount,
+  '--clock-offsets',
+  86_400_000,
+);
+const clockDrifts = numbers(
+  setting('clock-drift-ppm', 'PAY_CLOCK_DRIFT_PPM'),
+  hostCount,
+  '--clock-drift-ppm',
+  100_000,
+);
+const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+const hosts = hostList.map((h, i) => ({
+  ...h,
+  env: {
+    CLOCK_OFFSET_MS: String(clockOffsets?.[i] ?? 0),
+    CLOCK_DRIFT_PPM: String(clockDrifts?.[i] ?? 0),
+  },
+}));
+
+mkdirSync(dataDir, { recursive: true });
+const insecure = values['insecure-etcd'] === true || env.PAY_INSECURE_ETCD === '1';
+// With --etcd-endpoints the hosts take ETCD_CA_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE from the environment.
+const pki = externalEndpoints
+  ? undefined
+  : await localEtcdSecurity({
+      dataDir,
+      members: members.map((m) => m.name),
+      want: insecure ? 'plain' : 'secured',
+    }).catch((error: Error) => fail(error.message));
+const etcd = externalEndpoints
+  ? undefined
+  : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki });
+const endpoints = externalEndpoints ?? etcd!.clientUrls();
+const fleet = new HostFleet({
+  hosts,
+  etcdEndpoints: endpoints,
+  logDir: dataDir,
+  etcdTls: pki?.user(HOST_USER),
+});
+
+let stopping = false;
+let control: LocalControl | undefined;
+async function stopAll(reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  control?.close();
+  console.log(`\n${reason}: stopping hosts, then etcd ...`);
+  await fleet.stop();
+  await etcd?.stop();
+  console.log('stopped.');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stopAll('SIGINT'));
+process.on('SIGTERM', () => void stopAll('SIGTERM'));
+
+let adminKey = '';
+/** The local cluster's admin key (dev/cluster/dev-admin-key.ts), reused across restarts. */
+async function issueLocalAdminKey(): Promise<string> {
+  // As the hosts' own etcd user: key records live under the ledger root, which its role covers.
+  // External etcd: the same ETCD_* credentials the hosts inherit from this environment.
+  const files = pki?.user(HOST_USER);
+  const tls = files
+    ? readTlsFiles(files)
+    : env.ETCD_CA_FILE
+      ? { ca: env.ETCD_CA_FILE, cert: env.ETCD_CERT_FILE, key: env.ETCD_KEY_FILE }
+      : undefined;
+  const client = createEtcdClient({ endpoints, callDeadlineMs: 5000, tls });
+  try {
+    const { key, issued } = await ensureDevAdminKey(
+      new EtcdApiKeyStore(client),
+      dataDir,
+      new Date().toISOString(),
+    );
+    console.log(
+      `${issued ? 'issued' : 'reusing'} the local admin API key (${join(dataDir, DEV_ADMIN_KEY_FILE)})`,
+    );
+    return key;
+  } finally {
+    client.close();
+  }
+}
+
+try {
+  if (etcd) {
+    const security = pki
+      ? `secured: TLS, client certificates and RBAC, certificates in ${pki.dir}`
+      : 'INSECURE';
+    console.log(`starting ${members.length} etcd members (data in ${dataDir}; ${security}) ...`);
+    await etcd.start();
+  }
+  adminKey = await issueLocalAdminKey();
+  console.log(`starting ${hosts.length} function hosts ...`);
+  await fleet.start();
+} catch (error) {
+  console.error(`start-up failed: ${(error as Error).message}; logs are in ${dataDir}`);
+  await stopAll('start-up failed');
+}
+// pids and ports for `payctl kill|restart` (dev/cluster/local-control.ts)
+control = await startLocalControl({ etcd, fleet, dataDir, etcdEndpoints: endpoints });
+
+const rows = [
+  ...(etcd?.members.map((m) => ({
+    what: `etcd ${m.name}`,
+    pid: m.process.pid,
+    address: m.clientUrl,
+    detail: `peer ${m.peerUrl}, data ${m.dataDir}`,
+  })) ?? endpoints.map((url) => ({ what: 'etcd (external)', pid: undefined, address: url, detail: '' }))),
+  ...fleet.hosts.map((h) => ({
+    what: `host ${h.id}`,
+    pid: h.process.pid,
+    address: h.url,
+    detail: `log ${dataDir}/${h.id}.log`,
+  })),
+];
+console.table(rows);
+console.log(`admin API key: ${adminKey}
+ready: try  curl -s ${fleet.hosts[0]?.url}/ready
+       and  curl -s -H "Authorization: Bearer $(cat ${join(dataDir, DEV_ADMIN_KEY_FILE)})" ${fleet.hosts[0]?.url}/cluster
+(Ctrl-C stops everything)`);
+
+for (const p of [...(etcd?.members.map((m) => m.process) ?? []), ...fleet.hosts.map((h) => h.process)]) {
+  void p.whenExited().then(() => {
+    if (!stopping) console.log(`${p.name} exited; the rest keeps running`);
+  });
+}

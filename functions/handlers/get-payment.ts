@@ -1,0 +1,43 @@
+/**
+ * GET /payments/:id[?payer=]: one payment, from any host, read linearizably.
+ *
+ * A payment is identified by its payer and id (two payers may use one id). With `?payer=` the
+ * answer is that payment or 404. Without it the id is looked up across payers: none is a 404,
+ * one is that payment, and several is a 409 `ambiguous_payment_id` listing the payers, so the
+ * caller repeats with `?payer=`. Payments the caller's API key may not read count as absent in
+ * every case, word for word like an unknown id, so the answer reveals nothing about them.
+ */
+import type { Context } from 'hono';
+import { AmbiguousPaymentIdError, PaymentNotFoundError } from '../../ledger/errors';
+import { type StoredPayment, serializePayment } from '../../ledger/payment';
+import { mayRead } from '../auth/api-key-record';
+import type { FunctionDeps } from '../deps';
+import { principal } from '../middleware/require-api-key';
+import { tagPayment } from '../observability/logger';
+import { paymentIdParam, paymentLookupQuerySchema } from '../query-schemas';
+import { parseOrThrow } from '../validation';
+
+export function getPayment({ ledger }: FunctionDeps) {
+  return async (c: Context): Promise<Response> => {
+    const id = parseOrThrow(paymentIdParam, c.req.param('id'), 'payment id');
+    const { payer } = parseOrThrow(paymentLookupQuerySchema, c.req.query(), 'payment query');
+    tagPayment(c, id, payer);
+    const caller = principal(c);
+    const visible = (p: StoredPayment) => mayRead(caller, p);
+    let payment: StoredPayment | undefined;
+    if (payer !== undefined) {
+      payment = await ledger.get(id, payer);
+      if (payment && !visible(payment)) payment = undefined;
+    } else {
+      const found = (await ledger.findById(id)).filter(visible);
+      if (found.length > 1)
+        throw new AmbiguousPaymentIdError(
+          id,
+          found.map((p) => p.payer),
+        );
+      payment = found[0];
+    }
+    if (!payment) throw new PaymentNotFoundError(id, payer);
+    return c.body(serializePayment(payment), 200, { 'content-type': 'application/json' });
+  };
+}

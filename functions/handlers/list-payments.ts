@@ -1,0 +1,37 @@
+/**
+ * GET /payments?account=&from=&to=&limit=&cursor=: an account's payments (as payer or payee) in
+ * commit order, optionally within [from, to) on committedAt, a page at a time. 403 unless the
+ * caller's key acts for the account or is an admin's.
+ */
+import type { Context } from 'hono';
+import { ForbiddenError } from '../../ledger/errors';
+import { serializePayment } from '../../ledger/payment';
+import { actsFor, hasScope } from '../auth/api-key-record';
+import type { FunctionDeps } from '../deps';
+import { principal } from '../middleware/require-api-key';
+import { encodeCursor, historyQuerySchema } from '../query-schemas';
+import { parseOrThrow } from '../validation';
+
+export const DEFAULT_HISTORY_LIMIT = 100;
+
+export function listPayments({ ledger }: FunctionDeps) {
+  return async (c: Context): Promise<Response> => {
+    const query = parseOrThrow(historyQuerySchema, c.req.query(), 'history query');
+    const caller = principal(c);
+    if (!hasScope(caller, 'admin') && !actsFor(caller, query.account)) {
+      throw new ForbiddenError(`this API key may not read the history of account ${query.account}`);
+    }
+    const page = await ledger.history({
+      account: query.account,
+      from: query.from,
+      to: query.to,
+      limit: query.limit ?? DEFAULT_HISTORY_LIMIT,
+      afterSequence: query.cursor,
+    });
+    // Rendered through serializePayment so each payment has the same bytes as from GET /payments/:id.
+    const nextCursor =
+      page.continueAfter === undefined ? null : JSON.stringify(encodeCursor(page.continueAfter));
+    const body = `{"payments":[${page.payments.map(serializePayment).join(',')}],"nextCursor":${nextCursor}}`;
+    return c.body(body, 200, { 'content-type': 'application/json' });
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Leader election against a real three-member etcd cluster: exactly one leader, hand-over on
+ * resignation, and the fencing that stops a paused (SIGSTOP) old leader from writing after it
+ * resumes (SIGCONT).
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../coordination/clock/clock';
+import { EtcdMemberProbe } from '../../coordination/cluster/etcd-members';
+import { LeaderElection } from '../../coordination/cluster/leader-election';
+import { LedgerMaintenance } from '../../coordination/cluster/ledger-maintenance';
+import { REPO_ROOT } from '../../dev/cluster/host-fleet';
+import { waitFor } from '../../dev/cluster/managed-process';
+import { NotLeaderError } from '../../ledger/errors';
+import { keyLayout } from '../../ledger/etcd/key-layout';
+import { startTestCluster, type TestCluster } from '../support/test-cluster';
+
+let cluster: TestCluster;
+const children: ChildProcessWithoutNullStreams[] = [];
+const elections: LeaderElection[] = [];
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+});
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.pid) {
+      process.kill(child.pid, 'SIGCONT');
+      process.kill(child.pid, 'SIGKILL');
+    }
+  }
+  await Promise.all(elections.map((e) => e.close()));
+  await cluster?.stop();
+});
+
+function candidate(root: string, id: string): LeaderElection {
+  const election = new LeaderElection({
+    client: cluster.client(),
+    clock: systemClock,
+    root,
+    self: { id, url: `http://${id}` },
+  });
+  elections.push(election);
+  election.start();
+  return election;
+}
+
+describe('leader election', () => {
+  it('elects exactly one leader, whom every candidate sees, and hands over when it resigns', async () => {
+    const root = `/test/${randomUUID()}`;
+    const all = ['a', 'b', 'c'].map((id) => candidate(root, id));
+    await waitFor('one leader', async () => all.filter((e) => e.isLeader()).length === 1, 10_000);
+    const leader = all.find((e) => e.isLeader())!;
+    await waitFor('everyone sees it', async () =>
+      all.every((e) => e.leader()?.fencingToken === leader.currentTerm()?.fencingToken),
+    );
+    // Check exclusivity repeatedly for a while, not just once.
+    for (let i = 0; i < 20; i++) {
+      expect(all.filter((e) => e.isLeader())).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const oldToken = leader.currentTerm()!.fencingToken;
+    await leader.close();
+    const rest = all.filter((e) => e !== leader);
+    await waitFor('a successor', async () => rest.some((e) => e.isLeader()), 5_000);
+    const successor = rest.find((e) => e.isLeader())!;
+    expect(rest.filter((e) => e.isLeader())).toHaveLength(1);
+    expect(BigInt(successor.currentTerm()!.fencingToken)).toBeGreaterThan(BigInt(oldToken));
+    await expect(successor.fencedPut(`${root}/probe`, 'successor')).resolves.toMatchObject({
+      succeeded: true,
+    });
+  });
+
+  it('a fenced write without a term is refused locally', async () => {
+    const root = `/test/${randomUUID()}`;
+    const election = new LeaderElection({
+      client: cluster.client(),
+      clock: systemClock,
+      root,
+      self: { id: 'x', url: 'http://x' },
+    });
+    await expect(election.fencedPut(`${root}/k`, 'v')).rejects.toBeInstanceOf(NotLeaderError);
+  });
+
+  it('rejects the fenced write of an old leader paused with SIGSTOP past its lease, after SIGCONT', async () => {
+    const root = `/test/${randomUUID()}`;
+    const fencedKey = `${root}/fenced`;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'test/support/fenced-leader.ts')],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          ETCD_ENDPOINTS: cluster.etcd.clientUrls().join(','),
+          ...(cluster.pki && {
+            ETCD_CA_FILE: cluster.pki.caFile,
+            ETCD_CERT_FILE: cluster.pki.user('root').certFile,
+            ETCD_KEY_FILE: cluster.pki.user('root').keyFile,
+          }),
+          ROOT: root,
+          HOST_ID: 'old',
+          FENCED_KEY: fencedKey,
+        },
+      },
+    );
+    children.push(child);
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const nextEvent = async () => JSON.parse((await lines.next()).value as string) as Record<string, unknown>;
+
+    const elected = await nextEvent();
+    expect(elected.event).toBe('elected');
+    child.stdin.write('write before-pause\n');
+    expect(await nextEvent()).toMatchObject({ event: 'write', ok: true, believesLeader: true });
+
+    const successor = candidate(root, 'new');
+    process.kill(child.pid!, 'SIGSTOP');
+    const pausedAt = performance.now();
+    await waitFor('the successor to lead', async () => successor.isLeader(), 10_000);
+    const takeover = performance.now() - pausedAt;
+    console.log(`paused leader replaced after ${takeover.toFixed(0)} ms (TTL 2 s)`);
+    expect(takeover).toBeLessThan(2000 + 1000 + 1500); // TTL + 1 s, plus slack for a busy 2-core machine
+
+    process.kill(child.pid!, 'SIGCONT');
+    child.stdin.write('write after-pause\n');
+    const late = await nextEvent();
+    expect(late).toMatchObject({ event: 'write', ok: false, believesLeader: false, error: 'NotLeaderError' });
+
+    await successor.fencedPut(fencedKey, 'successor');
+    const stored = await cluster.client().get(fencedKey).string();
+    expect(stored).toBe('successor');
+  });
+});
+
+describe('ledger maintenance (leader duty)', () => {
+  it('runs only on the leader, compacts under the retention policy kept in etcd, defragments, and records it fenced', async () => {
+    const root = `/test/${randomUUID()}`;
+    const keys = keyLayout(root);
+    const client = cluster.client();
+    await client
+      .put(keys.retentionPolicy())
+      .value(JSON.stringify({ keepRevisions: 5, defragMinFreeBytes: 0, defragMinFreeRatio: 0 }));
+    for (let i = 0; i < 10; i++) await client.put(`${root}/churn`).value(String(i));
+    const members = new EtcdMemberProbe({
+      endpoints: cluster.etcd.clientUrls(),
+      client,
+      tls: cluster.etcd.credentials(),
+    });
+    const [a, b] = [candidate(root, 'a'), candidate(root, 'b')];
+    await waitFor('a leader', async () => a.isLeader() || b.isLeader(), 10_000);
+    const [leader, follower] = a.isLeader() ? [a, b] : [b, a];
+    const duty = (election: LeaderElection) =>
+      new LedgerMaintenance({
+        client,
+        election,
+        members,
+        clock: systemClock,
+        hostId: election === a ? 'a' : 'b',
+        root,
+      });
+    try {
+      expect(await duty(follower).runOnce()).toBeUndefined();
+      const headRevision = async () => Number((await client.get(`${root}/churn`).exec()).header.revision);
+      const before = await headRevision();
+      const report = await duty(leader).runOnce();
+      const after = await headRevision();
+      // keepRevisions 5 behind the head as the leader read it, which lies between the two reads.
+      expect(report?.compactedTo).toBeGreaterThanOrEqual(before - 5);
+      expect(report?.compactedTo).toBeLessThanOrEqual(after - 5);
+      expect(report?.defragmented.sort()).toEqual(['n1', 'n2', 'n3']);
+      // History before the compaction point is gone.
+      await expect(
+        client
+          .get(`${root}/churn`)
+          .revision(String(report!.compactedTo! - 1))
+          .exec(),
+      ).rejects.toThrow(/compacted/);
+      const record = JSON.parse((await client.get(keys.maintenanceRecord()).string())!);
+      expect(record).toMatchObject({
+        by: leader === a ? 'a' : 'b',
+        fencingToken: leader.currentTerm()!.fencingToken,
+      });
+    } finally {
+      members.close();
+    }
+  });
+});

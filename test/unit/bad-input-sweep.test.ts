@@ -1,0 +1,105 @@
+/**
+ * The bad-input sweep, in-process over MemoryLedger: thousands of random and malformed requests
+ * at every endpoint. Each gets the answer its case demands (a 4xx JSON error for every flaw),
+ * nothing throws out of the app, and only a valid POST ever reaches the ledger's commit.
+ * The same cases run against real hosts and etcd in bad-input-sweep-cluster.test.ts.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../coordination/clock/clock';
+import type { CommitContext, PaymentLedger } from '../../ledger/ledger';
+import { MemoryLedger } from '../../ledger/memory-ledger';
+import type { PaymentIntent } from '../../ledger/payment';
+import {
+  getByIdCases,
+  historyCases,
+  otherRouteCases,
+  postCases,
+  SEED_PAYMENTS,
+  type SweepCase,
+  sweepCases,
+} from '../support/bad-input';
+import { judge } from '../support/sweep-assertions';
+import { createTestApp } from '../support/test-app';
+
+const clock: Clock = { now: () => Date.parse('2026-03-04T05:06:07.890Z') };
+let counter = 0;
+const uniq = () => `u${++counter}-`;
+
+/** A fresh app over a seeded ledger whose commits are counted. */
+async function seededApp() {
+  const memory = new MemoryLedger();
+  for (const p of SEED_PAYMENTS)
+    await memory.commit(p, { host: 'seed', committedAt: '2026-01-01T00:00:00.000Z' });
+  const commits: PaymentIntent[] = [];
+  const ledger: PaymentLedger = {
+    commit: (intent: PaymentIntent, context: CommitContext) => {
+      commits.push(intent);
+      return memory.commit(intent, context);
+    },
+    get: (id, payer) => memory.get(id, payer),
+    findById: (id) => memory.findById(id),
+    history: (q) => memory.history(q),
+    ping: () => memory.ping(),
+    close: () => memory.close(),
+  };
+  return { app: createTestApp({ ledger, clock, hostId: 'h-sweep' }), commits, memory };
+}
+
+async function run(c: SweepCase): Promise<void> {
+  const { app, commits, memory } = await seededApp();
+  const response = await app.request(c.path, { method: c.method, headers: c.headers, body: c.body });
+  judge(c, {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text: await response.text(),
+  });
+  if (c.expected.kind === 'created') {
+    expect(commits).toHaveLength(1);
+    expect(await memory.get(c.expected.intent.id, c.expected.intent.payer)).toBeDefined();
+  } else {
+    expect(commits, `${c.label} reached the ledger`).toEqual([]);
+  }
+  // The seed is untouched whatever was sent.
+  for (const p of SEED_PAYMENTS) expect((await memory.get(p.id, p.payer))?.amount).toBe(p.amount);
+}
+
+const property = (cases: fc.Arbitrary<SweepCase>) => fc.asyncProperty(cases, run);
+
+describe('bad-input sweep (in-process)', () => {
+  it('POST /payments: every flaw is a 4xx JSON error, every valid body is created', async () => {
+    await fc.assert(property(postCases(uniq)), { numRuns: 1500 });
+  });
+
+  it('GET /payments/:id: unicode, path tricks and oversized ids', async () => {
+    await fc.assert(property(getByIdCases), { numRuns: 800 });
+  });
+
+  it('GET /payments: history queries with broken parameters', async () => {
+    await fc.assert(property(historyCases), { numRuns: 800 });
+  });
+
+  it('other methods, unknown routes, /health and /ready', async () => {
+    await fc.assert(property(otherRouteCases), { numRuns: 600 });
+  });
+
+  it('everything mixed, with noise headers', async () => {
+    await fc.assert(property(sweepCases(uniq)), { numRuns: 1500 });
+  });
+});
+
+describe('regressions the sweep found', () => {
+  it('refuses a payment id of dots alone, which GET /payments/:id could never reach', async () => {
+    const { app, commits } = await seededApp();
+    for (const id of ['.', '..', '...']) {
+      const body = JSON.stringify({ id, payer: 'a', payee: 'b', amount: 1, currency: 'EUR' });
+      const response = await app.request('/payments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(response.status).toBe(400);
+    }
+    expect(commits).toEqual([]);
+  });
+});
