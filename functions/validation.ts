@@ -13,7 +13,7 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * The request's JSON body, as read by the readBody middleware (functions/middleware/request-body.ts):
  * 415 unless the content type is JSON, 400 when the text does not parse.
  */
-export function jsonBody(c: Context): unknown {
+function jsonBody(c: Context): unknown {
   const contentType = c.req.header('content-type');
   if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
   try {

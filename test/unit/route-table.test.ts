@@ -6,10 +6,7 @@
  */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { HostClock, systemClock } from '../../coordination/clock/clock';
-import { HybridClock } from '../../coordination/clock/hlc';
-import type { ClusterStatusSource } from '../../coordination/cluster/host-coordination';
-import { MemoryEventStore } from '../../coordination/events/event-store';
+import { systemClock } from '../../coordination/clock/clock';
 import { ApiKeyAuthenticator } from '../../functions/auth/api-key-authenticator';
 import { KeyRateLimiter } from '../../functions/auth/key-rate-limiter';
 import { MemoryApiKeyStore } from '../../functions/auth/memory-api-key-store';
@@ -18,24 +15,15 @@ import { requireApiKey } from '../../functions/middleware/require-api-key';
 import { openApiPath } from '../../functions/openapi';
 import { isOpenRoute, ROUTES, type RouteSpec } from '../../functions/routes';
 import { MemoryLedger } from '../../ledger/memory-ledger';
-import { createTestApp } from '../support/test-app';
+import { createTestApp, quietCluster, testClocks } from '../support/test-app';
 
-const cluster: ClusterStatusSource = {
-  selfId: 'h-table',
-  hosts: () => [],
-  leader: () => undefined,
-  isLeader: () => false,
-  registered: () => true,
-  etcdMembers: async () => [],
-};
-const hostClock = new HostClock();
 // With a cluster and clocks, so that every route of the table is mounted.
 const app = createTestApp({
   ledger: new MemoryLedger(),
   clock: systemClock,
   hostId: 'h-table',
-  cluster,
-  clocks: { hostClock, hlc: new HybridClock({ clock: hostClock }), eventStore: new MemoryEventStore() },
+  cluster: quietCluster('h-table'),
+  clocks: testClocks(),
 });
 
 const key = (r: { method: string; path: string }) => `${r.method.toUpperCase()} ${r.path}`;
