@@ -91,18 +91,18 @@ function refuseProtoKeys(body: unknown, what: string): void {
   }
   const names = (p?: Path): string[] => {
     const keys: string[] = [];
-    for (let at = p; at; at = at.up) keys.unshift(at.key);
-    return keys;
+    for (let at = p; at; at = at.up) keys.push(at.key);
+    return keys.reverse();
   };
   const pending: [unknown, Path | undefined][] = [[body, undefined]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [value, path] = next;
     if (typeof value !== 'object' || value === null) continue;
-    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) {
+    // At the top the route's strict schema names it an unknown field.
+    if (path && !Array.isArray(value) && Object.hasOwn(value, '__proto__')) {
       const owner = names(path).join('.');
-      const field = owner ? `${owner}.__proto__` : '__proto__';
-      throw new InvalidRequestError(`invalid ${what}: ${field}`, [
-        { field, message: `${owner ? `${owner} key` : 'key'} __proto__ is reserved` },
+      throw new InvalidRequestError(`invalid ${what}: ${owner}.__proto__`, [
+        { field: `${owner}.__proto__`, message: `${owner} key __proto__ is reserved` },
       ]);
     }
     for (const [key, item] of Object.entries(value)) pending.push([item, { key, up: path }]);
