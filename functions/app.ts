@@ -1,31 +1,25 @@
 /**
- * The function host's HTTP app: mounts each function handler and the one error handler.
- * Built by a factory so tests can run it in-process with `app.request(...)` over any ledger.
+ * The function host's HTTP app: the middleware every request passes, the one error handler, and
+ * the routes of the route table (functions/routes.ts). Built by a factory so tests can run it
+ * in-process with `app.request(...)` over any ledger.
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { ApiKeyAuthenticator, type ApiKeyAuthenticatorOptions } from './auth/api-key-authenticator';
 import { KeyRateLimiter, type KeyRateLimiterOptions } from './auth/key-rate-limiter';
-import { dashboardRoutes } from './dashboard/routes';
+import { dashboardHandlers } from './dashboard/routes';
 import type { FunctionDeps } from './deps';
-import { createApiKey, listApiKeys, revokeApiKey } from './handlers/admin-keys';
-import { clusterStatus, liveHosts } from './handlers/cluster-status';
-import { createPayment } from './handlers/create-payment';
-import { listEvents } from './handlers/events';
-import { getPayment } from './handlers/get-payment';
-import { health, ready } from './handlers/health';
-import { listPayments } from './handlers/list-payments';
-import { adjustTime, getTime } from './handlers/time';
 import { errorBody, handleError } from './http-errors';
 import { clockGuard } from './middleware/clock-guard';
 import { hlcHeaders } from './middleware/hlc-headers';
 import { observeRequests } from './middleware/observe-requests';
-import { closeWhenBodyUnread, readBody } from './middleware/request-body';
+import { closeWhenBodyUnread } from './middleware/request-body';
 import { limitRequestsInProgress } from './middleware/requests-in-progress';
-import { requireApiKey, requireScope } from './middleware/require-api-key';
+import { requireApiKey } from './middleware/require-api-key';
 import { type Logger, silentLogger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildOpenApiDocument } from './openapi';
+import { isOpenRoute, mountRoutes } from './routes';
 
 export interface AppOptions extends FunctionDeps {
   /** Largest accepted request body, in bytes. Default 64 KiB. */
@@ -47,9 +41,9 @@ export function createApp({
   auth = {},
   maxRequestsInProgress,
   ...rest
-}: AppOptions): Hono {
+}: AppOptions): OpenAPIHono {
   const deps = { ...rest, metrics };
-  const app = new Hono();
+  const app = new OpenAPIHono();
   app.onError(handleError);
   app.use(closeWhenBodyUnread());
   // First, so that a shed request costs as little as possible: no request id, access log line or
@@ -67,41 +61,27 @@ export function createApp({
     requireApiKey({
       authenticator: new ApiKeyAuthenticator(deps.apiKeys, auth),
       rateLimiter: new KeyRateLimiter(auth),
+      isOpen: isOpenRoute,
     }),
   );
-  const admin = requireScope('admin');
-
   if (deps.clocks) {
     app.use('*', hlcHeaders(deps.clocks));
     app.use('/payments', clockGuard(deps.clocks));
-    app.get('/time', getTime({ ...deps.clocks, hostId: deps.hostId }));
-    app.post(
-      '/time/adjust',
-      requireScope('clock', 'admin'),
-      readBody({ maxBytes: maxBodyBytes }),
-      adjustTime(deps.clocks),
-    );
-    app.get('/events', admin, listEvents(deps.clocks));
   }
-  app.get('/health', health(deps));
-  app.get('/ready', ready(deps));
-  if (deps.cluster) {
-    app.get('/cluster', admin, clusterStatus(deps.cluster));
-    app.get('/hosts', liveHosts(deps.cluster));
-  }
-  app.post('/payments', readBody({ maxBytes: maxBodyBytes }), createPayment(deps));
-  app.get('/payments', listPayments(deps));
-  app.get('/payments/:id', getPayment(deps));
-  app.get('/metrics', admin, async (c) =>
-    c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
-  );
-  app.post('/admin/keys', admin, readBody({ maxBytes: maxBodyBytes }), createApiKey(deps, deps.apiKeys));
-  app.get('/admin/keys', admin, listApiKeys(deps.apiKeys));
-  app.delete('/admin/keys/:id', admin, revokeApiKey(deps, deps.apiKeys));
-  const openApi = JSON.stringify(buildOpenApiDocument());
-  app.get('/openapi.json', (c) => c.body(openApi, 200, { 'content-type': 'application/json' }));
   const cluster = deps.cluster;
-  app.use('/dashboard/etcd-members', admin);
-  app.route('/dashboard', dashboardRoutes({ etcdMembers: cluster && (() => cluster.etcdMembers()) }));
+  let openApiJson: string | undefined;
+  mountRoutes(
+    app,
+    {
+      deps,
+      dashboard: dashboardHandlers({ etcdMembers: cluster && (() => cluster.etcdMembers()) }),
+      // Built on first request, once every route is registered, then served as is.
+      openApiJson: () => {
+        openApiJson ??= JSON.stringify(buildOpenApiDocument(app));
+        return openApiJson;
+      },
+    },
+    { maxBodyBytes },
+  );
   return app;
 }

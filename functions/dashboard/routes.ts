@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hono } from 'hono';
+import { type Handler, Hono } from 'hono';
 import type { EtcdMemberStatus } from '../../coordination/cluster/etcd-members';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,7 +40,16 @@ export interface DashboardOptions {
   etcdMembers?: () => Promise<EtcdMemberStatus[]>;
 }
 
-export function dashboardRoutes({ etcdMembers = async () => [] }: DashboardOptions = {}): Hono {
+/** The dashboard's handlers, mounted by the route table (functions/routes.ts) under /dashboard. */
+export interface DashboardHandlers {
+  page: Handler;
+  asset: Handler;
+  etcdMembers: Handler;
+}
+
+export function dashboardHandlers({
+  etcdMembers = async () => [],
+}: DashboardOptions = {}): DashboardHandlers {
   const cache = new Map<string, string>();
   const load = (name: string, file: () => string) => {
     let body = cache.get(name);
@@ -50,17 +59,25 @@ export function dashboardRoutes({ etcdMembers = async () => [] }: DashboardOptio
     }
     return body;
   };
-  const app = new Hono();
-  app.get('/', (c) => c.html(load('index.html', () => join(here, 'index.html'))));
-  app.get('/assets/:file', (c) => {
-    const asset = ASSETS[c.req.param('file')];
-    if (!asset) return c.json({ error: { code: 'not_found', message: 'no such dashboard asset' } }, 404);
-    return c.body(load(c.req.param('file'), asset.file), 200, {
-      'content-type': `${asset.type}; charset=utf-8`,
-      'cache-control': 'no-cache',
-    });
-  });
-  // The members alone, for a page on a host built without GET /cluster (e.g. in-process apps).
-  app.get('/etcd-members', async (c) => c.json({ members: await etcdMembers() }));
-  return app;
+  return {
+    page: (c) => c.html(load('index.html', () => join(here, 'index.html'))),
+    asset: (c) => {
+      const name = c.req.param('file') ?? '';
+      // Own names only: `constructor` or `toString` are no assets.
+      const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+      if (!asset) return c.json({ error: { code: 'not_found', message: 'no such dashboard asset' } }, 404);
+      return c.body(load(name, asset.file), 200, {
+        'content-type': `${asset.type}; charset=utf-8`,
+        'cache-control': 'no-cache',
+      });
+    },
+    // The members alone, for a page on a host built without GET /cluster (e.g. in-process apps).
+    etcdMembers: async (c) => c.json({ members: await etcdMembers() }),
+  };
+}
+
+/** The same handlers as a sub-app, for servers without the route table (test/support/fake-host.ts). */
+export function dashboardRoutes(options: DashboardOptions = {}): Hono {
+  const { page, asset, etcdMembers } = dashboardHandlers(options);
+  return new Hono().get('/', page).get('/assets/:file', asset).get('/etcd-members', etcdMembers);
 }

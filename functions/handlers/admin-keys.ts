@@ -1,5 +1,5 @@
 /**
- * Key management for admins (the routes sit behind requireScope('admin') in functions/app.ts):
+ * Key management for admins (admin-only routes of the route table, functions/routes.ts):
  *   POST   /admin/keys      create; 201 with the key, shown this once, and its record
  *   GET    /admin/keys      list, without secrets or hashes
  *   DELETE /admin/keys/:id  revoke; effective on every host within the authenticator's cache TTL
@@ -9,19 +9,20 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { isoTimestamp } from '../../coordination/clock/clock';
 import { PaymentError } from '../../ledger/errors';
-import { apiKeyGrantSchema, publicView } from '../auth/api-key-record';
+import { type ApiKeyGrant, publicView } from '../auth/api-key-record';
 import type { ApiKeyStore } from '../auth/api-key-store';
 import { issueApiKey } from '../auth/issue-api-key';
 import type { FunctionDeps } from '../deps';
 import { principal } from '../middleware/require-api-key';
 import { requestLog } from '../observability/logger';
-import { jsonBody, parseOrThrow } from '../validation';
+import { validated } from '../validation';
 
-const keyIdParam = z.string().regex(/^[0-9a-f]{16}$/, 'a key id is 16 hex characters');
+export const keyIdParam = z.string().regex(/^[0-9a-f]{16}$/, 'a key id is 16 hex characters');
 
 export function createApiKey({ clock }: FunctionDeps, store: ApiKeyStore) {
   return async (c: Context): Promise<Response> => {
-    const grant = parseOrThrow(apiKeyGrantSchema, jsonBody(c), 'API key');
+    // Validated by the route table (functions/routes.ts): apiKeyGrantSchema.
+    const grant = validated<ApiKeyGrant>(c, 'json');
     const issued = await issueApiKey(store, grant, isoTimestamp(clock));
     requestLog(c).info({ keyId: issued.record.id, by: principal(c).keyId }, 'API key created');
     return c.json({ key: issued.key, ...publicView(issued.record) }, 201);
@@ -34,7 +35,7 @@ export function listApiKeys(store: ApiKeyStore) {
 
 export function revokeApiKey({ clock }: FunctionDeps, store: ApiKeyStore) {
   return async (c: Context): Promise<Response> => {
-    const id = parseOrThrow(keyIdParam, c.req.param('id'), 'key id');
+    const { id } = validated<{ id: string }>(c, 'param');
     const record = await store.revoke(id, isoTimestamp(clock));
     if (!record) throw new PaymentError('not_found', `API key ${id} not found`);
     requestLog(c).info({ keyId: id, by: principal(c).keyId }, 'API key revoked');

@@ -10,19 +10,20 @@ import { ForbiddenError, InvalidRequestError } from '../../ledger/errors';
 import {
   IDENTIFIER_PATTERN,
   type PaymentIntent,
-  paymentRequestSchema,
+  type PaymentRequest,
   serializePayment,
 } from '../../ledger/payment';
 import { actsFor } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
 import { principal } from '../middleware/require-api-key';
 import { tagPayment } from '../observability/logger';
-import { jsonBody, parseOrThrow } from '../validation';
+import { validated } from '../validation';
 
 export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
-    // The readBody middleware (functions/middleware/request-body.ts) has read the body, within its size limit.
-    const intent = resolveIntent(jsonBody(c), c.req.header('idempotency-key'));
+    // Read by readBody, within its size limit, and validated against paymentRequestSchema by the
+    // route table (functions/routes.ts) before this runs.
+    const intent = resolveIntent(validated<PaymentRequest>(c, 'json'), c.req.header('idempotency-key'));
     // Checked before the ledger is asked anything, so a key learns nothing about other payers' ids.
     if (!actsFor(principal(c), intent.payer)) {
       throw new ForbiddenError(`this API key may not pay from account ${intent.payer}`);
@@ -39,17 +40,8 @@ export function createPayment({ ledger, clock, hostId, metrics }: FunctionDeps) 
   };
 }
 
-/** Validates the body and settles the payment id from `id` and the `Idempotency-Key` header. */
-function resolveIntent(body: unknown, idempotencyKey: string | undefined): PaymentIntent {
-  // zod's record drops a `__proto__` key (it would set the prototype): refused here, or the entry
-  // would vanish from the stored payment while the request was answered 201. Found by the sweep.
-  const metadata = (body as { metadata?: unknown } | null)?.metadata;
-  if (typeof metadata === 'object' && metadata !== null && Object.hasOwn(metadata, '__proto__')) {
-    throw new InvalidRequestError('invalid payment: metadata.__proto__', [
-      { field: 'metadata.__proto__', message: 'metadata key __proto__ is reserved' },
-    ]);
-  }
-  const request = parseOrThrow(paymentRequestSchema, body, 'payment');
+/** Settles the payment id from the validated body's `id` and the `Idempotency-Key` header. */
+function resolveIntent(request: PaymentRequest, idempotencyKey: string | undefined): PaymentIntent {
   if (idempotencyKey !== undefined && !IDENTIFIER_PATTERN.test(idempotencyKey)) {
     throw new InvalidRequestError('invalid Idempotency-Key header', [
       { field: 'Idempotency-Key', message: 'must be 1 to 128 characters from [A-Za-z0-9._:-]' },

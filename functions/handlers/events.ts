@@ -10,7 +10,7 @@ import { hlcAt } from '../../coordination/clock/hlc';
 import { readMergedEvents } from '../../coordination/events/event-query';
 import type { ClockDeps } from '../deps';
 import { isoDate } from '../query-schemas';
-import { parseOrThrow } from '../validation';
+import { validated } from '../validation';
 
 const CURSOR = /^\d{15}\.\d{5}\/[A-Za-z0-9._:-]{1,64}\/\d{12}$/;
 const HLC = /^\d{15}\.\d{5}$/;
@@ -41,7 +41,8 @@ export const DEFAULT_EVENTS_LIMIT = 100;
 
 export function listEvents({ eventStore, hostClock, maxEventLatenessMs = 5000 }: ClockDeps) {
   return async (c: Context) => {
-    const query = parseOrThrow(eventsQuerySchema, c.req.query(), 'events query');
+    // Validated by the route table (functions/routes.ts).
+    const query = validated<z.output<typeof eventsQuerySchema>>(c, 'query');
     if (!eventStore) return c.json({ events: [], next: null, watermark: null, heldBack: 0, staleHosts: [] });
     const page = await readMergedEvents(eventStore, {
       from: query.from,

@@ -14,13 +14,13 @@ import { mayRead } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
 import { principal } from '../middleware/require-api-key';
 import { tagPayment } from '../observability/logger';
-import { paymentIdParam, paymentLookupQuerySchema } from '../query-schemas';
-import { parseOrThrow } from '../validation';
+import { validated } from '../validation';
 
 export function getPayment({ ledger }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
-    const id = parseOrThrow(paymentIdParam, c.req.param('id'), 'payment id');
-    const { payer } = parseOrThrow(paymentLookupQuerySchema, c.req.query(), 'payment query');
+    // Validated by the route table (functions/routes.ts): paymentIdParam, paymentLookupQuerySchema.
+    const { id } = validated<{ id: string }>(c, 'param');
+    const { payer } = validated<{ payer?: string }>(c, 'query');
     tagPayment(c, id, payer);
     const caller = principal(c);
     const visible = (p: StoredPayment) => mayRead(caller, p);

@@ -4,19 +4,21 @@
  * caller's key acts for the account or is an admin's.
  */
 import type { Context } from 'hono';
+import type { z } from 'zod';
 import { ForbiddenError } from '../../ledger/errors';
 import { serializePayment } from '../../ledger/payment';
 import { actsFor, hasScope } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
 import { principal } from '../middleware/require-api-key';
-import { encodeCursor, historyQuerySchema } from '../query-schemas';
-import { parseOrThrow } from '../validation';
+import { encodeCursor, type historyQuerySchema } from '../query-schemas';
+import { validated } from '../validation';
 
 export const DEFAULT_HISTORY_LIMIT = 100;
 
 export function listPayments({ ledger }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
-    const query = parseOrThrow(historyQuerySchema, c.req.query(), 'history query');
+    // Validated by the route table (functions/routes.ts).
+    const query = validated<z.output<typeof historyQuerySchema>>(c, 'query');
     const caller = principal(c);
     if (!hasScope(caller, 'admin') && !actsFor(caller, query.account)) {
       throw new ForbiddenError(`this API key may not read the history of account ${query.account}`);

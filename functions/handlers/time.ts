@@ -10,7 +10,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { TimeReading } from '../../coordination/clock/time-peer';
 import type { ClockDeps } from '../deps';
-import { parseOrThrow } from '../validation';
+import { validated } from '../validation';
 
 export const adjustmentSchema = z.strictObject({
   master: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'master must be a host id'),
@@ -37,14 +37,8 @@ export function getTime({ hostClock, hostId }: ClockDeps & { hostId: string }) {
 
 export function adjustTime({ sync }: ClockDeps) {
   return async (c: Context) => {
-    // Read by the readBody middleware (functions/middleware/request-body.ts), like every other body.
-    let body: unknown;
-    try {
-      body = JSON.parse(c.get('bodyText'));
-    } catch {
-      body = undefined;
-    }
-    const adjustment = parseOrThrow(adjustmentSchema, body, 'clock adjustment');
+    // Read by readBody and validated against adjustmentSchema by the route table (functions/routes.ts).
+    const adjustment = validated<z.output<typeof adjustmentSchema>>(c, 'json');
     if (!sync) return c.json({ applied: false, reason: 'this host does not synchronize its clock' }, 200);
     sync.handleAdjustment(adjustment);
     return c.json({ applied: true });

@@ -1,8 +1,8 @@
 /**
- * The authentication gate: every route needs a valid API key except the few named in
- * OPEN_ROUTES, so a route added later is closed until someone decides otherwise. The gate also
- * applies the key's rate limit, and leaves the principal on the context for the handlers'
- * authorization checks (`principal(c)`, `requireScope`).
+ * The authentication gate: every request needs a valid API key except those `isOpen` lets
+ * through (the route table's `open` routes, functions/routes.ts), so a route added later is
+ * closed until someone decides otherwise. The gate also applies the key's rate limit, and leaves
+ * the principal on the context for the handlers' authorization checks (`principal(c)`, `requireScope`).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { ForbiddenError } from '../../ledger/errors';
@@ -17,30 +17,20 @@ declare module 'hono' {
   }
 }
 
-/**
- * Routes anyone may call, with why:
- *  - /health, /ready: probes of load balancers and orchestrators, which hold no keys;
- *  - /openapi.json and the dashboard's page and assets: static, no data (the page asks for a key);
- *  - GET /time: a clock reading, polled by peer hosts for Cristian's algorithm and by /cluster.
- */
-const OPEN_ROUTES: { method: string; path: RegExp }[] = [
-  { method: 'GET', path: /^\/(health|ready|openapi\.json|time)$/ },
-  { method: 'GET', path: /^\/dashboard(\/|\/assets\/[^/]+)?$/ },
-];
-
-export const isOpenRoute = (method: string, path: string): boolean =>
-  OPEN_ROUTES.some(
-    (r) => (r.method === method || (method === 'HEAD' && r.method === 'GET')) && r.path.test(path),
-  );
-
 export interface RequireApiKeyOptions {
   authenticator: ApiKeyAuthenticator;
   rateLimiter: KeyRateLimiter;
+  /** Requests that need no key (CORS preflights always pass). Default none: the gate is closed. */
+  isOpen?: (method: string, path: string) => boolean;
 }
 
-export function requireApiKey({ authenticator, rateLimiter }: RequireApiKeyOptions): MiddlewareHandler {
+export function requireApiKey({
+  authenticator,
+  rateLimiter,
+  isOpen = () => false,
+}: RequireApiKeyOptions): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.method === 'OPTIONS' || isOpenRoute(c.req.method, c.req.path)) return next();
+    if (c.req.method === 'OPTIONS' || isOpen(c.req.method, c.req.path)) return next();
     const caller = await authenticator.authenticate(c.req.header('authorization'));
     await rateLimiter.consume(caller);
     c.set('principal', caller);

@@ -4,6 +4,10 @@
  * test sets its own Authorization header (or `authorization: ''` to send none), so tests about
  * payments read as before and tests about keys say exactly what they send.
  */
+import { HostClock } from '../../coordination/clock/clock';
+import { HybridClock } from '../../coordination/clock/hlc';
+import type { ClusterStatusSource } from '../../coordination/cluster/host-coordination';
+import { MemoryEventStore } from '../../coordination/events/event-store';
 import { type AppOptions, createApp } from '../../functions/app';
 import { generateApiKey } from '../../functions/auth/api-key';
 import { ALL_ACCOUNTS, type ApiKeyGrant, type ApiKeyRecord } from '../../functions/auth/api-key-record';
@@ -43,4 +47,22 @@ export function createTestApp(
     return request(input, { ...init, headers }, ...rest);
   };
   return Object.assign(app, { request: withAdminKey, adminKey: admin.key, apiKeys });
+}
+
+/** A cluster of one registered host and no peers: with it the app mounts /cluster and /hosts. */
+export function quietCluster(selfId: string): ClusterStatusSource {
+  return {
+    selfId,
+    hosts: () => [],
+    leader: () => undefined,
+    isLeader: () => false,
+    registered: () => true,
+    etcdMembers: async () => [],
+  };
+}
+
+/** Clock deps over the system clock: with them the app mounts /time, /time/adjust and /events. */
+export function testClocks() {
+  const hostClock = new HostClock();
+  return { hostClock, hlc: new HybridClock({ clock: hostClock }), eventStore: new MemoryEventStore() };
 }

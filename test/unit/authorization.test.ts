@@ -1,5 +1,5 @@
 /**
- * The authorization matrix, in-process: every documented route (functions/openapi.ts ROUTE_DOCS,
+ * The authorization matrix, in-process: every documented route (the route table, functions/routes.ts ROUTES,
  * which test/unit/openapi.test.ts proves covers every route the app serves) × every kind of caller:
  * no key, a wrong key, another tenant's key, the right tenant's key, an admin key. A route added
  * without a row here fails the first test. The same gate runs on real hosts in
@@ -12,7 +12,7 @@ import type { ClusterStatusSource } from '../../coordination/cluster/host-coordi
 import { MemoryEventStore } from '../../coordination/events/event-store';
 import { parseApiKey } from '../../functions/auth/api-key';
 import { MemoryApiKeyStore } from '../../functions/auth/memory-api-key-store';
-import { ROUTE_DOCS } from '../../functions/openapi';
+import { ROUTES } from '../../functions/routes';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { createTestApp, type TestApp, testKey } from '../support/test-app';
 
@@ -69,7 +69,7 @@ interface Row {
 const OPEN = { none: 200, wrong: 200, otherTenant: 200, rightTenant: 200, admin: 200 };
 const ADMIN_ONLY = { none: 401, wrong: 401, otherTenant: 403, rightTenant: 403, admin: 200 };
 
-/** One row per documented route, keyed `METHOD path` as in ROUTE_DOCS. */
+/** One row per documented route, keyed `METHOD path` as in ROUTES. */
 const MATRIX: Record<string, Row> = {
   'GET /health': { request: () => ['/health', {}], expect: OPEN },
   'GET /ready': { request: () => ['/ready', {}], expect: OPEN },
@@ -123,7 +123,7 @@ async function call(caller: Caller, [path, init]: [string, RequestInit]): Promis
 
 describe('authorization matrix', () => {
   it('has a row for every documented route', () => {
-    const documented = ROUTE_DOCS.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
+    const documented = ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
     expect(Object.keys(MATRIX).sort()).toEqual(documented);
   });
 
@@ -136,7 +136,7 @@ describe('authorization matrix', () => {
   }
 
   it('documents the access rule the gate enforces', () => {
-    for (const doc of ROUTE_DOCS) {
+    for (const doc of ROUTES) {
       const row = MATRIX[`${doc.method.toUpperCase()} ${doc.path}`]!;
       expect(row.expect.none === 401, `${doc.method} ${doc.path}`).toBe(doc.access !== 'open');
     }

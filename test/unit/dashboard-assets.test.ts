@@ -27,6 +27,12 @@ describe('GET /dashboard', () => {
     expect((await app.request('/dashboard/assets/secrets.js')).status).toBe(404);
   });
 
+  it('answers 404, not 500, for names every object has (constructor, toString, __proto__)', async () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      expect((await app.request(`/dashboard/assets/${name}`)).status, name).toBe(404);
+    }
+  });
+
   it('reports no etcd members when the host knows no endpoints', async () => {
     const answer = await app.request('/dashboard/etcd-members');
     expect(await answer.json()).toEqual({ members: [] });

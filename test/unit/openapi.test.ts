@@ -1,31 +1,18 @@
 /** The OpenAPI document: valid 3.1, built from the request schemas, and covering every route the app serves. */
 import { describe, expect, it } from 'vitest';
-import { HostClock, systemClock } from '../../coordination/clock/clock';
-import { HybridClock } from '../../coordination/clock/hlc';
-import type { ClusterStatusSource } from '../../coordination/cluster/host-coordination';
-import { MemoryEventStore } from '../../coordination/events/event-store';
+import { systemClock } from '../../coordination/clock/clock';
 import { openApiPath } from '../../functions/openapi';
 import { MemoryLedger } from '../../ledger/memory-ledger';
-import { createTestApp } from '../support/test-app';
+import { createTestApp, quietCluster, testClocks } from '../support/test-app';
 
-// A cluster source, so that the routes mounted only with membership (/cluster) are checked too.
-const cluster: ClusterStatusSource = {
-  selfId: 'h-test',
-  hosts: () => [],
-  leader: () => undefined,
-  isLeader: () => false,
-  registered: () => true,
-  etcdMembers: async () => [],
-};
-// And clock deps, so that /time, /time/adjust and /events are mounted and checked as well.
-const hostClock = new HostClock();
-const clocks = { hostClock, hlc: new HybridClock({ clock: hostClock }), eventStore: new MemoryEventStore() };
+// With a cluster source and clock deps, so that the routes mounted only with membership (/cluster)
+// or clocks (/time, /time/adjust, /events) are checked too.
 const app = createTestApp({
   ledger: new MemoryLedger(),
   clock: systemClock,
   hostId: 'h-test',
-  cluster,
-  clocks,
+  cluster: quietCluster('h-test'),
+  clocks: testClocks(),
 });
 
 interface Doc {

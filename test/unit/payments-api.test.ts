@@ -45,6 +45,15 @@ describe('POST /payments', () => {
     expect(await ledger.get('proto-1', 'a')).toBeUndefined();
   });
 
+  it('answers a body nested thousands deep with 400, not a 500 from a recursive walk', async () => {
+    const deep = `${'['.repeat(30_000)}{"__proto__":"x"}${']'.repeat(30_000)}`;
+    const response = await post(
+      `{"id":"deep-1","payer":"a","payee":"b","amount":1,"currency":"EUR","metadata":${deep}}`,
+    );
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe('invalid_request');
+  });
+
   it('commits a payment with 201 and the stored fields', async () => {
     const response = await post({ ...valid, description: 'order 7', metadata: { order: '7' } });
     expect(response.status).toBe(201);
