@@ -38,7 +38,7 @@ export function findProcess(state: LocalClusterState, name: string): ProcessStat
   return p;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

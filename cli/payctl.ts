@@ -16,6 +16,7 @@ import { CliError, EXIT_CODES } from './errors';
 import { registerKeyCommands } from './keys';
 import {
   findProcess,
+  isAlive,
   killProcess,
   readLocalState,
   requireLocalState,
@@ -301,30 +302,42 @@ common(
 common(
   program
     .command('replace-member')
-    .description('replace a lost etcd member with a fresh one (runs `npm run cluster -- replace-member`)')
-    .argument('[args...]', 'passed on to the cluster tool')
-    .allowUnknownOption(),
-).action((args: string[], options: CommonOptions) => {
-  const scripts = (
-    JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
-  ).scripts;
-  if (!scripts?.cluster) {
+    .description(
+      'replace an etcd member that lost its data with a fresh one (runs `npm run cluster -- replace-member` on the local layout)',
+    )
+    .argument('<name>', 'the member, e.g. n2; it must be stopped (payctl kill)')
+    .argument('[args...]', 'passed on to the cluster tool'),
+).action((name: string, args: string[], options: CommonOptions) => {
+  const dataDir = resolve(options.dataDir);
+  const members = requireLocalState(dataDir).processes.filter((p) => p.kind === 'member');
+  const member = members.find((m) => m.name === name);
+  if (!member) {
     throw new CliError(
-      'replace-member is not available: this checkout has no `npm run cluster` tool (the membership tooling provides it)',
-      EXIT_CODES.notAvailable,
+      `no local etcd member named ${name}; members: ${members.map((m) => m.name).join(', ') || 'none (external etcd)'}`,
+      EXIT_CODES.notFound,
     );
   }
+  // The state file may lag a kill by a moment; the pid says whether the member still runs.
+  if (member.running && member.pid !== null && isAlive(member.pid)) {
+    throw new CliError(`member ${name} is running: stop it first (payctl kill ${name})`, EXIT_CODES.refused);
+  }
+  // The cluster tool rebuilds the member layout npm start used: the same names, client and peer ports.
+  const port = (url: string | undefined) => (url ? new URL(url).port : '');
   const forwarded = [
     'run',
     '--silent',
     'cluster',
     '--',
     'replace-member',
+    name,
     ...args,
-    '--data-dir',
-    resolve(options.dataDir),
+    ...['--data-dir', dataDir],
+    ...['--etcd-members', String(members.length)],
+    ...['--etcd-client-ports', members.map((m) => port(m.url)).join(',')],
+    ...(members.every((m) => m.peerUrl)
+      ? ['--etcd-peer-ports', members.map((m) => port(m.peerUrl)).join(',')]
+      : []),
   ];
-  if (options.json) forwarded.push('--json');
   const run = spawnSync('npm', forwarded, { cwd: REPO_ROOT, stdio: 'inherit' });
   if (run.status !== 0)
     throw new CliError(`replace-member failed (exit ${run.status ?? run.signal})`, EXIT_CODES.unavailable);

@@ -23,6 +23,7 @@ const HELP = `Usage: npm run cluster -- replace-member <name> [flags]
   --data-dir DIR            as given to npm start            env PAY_DATA_DIR       default .data
   --etcd-members N          members npm start launched       env PAY_ETCD_MEMBERS   default 3
   --etcd-client-ports LIST  client ports, comma-separated    env PAY_ETCD_CLIENT_PORTS default 2379,22379,32379
+  --etcd-peer-ports LIST    peer ports, comma-separated      env PAY_ETCD_PEER_PORTS   default client port + 1
   --help                    this text
 `;
 
@@ -32,6 +33,7 @@ const { values, positionals } = parseArgs({
     'data-dir': { type: 'string' },
     'etcd-members': { type: 'string' },
     'etcd-client-ports': { type: 'string' },
+    'etcd-peer-ports': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -53,9 +55,11 @@ const dataDir = resolve(REPO_ROOT, values['data-dir'] ?? env.PAY_DATA_DIR ?? '.d
 const count = Number(values['etcd-members'] ?? env.PAY_ETCD_MEMBERS ?? 3);
 if (!Number.isInteger(count) || count < 1 || count > 9) fail(`--etcd-members must be 1 to 9, got ${count}`);
 const clientPorts = (values['etcd-client-ports'] ?? env.PAY_ETCD_CLIENT_PORTS)?.split(',').map(Number);
+const peerPorts = (values['etcd-peer-ports'] ?? env.PAY_ETCD_PEER_PORTS)?.split(',').map(Number);
+// The same layout as npm start's (dev/start.ts): peer port client + 1 unless given, metrics client + 2.
 const members = defaultMembers(count).map((m, i) => {
   const clientPort = clientPorts?.[i] ?? m.clientPort;
-  return { ...m, clientPort, peerPort: clientPort + 1, metricsPort: clientPort + 2 };
+  return { ...m, clientPort, peerPort: peerPorts?.[i] ?? clientPort + 1, metricsPort: clientPort + 2 };
 });
 if (!members.some((m) => m.name === name))
   fail(`no member named ${name}; members: ${members.map((m) => m.name).join(', ')}`);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { PaymentsClient } from '../client/payments-client';
-import { longestGap, percentile, sendPayments } from '../test/support/payment-load';
+import { longestGap, percentile, sendPayments } from '../loadtest/failover-load';
 import { clusterView, elapsedUntil, liveIds } from './cluster/cluster-probe';
 import { REPO_ROOT } from './cluster/host-fleet';
 import { useApiKey } from './cluster/http';

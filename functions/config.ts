@@ -39,8 +39,8 @@
  *   CLOCK_OUTLIER_BOUND_MS   Berkeley fault-tolerant average bound      default 1000
  *   CLOCK_MAX_OFFSET_MS      /ready is 503 beyond this offset           default 500
  *   CLOCK_SYNC               set to `off` to disable synchronization    default on
- *   CLUSTER_HOSTS            id=url,... static cluster view (until the  default none: no sync
- *                            etcd membership view is wired in)
+ *   CLUSTER_HOSTS            id=url,... a static cluster view instead   default none: the etcd
+ *                            of etcd membership (tests, debugging)      membership view
  *   CLUSTER_LEADER           leader (time master) of the static view    default first host
  *   EVENTS_FLUSH_MS          event shipping period                      default 500
  *   EVENTS_RETENTION_MS      how long etcd keeps events                 default 3600000

@@ -4,8 +4,8 @@
  */
 
 import type { Clock, HostClock } from '../coordination/clock/clock';
-import type { ClockSync } from '../coordination/clock/clock-sync';
 import type { HybridClock } from '../coordination/clock/hlc';
+import type { ClockSync } from '../coordination/clock-sync/clock-sync';
 import type { ClusterStatusSource } from '../coordination/cluster/host-coordination';
 import type { EventStore } from '../coordination/events/event-store';
 import type { PaymentLedger } from '../ledger/ledger';

@@ -1,7 +1,8 @@
 /**
  * A ClusterView whose members and leader are set from outside rather than elected: used by the
  * tests (which change it to simulate a leader's death), and by a host started with CLUSTER_HOSTS
- * until the etcd-backed membership view (issue 3) is wired in. It elects nothing.
+ * in place of the etcd membership view (etcd-cluster-view.ts) that hosts use otherwise. It
+ * elects nothing.
  */
 import type { ClusterView, HostInfo, LeaderInfo } from './cluster-view';
 

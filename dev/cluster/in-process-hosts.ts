@@ -11,8 +11,8 @@ import {
   createHostClocks,
   type HostClocks,
   type HostClocksOptions,
-} from '../../coordination/clock/host-clocks';
-import { HttpTimePeer } from '../../coordination/clock/time-peer';
+} from '../../coordination/clock-sync/host-clocks';
+import { HttpTimePeer } from '../../coordination/clock-sync/time-peer';
 import type { HostInfo } from '../../coordination/cluster/cluster-view';
 import { StaticClusterView } from '../../coordination/cluster/static-cluster-view';
 import type { EventStore } from '../../coordination/events/event-store';

@@ -24,6 +24,8 @@ export interface ProcessState {
   running: boolean;
   /** Client URL of a member, base URL of a host. */
   url: string;
+  /** Peer URL of a member (replace-member re-adds it there). */
+  peerUrl?: string;
   logFile: string;
 }
 
@@ -55,6 +57,7 @@ interface Managed {
   name: string;
   kind: 'member' | 'host';
   url: string;
+  peerUrl?: string;
   process: ManagedProcess;
   restart: () => Promise<void>;
 }
@@ -70,6 +73,7 @@ export async function startLocalControl({
       name: m.name,
       kind: 'member' as const,
       url: m.clientUrl,
+      peerUrl: m.peerUrl,
       process: m.process,
       restart: () => etcd!.restartMember(m.name),
     })),
@@ -99,6 +103,7 @@ export async function startLocalControl({
         pid: m.process.pid ?? null,
         running: m.process.running,
         url: m.url,
+        ...(m.peerUrl ? { peerUrl: m.peerUrl } : {}),
         logFile: join(dataDir, `${m.name}.log`),
       })),
     };

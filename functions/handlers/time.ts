@@ -1,5 +1,5 @@
 /**
- * The clock endpoints hosts use to synchronize (coordination/clock/clock-sync.ts):
+ * The clock endpoints hosts use to synchronize (coordination/clock-sync/clock-sync.ts):
  *   GET  /time         this host's clock readings (what Cristian's and Berkeley's polls read)
  *   POST /time/adjust  a Berkeley adjustment from the time master; 409 stale_master if the
  *                      sender is not the leader this host knows
@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { TimeReading } from '../../coordination/clock/time-peer';
+import type { TimeReading } from '../../coordination/clock-sync/time-peer';
 import type { ClockDeps } from '../deps';
 import { validated } from '../validation';
 

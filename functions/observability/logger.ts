@@ -40,7 +40,7 @@ export function createLogger({ level = 'info', base = {}, clock, destination }: 
 /** A logger that writes nothing: the default for apps built in-process by tests. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-/** Context variables the logging middleware sets (see functions/request-logging.ts). */
+/** Context variables the logging middleware sets (see functions/middleware/observe-requests.ts). */
 export interface LogVariables {
   requestId: string;
   log: Logger;

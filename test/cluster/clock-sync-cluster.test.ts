@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { machineTime } from '../../coordination/clock/clock';
 import { HLC_HEADER } from '../../coordination/clock/hlc';
-import type { TimeReading } from '../../coordination/clock/time-peer';
+import type { TimeReading } from '../../coordination/clock-sync/time-peer';
 import { EtcdEventStore } from '../../coordination/events/etcd-event-store';
 import type { ClusterEvent } from '../../coordination/events/event-types';
 import { withApiKey } from '../../dev/cluster/http';

@@ -7,7 +7,12 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postPayment, request } from '../../dev/cluster/http';
-import { chromiumAvailable, launchBrowser, type TestBrowser } from '../support/browser';
+import {
+  ensureChromium,
+  INSTALL_CHROMIUM_TIMEOUT_MS,
+  launchBrowser,
+  type TestBrowser,
+} from '../support/browser';
 import { type FakeHost, startFakeHost } from '../support/fake-host';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
@@ -16,20 +21,21 @@ let cluster: TestCluster;
 let browser: TestBrowser | undefined;
 let page: Page;
 let hostUrl: string;
-/** Whether this build serves GET /cluster (membership); the host-leader assertion needs it. */
-let clusterEndpoint: { leader?: { id: string } | null } | undefined;
+
+// Before any cluster starts: installs chromium when it is missing (as root), or fails saying how.
+beforeAll(() => {
+  ensureChromium();
+}, INSTALL_CHROMIUM_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();
 });
 
-describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
+describe('dashboard in chromium', () => {
   beforeAll(async () => {
     mkdirSync(RESULTS, { recursive: true });
     cluster = await startTestCluster({ members: 3, hosts: 2 });
     hostUrl = cluster.fleet.urls()[0]!;
-    const answer = await request<{ leader?: { id: string } | null }>(`${hostUrl}/cluster`);
-    clusterEndpoint = answer.status === 200 ? answer.body : undefined;
     browser ??= await launchBrowser();
     page = await browser.context.newPage();
     // The key travels in the fragment, which the browser never sends to the host.
@@ -67,13 +73,18 @@ describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
     await page.screenshot({ path: `${RESULTS}/dashboard.png`, fullPage: true });
   });
 
-  it('shows the host leader from GET /cluster', async (ctx) => {
-    if (!clusterEndpoint) {
-      ctx.skip('GET /cluster is not served by this build (membership not merged): host leader not checked');
-      return;
-    }
-    const leader = clusterEndpoint.leader?.id;
-    expect(leader).toBeTruthy();
+  it('shows the host leader from GET /cluster', async () => {
+    let leader: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          const answer = await request<{ leader?: { id: string } | null }>(`${hostUrl}/cluster`);
+          leader = answer.status === 200 ? answer.body.leader?.id : undefined;
+          return leader;
+        },
+        { timeout: 15_000 },
+      )
+      .toBeTruthy();
     await expect.poll(() => page.getByTestId('host-leader').textContent(), { timeout: 15_000 }).toBe(leader);
   });
 
@@ -122,7 +133,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in chromium', () => {
   });
 });
 
-describe.skipIf(!chromiumAvailable())('dashboard in chromium, with GET /cluster and GET /events', () => {
+describe('dashboard in chromium, with GET /cluster and GET /events', () => {
   let fake: FakeHost;
   let fakePage: Page;
   beforeAll(async () => {
@@ -142,9 +153,4 @@ describe.skipIf(!chromiumAvailable())('dashboard in chromium, with GET /cluster 
     await expect.poll(text('[data-testid="events"]')).toMatch(/host-joined/);
     await fakePage.screenshot({ path: `${RESULTS}/dashboard-with-cluster-endpoint.png`, fullPage: true });
   });
-});
-
-// Make a missing browser loud rather than a silent pass: .ci/run installs chromium.
-describe.runIf(!chromiumAvailable())('dashboard in chromium (browser missing)', () => {
-  it.skip('needs /usr/bin/chromium (apt-get install chromium) or CHROMIUM_PATH', () => undefined);
 });

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentsClient } from '../../client/payments-client';
-import type { TimeReading } from '../../coordination/clock/time-peer';
+import type { TimeReading } from '../../coordination/clock-sync/time-peer';
 import { clusterView, elapsedUntil, liveIds } from '../../dev/cluster/cluster-probe';
 import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
-import { longestGap, payerHistoryIds, percentile, sendPayments } from '../support/payment-load';
+import { longestGap, payerHistoryIds, percentile, sendPayments } from '../../loadtest/failover-load';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
 const TTL_MS = 2000;

@@ -1,17 +1,27 @@
 /**
- * A real browser for UI tests: Debian's `chromium` (installed by .ci/run) driven by
- * playwright-core, headless, with a fresh profile per launch and every background feature that
- * would reach for the network turned off (the test network is closed).
+ * A real browser for UI tests: Debian's `chromium` driven by playwright-core, headless, with a
+ * fresh profile per launch and every background feature that would reach for the network turned
+ * off (the test network is closed). A missing chromium is installed with apt-get when we run as
+ * root, as the launcher does for etcd; otherwise the tests fail saying what to install. They are
+ * never skipped.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { ensureDebianPackage } from '../../dev/cluster/ensure-debian-package';
 
-/** Path of the browser; CHROMIUM_PATH overrides it. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Long enough for apt-get to install chromium on a fresh machine; give it to the hook that calls ensureChromium. */
+export const INSTALL_CHROMIUM_TIMEOUT_MS = 10 * 60_000;
 
-export const chromiumAvailable = () => existsSync(CHROMIUM_PATH);
+/** Path of the browser: CHROMIUM_PATH, else `chromium` on PATH, installed first if need be. */
+export function ensureChromium(): string {
+  return ensureDebianPackage({
+    binary: 'chromium',
+    packageName: 'chromium',
+    overrideVariable: 'CHROMIUM_PATH',
+  });
+}
 
 export interface TestBrowser {
   context: BrowserContext;
@@ -22,7 +32,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'payments-chromium-'));
   // launchPersistentContext is how playwright takes a --user-data-dir of our choosing.
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
+    executablePath: ensureChromium(),
     headless: true,
     viewport: { width: 1400, height: 1000 },
     args: [

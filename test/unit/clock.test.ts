@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { faultTolerantAverage } from '../../coordination/clock/berkeley';
 import { HostClock } from '../../coordination/clock/clock';
 import { compareHlc, formatHlc, HybridClock, parseHlc } from '../../coordination/clock/hlc';
+import { faultTolerantAverage } from '../../coordination/clock-sync/berkeley';
 
 /** A true time the test moves by hand. */
 function manualTime(start = 1_700_000_000_000) {

@@ -9,7 +9,7 @@ import { PaymentsClient } from '../../client/payments-client';
 import { systemClock } from '../../coordination/clock/clock';
 import type { ClusterStatusSource } from '../../coordination/cluster/host-coordination';
 import { MemoryLedger } from '../../ledger/memory-ledger';
-import { loadPayment } from '../support/payment-load';
+import { loadPayment } from '../../loadtest/failover-load';
 import { createTestApp } from '../support/test-app';
 
 type Fault = 'refuse' | 'unavailable' | 'lose-answer' | undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../coordination/clock/clock';
-import { peerClockDetails } from '../../coordination/clock/peer-clock-offsets';
-import type { TimePeer, TimeReading } from '../../coordination/clock/time-peer';
+import { peerClockDetails } from '../../coordination/clock-sync/peer-clock-offsets';
+import type { TimePeer, TimeReading } from '../../coordination/clock-sync/time-peer';
 
 /** A clock that advances 10 ms per reading, so the request spans a known round trip. */
 function steppingClock(start: number): Clock {

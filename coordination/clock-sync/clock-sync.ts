@@ -13,10 +13,10 @@
  *    of CockroachDB's --max-offset.
  */
 import { StaleMasterError } from '../../ledger/errors';
+import type { HostClock } from '../clock/clock';
 import type { ClusterView } from '../cluster/cluster-view';
 import type { RecordEvent } from '../events/event-types';
 import { type BerkeleyRoundResult, berkeleyRound } from './berkeley';
-import type { HostClock } from './clock';
 import { cristianSync } from './cristian';
 import type { TimeAdjustment, TimePeer } from './time-peer';
 

@@ -7,7 +7,7 @@
  *   clockErrorBoundMs  the host's own error bound against the cluster (null before its first sync)
  *   clockSynced        whether the host has synchronized at least once
  */
-import type { Clock } from './clock';
+import type { Clock } from '../clock/clock';
 import type { TimePeer } from './time-peer';
 
 export type PeerClockDetails = {

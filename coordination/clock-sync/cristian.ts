@@ -4,7 +4,7 @@
  * master's clock at receipt as T + RTT/2, which is right within ±RTT/2 (T was read somewhere
  * inside the round trip). Of several samples the one with the smallest RTT has the tightest bound.
  */
-import type { HostClock } from './clock';
+import type { HostClock } from '../clock/clock';
 import type { TimePeer } from './time-peer';
 
 export interface CristianResult {

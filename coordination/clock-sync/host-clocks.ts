@@ -7,13 +7,13 @@
  */
 import type { PaymentLedger } from '../../ledger/ledger';
 import { TimestampedLedger } from '../../ledger/timestamped-ledger';
+import { HostClock, type HostClockOptions } from '../clock/clock';
+import { HybridClock } from '../clock/hlc';
 import type { ClusterView } from '../cluster/cluster-view';
 import { EventLog, type EventLogOptions } from '../events/event-log';
 import type { EventStore } from '../events/event-store';
 import type { RecordEvent } from '../events/event-types';
-import { HostClock, type HostClockOptions } from './clock';
 import { ClockSync, type ClockSyncOptions } from './clock-sync';
-import { HybridClock } from './hlc';
 import { HttpTimePeer, type TimePeer } from './time-peer';
 
 export interface HostClocksOptions {

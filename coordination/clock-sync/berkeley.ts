@@ -15,8 +15,8 @@
  *     adjustment smaller than its reading's error (±RTT/2) is sent as 0 (a dead band).
  */
 
+import type { HostClock } from '../clock/clock';
 import type { HostInfo } from '../cluster/cluster-view';
-import type { HostClock } from './clock';
 import type { TimePeer } from './time-peer';
 
 export interface FaultTolerantAverage {

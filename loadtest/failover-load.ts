@@ -1,12 +1,12 @@
 /**
- * Load and checks shared by the failover tests: send N payments through a PaymentsClient with
- * bounded concurrency, recording when each finished; then check in the ledger that each one is
- * there exactly once.
+ * Load through a PaymentsClient, shared by the failover tests and `npm run measure:failover`: send
+ * N payments with bounded concurrency, recording when each finished; then check in the ledger that
+ * each one is there exactly once. It lives in loadtest/ because dev/ may not import test/.
  */
 import { performance } from 'node:perf_hooks';
-import type { PaymentOutcome, PaymentsClient } from '../../client/payments-client';
-import type { PaymentLedger } from '../../ledger/ledger';
-import type { PaymentRequest } from '../../ledger/payment';
+import type { PaymentOutcome, PaymentsClient } from '../client/payments-client';
+import type { PaymentLedger } from '../ledger/ledger';
+import type { PaymentRequest } from '../ledger/payment';
 
 export interface LoadResult {
   outcomes: PaymentOutcome[];
