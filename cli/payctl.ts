@@ -5,8 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readDevAdminKey } from '../dev/cluster/dev-admin-key';
 import { REPO_ROOT } from '../dev/cluster/host-fleet';

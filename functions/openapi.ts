@@ -9,7 +9,7 @@ import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-opena
 import { z } from 'zod';
 import { ERROR_STATUS_BY_CODE, type ErrorCode } from '../ledger/errors';
 import { paymentRequestSchema } from '../ledger/payment';
-import type { RouteSpec } from './routes';
+import type { RouteSpec } from './route-spec';
 
 const errorCodes = Object.keys(ERROR_STATUS_BY_CODE) as [ErrorCode, ...ErrorCode[]];
 const errorSchema = z.object({

@@ -9,12 +9,10 @@
  * @hono/zod-openapi's own validators, which read the Web request and answer in their own words.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Handler, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { paymentRequestSchema } from '../ledger/payment';
 import { type ApiKeyScope, apiKeyGrantSchema, apiKeyRecordSchema } from './auth/api-key-record';
-import type { DashboardHandlers } from './dashboard/routes';
-import type { FunctionDeps } from './deps';
 import { createApiKey, keyIdParam, listApiKeys, revokeApiKey } from './handlers/admin-keys';
 import { clusterStatus, liveHosts } from './handlers/cluster-status';
 import { createPayment } from './handlers/create-payment';
@@ -25,17 +23,10 @@ import { listPayments } from './handlers/list-payments';
 import { adjustmentSchema, adjustTime, getTime } from './handlers/time';
 import { readBody } from './middleware/request-body';
 import { requireScope } from './middleware/require-api-key';
-import type { Metrics } from './observability/metrics';
 import { openApiRoute, storedPaymentSchema } from './openapi';
 import { historyQuerySchema, paymentIdParam, paymentLookupQuerySchema } from './query-schemas';
-import { type RequestSchemas, validateRequest } from './validation';
-
-/**
- * Who may call a route: `open` needs no key; `key` any valid key (the handler checks the accounts
- * involved); `admin` the admin scope; `clock` the clock or admin scope. Required on every route,
- * so a route without one does not compile, and only `open` lets a request past the gate keyless.
- */
-export type RouteAccess = 'open' | 'key' | 'admin' | 'clock';
+import type { RouteAccess, RouteHost, RouteSpec } from './route-spec';
+import { validateRequest } from './validation';
 
 /** The scopes a key needs on a route, beyond being valid. */
 const SCOPES: Record<RouteAccess, ApiKeyScope[]> = {
@@ -44,27 +35,6 @@ const SCOPES: Record<RouteAccess, ApiKeyScope[]> = {
   admin: ['admin'],
   clock: ['clock', 'admin'],
 };
-
-/** What a route's handler is built from, once per app. */
-export interface RouteHost {
-  deps: FunctionDeps & { metrics: Metrics };
-  dashboard: DashboardHandlers;
-  /** The OpenAPI document as served, built once all routes are registered. */
-  openApiJson: () => string;
-}
-
-export interface RouteSpec {
-  method: 'get' | 'post' | 'delete';
-  /** Hono pattern, e.g. `/payments/:id`. */
-  path: string;
-  access: RouteAccess;
-  summary: string;
-  request?: RequestSchemas;
-  /** Status → description and optional body schema; error statuses get the error shape. */
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
-  /** The handler, or undefined where this host lacks what the route needs (it is still documented). */
-  handler: (host: RouteHost) => Handler | undefined;
-}
 
 const hostStatusSchema = z.object({ status: z.string(), host: z.string() });
 const anyObject = z.looseObject({});

@@ -13,7 +13,8 @@ import { MemoryApiKeyStore } from '../../functions/auth/memory-api-key-store';
 import { handleError } from '../../functions/http-errors';
 import { requireApiKey } from '../../functions/middleware/require-api-key';
 import { openApiPath } from '../../functions/openapi';
-import { isOpenRoute, ROUTES, type RouteSpec } from '../../functions/routes';
+import type { RouteSpec } from '../../functions/route-spec';
+import { isOpenRoute, ROUTES } from '../../functions/routes';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { createTestApp, quietCluster, testClocks } from '../support/test-app';
 
