@@ -19,7 +19,13 @@ import {
 import type { PaymentIntent, StoredPayment } from '../payment';
 import { boundedEtcdCall, translateStoreError } from './bounded-etcd-call';
 import { CommitBatcher, type CommitBatcherOptions } from './commit-batcher';
-import { type CommitResult, commitBatch, decodeRecord, type IndexEntry } from './commit-transaction';
+import {
+  type CommitResult,
+  commitBatch,
+  decodeRecord,
+  type IndexEntry,
+  type PendingCommit,
+} from './commit-transaction';
 import { DEFAULT_ROOT, type KeyLayout, keyLayout, parseAccountEntry, prefixEnd } from './key-layout';
 import { revisionOf, SLOTS_PER_REVISION, toSequence } from './sequence';
 
@@ -39,7 +45,7 @@ export interface EtcdLedgerOptions {
    * 2 ms window while busy, 4 txns in flight, etcd --max-txn-ops 2048). `false` sends one
    * transaction per commit, the naive path the bench compares against.
    */
-  batching?: Omit<CommitBatcherOptions, 'send'> | false;
+  batching?: CommitBatcherOptions | false;
 }
 
 /**
@@ -72,9 +78,7 @@ export class EtcdLedger implements PaymentLedger {
     this.probeDeadlineMs = probeDeadlineMs;
     this.readsPerTxn = readsPerTxn;
     this.batcher =
-      batching === false
-        ? undefined
-        : new CommitBatcher({ ...batching, send: (batch) => this.commitMany(batch) });
+      batching === false ? undefined : new CommitBatcher({ kv: client.kv, keys: this.keys }, batching);
   }
 
   async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
@@ -89,9 +93,9 @@ export class EtcdLedger implements PaymentLedger {
     return result.outcome;
   }
 
-  /** One transaction for a group of commits: what the commit batcher sends, or one commit alone. */
-  commitMany(items: Parameters<typeof commitBatch>[1]): Promise<CommitResult[]> {
-    return commitBatch(this.keys, items, (txn) => this.client.kv.txn(txn));
+  /** One transaction for these commits, without the batcher: the naive path (`batching: false`). */
+  commitMany(items: PendingCommit[]): Promise<CommitResult[]> {
+    return commitBatch(this.client.kv, this.keys, items);
   }
 
   async get(id: string, payer: string): Promise<StoredPayment | undefined> {
