@@ -11,7 +11,7 @@
  */
 import type { Context } from 'hono';
 import { isoTimestamp } from '../../coordination/clock/clock';
-import { ForbiddenError, InvalidRequestError, PaymentError } from '../../ledger/errors';
+import { InvalidRequestError, PaymentError } from '../../ledger/errors';
 import type { CommitContext, CommitOutcome } from '../../ledger/ledger';
 import {
   IDENTIFIER_PATTERN,
@@ -21,6 +21,7 @@ import {
 } from '../../ledger/payment';
 import { actsFor } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
+import { ForbiddenError } from '../http-errors';
 import { principal } from '../middleware/require-api-key';
 import { tagPayment } from '../observability/logger';
 import { validated } from '../validation';

@@ -7,10 +7,10 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { latestHlc } from '../../coordination/clock/hlc';
-import { ForbiddenError } from '../../ledger/errors';
 import { serializePayment } from '../../ledger/payment';
 import { actsFor, hasScope } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
+import { ForbiddenError } from '../http-errors';
 import { principal } from '../middleware/require-api-key';
 import { encodeCursor, type historyQuerySchema } from '../query-schemas';
 import { validated } from '../validation';
