@@ -46,7 +46,7 @@ export type LookupOutcome =
   /** 200: the payment. */
   | { kind: 'found'; payment: StoredPayment; attempts: number; host: string }
   /** 404: no such payment (for that payer, when one was given). */
-  | { kind: 'not-found'; attempts: number }
+  | { kind: 'not-found'; error: ApiError; attempts: number }
   /** 409 without a payer: several payers used the id; ask again with one of `payers`. */
   | { kind: 'ambiguous'; payers: string[]; error: ApiError; attempts: number }
   /** Other 4xx: the request itself is wrong (an invalid id or payer). */
@@ -189,7 +189,7 @@ export class PaymentsClient {
           return { kind: 'found', payment: JSON.parse(text) as StoredPayment, attempts, host };
         if (status >= 500) return undefined;
         const error = parseError(text, status);
-        if (status === 404) return { kind: 'not-found', attempts };
+        if (status === 404) return { kind: 'not-found', error, attempts };
         if (status === 409 && error.code === 'ambiguous_payment_id') {
           const details = Array.isArray(error.details) ? (error.details as { message: string }[]) : [];
           return { kind: 'ambiguous', payers: details.map((d) => d.message), error, attempts };
