@@ -1,7 +1,10 @@
 /**
- * The ledger on etcd: linearizable writes, several concurrent commits per transaction (group
- * commit: ledger/etcd/commit-batcher.ts, ledger/etcd/commit-transaction.ts), and linearizable reads, so a
- * payment acknowledged by one host is visible at once on every other.
+ * The ledger on etcd: linearizable writes, several concurrent commits per transaction, and
+ * linearizable reads, so a payment acknowledged by one host is visible at once on every other.
+ *
+ * The commit path reads straight down: functions/handlers/create-payment.ts → this file, which
+ * submits → ledger/etcd/commit-batcher.ts, which groups and sends → ledger/etcd/commit-transaction.ts,
+ * the one etcd transaction. With `batching: false` this file sends the transaction itself.
  *
  * Every call is bounded by `operationDeadlineMs`: if etcd has no quorum, or is unreachable, the
  * caller gets QuorumUnavailableError (HTTP 503) instead of a hang.
