@@ -54,17 +54,11 @@ export function createPayment({ ledger, clock, hostId, metrics, clocks }: Functi
       metrics?.inflightCommits.dec();
     }
     const { payment } = outcome;
-    if (clocks && record) {
-      record(
-        outcome.kind === 'committed' ? 'payment.committed' : 'payment.replayed',
-        {
-          id: payment.id,
-          sequence: payment.sequence,
-          committedBy: payment.host,
-          paymentHlc: payment.hlc ?? '',
-        },
-        clocks.hlc.receive(payment.hlc),
-      );
+    if (clocks) {
+      const stamp = clocks.hlc.receive(payment.hlc);
+      const details = { id: payment.id, sequence: payment.sequence, committedBy: payment.host };
+      const type = outcome.kind === 'committed' ? 'payment.committed' : 'payment.replayed';
+      record?.(type, { ...details, paymentHlc: payment.hlc ?? '' }, stamp);
     }
     log.info({ outcome: outcome.kind, sequence: payment.sequence }, 'payment');
     const headers: Record<string, string> = { 'content-type': 'application/json' };

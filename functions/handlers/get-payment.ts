@@ -31,21 +31,21 @@ export function getPayment({ ledger, clocks }: FunctionDeps) {
     let payment: StoredPayment | undefined;
     if (payer !== undefined) {
       payment = await ledger.get(id, payer);
-      const paymentHlc = payment?.hlc;
-      clocks?.record?.(
-        'payment.queried',
-        { id, payer, found: payment !== undefined, paymentHlc: paymentHlc ?? '' },
-        clocks.hlc.receive(paymentHlc),
-      );
+      if (clocks) {
+        const stamp = clocks.hlc.receive(payment?.hlc);
+        const details = { id, payer, found: payment !== undefined, paymentHlc: payment?.hlc ?? '' };
+        clocks.record?.('payment.queried', details, stamp);
+      }
       if (payment && !visible(payment)) payment = undefined;
     } else {
       const all = await ledger.findById(id);
-      const latest = latestHlc(all.map((p) => p.hlc));
-      clocks?.record?.(
-        'payment.queried',
-        { id, found: all.length > 0, count: all.length, paymentHlc: latest ?? '' },
-        clocks.hlc.receive(latest),
-      );
+      if (clocks) {
+        // Receiving the latest HLC once covers them all (HLC's receive rule).
+        const latest = latestHlc(all.map((p) => p.hlc));
+        const stamp = clocks.hlc.receive(latest);
+        const details = { id, found: all.length > 0, count: all.length, paymentHlc: latest ?? '' };
+        clocks.record?.('payment.queried', details, stamp);
+      }
       const found = all.filter(visible);
       if (found.length > 1)
         throw new AmbiguousPaymentIdError(
