@@ -1,7 +1,11 @@
 /**
- * payctl's HTTP client for the function hosts. It tries each candidate host in turn, so a dead
- * host does not stop the operator, and maps answers onto payctl's exit codes.
+ * payctl's HTTP client for the function hosts, mapping answers onto payctl's exit codes. Payments
+ * (pay, get) go through PaymentsClient (client/payments-client.ts), with its failover and retries
+ * of the same payment id; every other request tries each candidate host in turn, so a dead host
+ * does not stop the operator.
  */
+import { type ApiError, PaymentsClient } from '../client/payments-client';
+import type { PaymentRequest, StoredPayment } from '../ledger/payment';
 import { CliError, EXIT_CODES } from './errors';
 
 export interface ApiAnswer<T = unknown> {
@@ -28,11 +32,53 @@ export class ApiClient {
   readonly hosts: string[];
   private readonly timeoutMs: number;
   private readonly apiKey: string | undefined;
+  private readonly payments: PaymentsClient;
 
   constructor({ hosts, timeoutMs = 10_000, apiKey }: ApiClientOptions) {
     this.hosts = hosts;
     this.timeoutMs = timeoutMs;
     this.apiKey = apiKey;
+    // Retries within two attempt timeouts in all, so an operator waits at most about 20 s.
+    this.payments = new PaymentsClient({
+      hosts,
+      apiKey,
+      attemptTimeoutMs: timeoutMs,
+      deadlineMs: 2 * timeoutMs,
+    });
+  }
+
+  /** POST /payments, failing over with the same id; a refusal or a give-up is a CliError. */
+  async pay(
+    request: PaymentRequest & { id: string },
+  ): Promise<{ outcome: 'committed' | 'replayed'; payment: StoredPayment }> {
+    const answer = await this.payments.pay(request);
+    switch (answer.kind) {
+      case 'committed':
+      case 'replayed':
+        return { outcome: answer.kind, payment: answer.payment };
+      case 'failed':
+        throw unanswered(answer.reason, answer.indeterminate);
+      default:
+        throw apiError(answer.status, shape(answer.error), '/payments');
+    }
+  }
+
+  /** GET /payments/:id[?payer=], failing over; not found, ambiguous or a give-up is a CliError. */
+  async payment(id: string, payer: string | undefined): Promise<StoredPayment> {
+    const answer = await this.payments.get(id, { payer });
+    const path = `/payments/${id}`;
+    switch (answer.kind) {
+      case 'found':
+        return answer.payment;
+      case 'not-found':
+        throw apiError(404, shape(answer.error), path);
+      case 'ambiguous':
+        throw apiError(409, shape(answer.error), path);
+      case 'rejected':
+        throw apiError(answer.status, shape(answer.error), path);
+      case 'failed':
+        throw unanswered(answer.reason, false);
+    }
   }
 
   /** One request on the first host that answers at all; any HTTP status is returned, not thrown. */
@@ -81,6 +127,20 @@ export class ApiClient {
     if (answer.status >= 200 && answer.status < 300) return answer;
     throw apiError(answer.status, answer.body, path);
   }
+}
+
+/** PaymentsClient's error, read like any other error body (its details are the API's own list). */
+const shape = (error: ApiError): ErrorShape => ({ error: error as ErrorShape['error'] });
+
+/** PaymentsClient gave up: no host settled the request. */
+function unanswered(reason: string, indeterminate: boolean): CliError {
+  const outcome = indeterminate
+    ? ' The payment may have been recorded: repeat the same command (same --payer and --id) to find out.'
+    : '';
+  return new CliError(
+    `no host settled the request (is the cluster running? \`npm start\`, or pass --url): ${reason}.${outcome}`,
+    EXIT_CODES.unavailable,
+  );
 }
 
 function apiError(status: number, body: ErrorShape, path: string): CliError {

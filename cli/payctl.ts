@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readDevAdminKey } from '../dev/cluster/dev-admin-key';
 import { REPO_ROOT } from '../dev/cluster/host-fleet';
-import type { StoredPayment } from '../ledger/payment';
+import type { PaymentRequest, StoredPayment } from '../ledger/payment';
 import { ApiClient } from './api';
 import { CliError, EXIT_CODES } from './errors';
 import { registerKeyCommands } from './keys';
@@ -135,13 +135,9 @@ common(
     description: options.description,
     metadata,
   };
-  const answer = await api.json<StoredPayment>('/payments', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const outcome = answer.status === 201 ? 'committed' : 'replayed';
-  print.result({ outcome, payment: answer.body }, () => `${outcome}\n${table([paymentRow(answer.body)])}`);
+  // Validated by the host (400 naming the field), as when the body went out as it came.
+  const { outcome, payment } = await api.pay(body as PaymentRequest & { id: string });
+  print.result({ outcome, payment }, () => `${outcome}\n${table([paymentRow(payment)])}`);
 });
 
 common(
@@ -154,9 +150,7 @@ common(
     .option('--payer <account>', 'the paying account (needed when the id alone is ambiguous)'),
 ).action(async (id: string, options: CommonOptions & { payer?: string }) => {
   const { print, api } = context(options);
-  const query = options.payer === undefined ? '' : `?payer=${encodeURIComponent(options.payer)}`;
-  const answer = await api.json<StoredPayment>(`/payments/${encodeURIComponent(id)}${query}`);
-  const p = answer.body;
+  const p = await api.payment(id, options.payer);
   print.result(p, () =>
     table(
       Object.entries({

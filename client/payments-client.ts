@@ -1,11 +1,13 @@
 /**
  * PaymentsClient: how applications, load scripts and tests send payments to the function hosts.
  *
- * It spreads requests over the hosts (round robin), and when an attempt fails in a way that leaves
- * the outcome unknown or the host unable to answer (connection error, timeout, 503) it sends the
- * same payment, with the same id, to another host after a backoff with full jitter, until the
- * deadline. That is safe because the ledger commits a payer's id at most once: a retry of a payment
- * that did commit comes back as `replayed`, never as a second payment.
+ * It spreads requests over the hosts (round robin), and retries exactly what is retryable: an
+ * error answer whose body says `"retryable": true` (the server's `Retryable` mark, ledger/errors.ts
+ * and functions/http-errors.ts), and an attempt that got no answer (connection error, timeout), whose
+ * outcome is unknown. It sends the same payment, with the same id, to another host after a backoff
+ * with full jitter, until the deadline or `maxAttempts`. That is safe because the ledger commits a
+ * payer's id at most once: a retry of a payment that did commit comes back as `replayed`, never
+ * as a second payment. Every other answer settles the request at once.
  *
  * Hosts come from a static list, or are discovered from `GET /hosts` on any known host (the
  * live set from membership), refreshed periodically and after failures. A host that just failed is
@@ -31,6 +33,12 @@ export interface FailedOutcome {
   kind: 'failed';
   reason: string;
   attempts: number;
+  /**
+   * True when some attempt may have reached a host and been applied (a timeout, a reset
+   * connection, a 5xx): the outcome is unknown. False only when every attempt was refused before
+   * it was delivered (connection refused), so nothing can have been written.
+   */
+  indeterminate: boolean;
 }
 
 /** What `get` found. */
@@ -38,17 +46,28 @@ export type LookupOutcome =
   /** 200: the payment. */
   | { kind: 'found'; payment: StoredPayment; attempts: number; host: string }
   /** 404: no such payment (for that payer, when one was given). */
-  | { kind: 'not-found'; attempts: number }
+  | { kind: 'not-found'; error: ApiError; attempts: number }
   /** 409 without a payer: several payers used the id; ask again with one of `payers`. */
   | { kind: 'ambiguous'; payers: string[]; error: ApiError; attempts: number }
   /** Other 4xx: the request itself is wrong (an invalid id or payer). */
   | { kind: 'rejected'; status: number; error: ApiError; attempts: number }
   | FailedOutcome;
 
+/** The error body's `error` (functions/http-errors.ts). */
 export interface ApiError {
   code: string;
   message: string;
+  /** The server's Retryable mark: the same request may be sent again, on any host. */
+  retryable: boolean;
   details?: unknown;
+}
+
+/** Limits on one call's attempts, overriding the client's for that call. */
+export interface Patience {
+  /** Most attempts. Default the client's `maxAttempts`. */
+  maxAttempts?: number;
+  /** Time one attempt may take, ms. Default the client's `attemptTimeoutMs`. */
+  attemptTimeoutMs?: number;
 }
 
 export interface PaymentsClientOptions {
@@ -62,6 +81,10 @@ export interface PaymentsClientOptions {
   attemptTimeoutMs?: number;
   /** Overall time for one payment, all retries included, ms. Default 20 000. */
   deadlineMs?: number;
+  /** Most attempts for one request, retries included. Default unlimited (the deadline bounds them). */
+  maxAttempts?: number;
+  /** Index of the first host to use; spreads several clients over the hosts. Default 0. */
+  startAt?: number;
   /** First backoff, ms; doubles per retry, with full jitter. Default 50. */
   backoffInitialMs?: number;
   /** Largest backoff, ms. Default 1000. */
@@ -74,14 +97,18 @@ export interface PaymentsClientOptions {
   fetch?: typeof fetch;
 }
 
-const RETRYABLE_STATUSES = new Set([502, 503, 504]);
+/**
+ * Statuses a gateway or proxy in front of a host answers with when it got no answer from the host.
+ * Such a body is not ours and carries no flag: the outcome is unknown, so it is retried.
+ */
+const NO_ANSWER_STATUSES = new Set([502, 503, 504]);
 
 export class PaymentsClient {
   private hosts: string[];
   private readonly seeds: string[];
   private readonly discovery: boolean;
   private readonly options: Required<
-    Omit<PaymentsClientOptions, 'hosts' | 'discoverFrom' | 'fetch' | 'apiKey'>
+    Omit<PaymentsClientOptions, 'hosts' | 'discoverFrom' | 'fetch' | 'apiKey' | 'startAt'>
   >;
   private readonly authorization: Record<string, string>;
   private readonly fetch: typeof fetch;
@@ -96,6 +123,8 @@ export class PaymentsClient {
     discoveryIntervalMs = 5000,
     attemptTimeoutMs = 3000,
     deadlineMs = 20_000,
+    maxAttempts = Number.POSITIVE_INFINITY,
+    startAt = 0,
     backoffInitialMs = 50,
     backoffMaxMs = 1000,
     hostCooldownMs = 1000,
@@ -111,12 +140,14 @@ export class PaymentsClient {
       discoveryIntervalMs,
       attemptTimeoutMs,
       deadlineMs,
+      maxAttempts,
       backoffInitialMs,
       backoffMaxMs,
       hostCooldownMs,
     };
     this.fetch = fetchImpl;
     this.authorization = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+    this.next = Math.max(0, startAt) % Math.max(1, this.hosts.length);
   }
 
   /** The hosts requests are currently spread over. */
@@ -125,7 +156,7 @@ export class PaymentsClient {
   }
 
   /** Sends one payment; resolves with its outcome, never throws for a server or network failure. */
-  pay(request: PaymentRequest & { id: string }): Promise<PaymentOutcome> {
+  pay(request: PaymentRequest & { id: string }, patience: Patience = {}): Promise<PaymentOutcome> {
     const body = JSON.stringify(request);
     return this.exchange(
       '/payments',
@@ -140,6 +171,7 @@ export class PaymentsClient {
         if (status >= 400 && status < 500) return { kind: 'rejected', status, error, attempts };
         return undefined;
       },
+      patience,
     );
   }
 
@@ -157,7 +189,7 @@ export class PaymentsClient {
           return { kind: 'found', payment: JSON.parse(text) as StoredPayment, attempts, host };
         if (status >= 500) return undefined;
         const error = parseError(text, status);
-        if (status === 404) return { kind: 'not-found', attempts };
+        if (status === 404) return { kind: 'not-found', error, attempts };
         if (status === 409 && error.code === 'ambiguous_payment_id') {
           const details = Array.isArray(error.details) ? (error.details as { message: string }[]) : [];
           return { kind: 'ambiguous', payers: details.map((d) => d.message), error, attempts };
@@ -168,23 +200,33 @@ export class PaymentsClient {
   }
 
   /**
-   * One request, retried on another host after a connection error, a timeout or a retryable 5xx,
-   * until the deadline. `settle` turns an answer into the result, or undefined for "retry if the
-   * status is retryable"; a non-retryable answer it leaves unsettled fails at once.
+   * One request, retried on another host while the answer is retryable (see the header), until the
+   * deadline or the last attempt. `settle` turns any other answer into the result; one it leaves
+   * unsettled (a 5xx without the mark) fails at once.
    */
   private async exchange<T>(
     path: string,
     init: RequestInit,
     settle: (status: number, text: string, host: string, attempts: number) => T | undefined,
+    {
+      maxAttempts = this.options.maxAttempts,
+      attemptTimeoutMs = this.options.attemptTimeoutMs,
+    }: Patience = {},
   ): Promise<T | FailedOutcome> {
     const deadline = performance.now() + this.options.deadlineMs;
     let lastReason = 'no attempt made';
+    let indeterminate = false;
+    const failed = (reason: string, attempts: number): FailedOutcome => ({
+      kind: 'failed',
+      reason,
+      attempts,
+      indeterminate,
+    });
     for (let attempt = 1; ; attempt++) {
       await this.maybeDiscover();
       const host = this.pickHost();
-      const timeout = Math.min(this.options.attemptTimeoutMs, deadline - performance.now());
-      if (timeout <= 0)
-        return { kind: 'failed', reason: `deadline passed; last: ${lastReason}`, attempts: attempt - 1 };
+      const timeout = Math.min(attemptTimeoutMs, deadline - performance.now());
+      if (timeout <= 0) return failed(`deadline passed; last: ${lastReason}`, attempt - 1);
       try {
         const response = await this.fetch(`${host}${path}`, {
           ...init,
@@ -192,25 +234,29 @@ export class PaymentsClient {
           signal: AbortSignal.timeout(timeout),
         });
         const text = await response.text();
-        const settled = settle(response.status, text, host, attempt);
-        if (settled !== undefined) return settled;
-        const error = parseError(text, response.status);
-        if (!RETRYABLE_STATUSES.has(response.status)) {
-          return {
-            kind: 'failed',
-            reason: `${host} answered ${response.status}: ${error.message}`,
-            attempts: attempt,
-          };
+        const error = response.ok ? undefined : parseError(text, response.status);
+        // A 5xx leaves a write's outcome unknown, whether or not it may be retried.
+        if (response.status >= 500) indeterminate = true;
+        if (!error?.retryable) {
+          const settled = settle(response.status, text, host, attempt);
+          if (settled !== undefined) return settled;
+          return failed(
+            `${host} answered ${response.status}: ${error?.message ?? text.slice(0, 200)}`,
+            attempt,
+          );
         }
         lastReason = `${host} answered ${response.status}: ${error.message}`;
       } catch (error) {
+        // Refused before delivery: nothing was sent. Anything else (reset, timeout) may have been applied.
+        if (!neverDelivered(error)) indeterminate = true;
         lastReason = `${host}: ${describe(error)}`;
       }
       this.markDown(host);
+      if (attempt >= maxAttempts)
+        return failed(`gave up after ${attempt} attempts; last: ${lastReason}`, attempt);
       const pause = this.backoff(attempt);
-      if (performance.now() + pause >= deadline) {
-        return { kind: 'failed', reason: `deadline passed; last: ${lastReason}`, attempts: attempt };
-      }
+      if (performance.now() + pause >= deadline)
+        return failed(`deadline passed; last: ${lastReason}`, attempt);
       await sleep(pause);
     }
   }
@@ -279,14 +325,24 @@ export class PaymentsClient {
   }
 }
 
+/** The error of an answer; one not in our shape is retryable only when it says the host never answered. */
 function parseError(text: string, status: number): ApiError {
   try {
-    const body = JSON.parse(text) as { error?: ApiError };
-    if (body.error?.code) return body.error;
+    const body = JSON.parse(text) as { error?: Partial<ApiError> };
+    const { code, message, retryable, details } = body.error ?? {};
+    if (typeof code === 'string') {
+      const error: ApiError = { code, message: String(message ?? ''), retryable: retryable === true };
+      return details === undefined ? error : { ...error, details };
+    }
   } catch {
     // not our JSON error shape
   }
-  return { code: `http_${status}`, message: text.slice(0, 200) };
+  return { code: `http_${status}`, message: text.slice(0, 200), retryable: NO_ANSWER_STATUSES.has(status) };
+}
+
+/** True when the request surely never reached a host: the connection was refused. */
+function neverDelivered(error: unknown): boolean {
+  return (error as { cause?: { code?: string } })?.cause?.code === 'ECONNREFUSED';
 }
 
 function describe(error: unknown): string {

@@ -19,6 +19,7 @@ import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
 import type { PaymentLedger } from '../ledger/ledger';
 import { MemoryLedger } from '../ledger/memory-ledger';
 import type { StoredPayment } from '../ledger/payment';
+import { percentile } from '../loadtest/latency-stats';
 import { InProcessHosts } from './cluster/in-process-hosts';
 import { startScratchCluster } from './cluster/scratch-cluster';
 
@@ -33,10 +34,6 @@ const SKEWED = [
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (x: number, digits = 3) => x.toFixed(digits);
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
 
 async function settle(cluster: InProcessHosts, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -59,14 +56,12 @@ async function sampleErrors(cluster: InProcessHosts, durationMs: number) {
     vsTrue.push(...errors.map(Math.abs));
     await sleep(20);
   }
-  pairwise.sort((a, b) => a - b);
-  vsTrue.sort((a, b) => a - b);
   return {
-    pairwiseP50: quantile(pairwise, 0.5),
-    pairwiseP99: quantile(pairwise, 0.99),
-    pairwiseMax: pairwise.at(-1)!,
-    trueP50: quantile(vsTrue, 0.5),
-    trueMax: vsTrue.at(-1)!,
+    pairwiseP50: percentile(pairwise, 50),
+    pairwiseP99: percentile(pairwise, 99),
+    pairwiseMax: percentile(pairwise, 100),
+    trueP50: percentile(vsTrue, 50),
+    trueMax: percentile(vsTrue, 100),
   };
 }
 
@@ -140,11 +135,7 @@ async function costOfSync(): Promise<void> {
     off.push(await costWindow(false, durationMs));
     on.push(await costWindow(true, durationMs));
   }
-  const median = (xs: number[]) =>
-    quantile(
-      [...xs].sort((a, b) => a - b),
-      0.5,
-    );
+  const median = (xs: number[]) => percentile(xs, 50);
   console.log(
     `| sync | Berkeley rounds/s | HTTP messages/s (requests + responses) | process CPU, median of ${pairs} windows of ${durationMs / 1000} s | each window |`,
   );

@@ -8,6 +8,7 @@ import type { HybridClock } from '../coordination/clock/hlc';
 import type { ClockSync } from '../coordination/clock-sync/clock-sync';
 import type { ClusterStatusSource } from '../coordination/cluster/host-coordination';
 import type { EventStore } from '../coordination/events/event-store';
+import type { RecordEvent } from '../coordination/events/event-types';
 import type { PaymentLedger } from '../ledger/ledger';
 import type { ApiKeyStore } from './auth/api-key-store';
 import type { Metrics } from './observability/metrics';
@@ -16,7 +17,10 @@ import type { Metrics } from './observability/metrics';
 export interface ClockDeps {
   /** The same clock as `clock`, with its synchronization controls. */
   hostClock: HostClock;
+  /** Stamps commits (functions/handlers/create-payment.ts) and orders the events of reads. */
   hlc: HybridClock;
+  /** Records this host's payment events in the cluster event log. Default: none recorded. */
+  record?: RecordEvent;
   /** Absent when the host has no cluster view to synchronize with. */
   sync?: ClockSync;
   /** Absent when the host keeps no event log. */
@@ -36,6 +40,6 @@ export interface FunctionDeps {
   cluster?: ClusterStatusSource;
   /** Where handlers count what they do (in-flight commits). Default: not counted. */
   metrics?: Metrics;
-  /** Optional: hosts built without it serve no /time or /events and stamp no HLC. */
+  /** Optional: hosts built without it serve no /time or /events, stamp no HLC and record no payment events. */
   clocks?: ClockDeps;
 }

@@ -4,7 +4,7 @@
  *
  * Wiring, in order: the etcd client; membership and leader election (coordination), which give
  * the cluster view; the host clock, synchronized over that view (the leader is the time master);
- * the ledger with group commit, stamped with HLC timestamps; then the HTTP app.
+ * the ledger with group commit; then the HTTP app, whose payment handlers stamp HLC timestamps.
  */
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
@@ -102,7 +102,7 @@ const clocks = createHostClocks({
 });
 hostClock = clocks.hostClock;
 const metrics = createMetrics({ processMetrics: true });
-const etcdLedger = new EtcdLedger({
+const ledger = new EtcdLedger({
   client,
   root: config.ledgerRoot,
   operationDeadlineMs: config.requestDeadlineMs,
@@ -117,7 +117,6 @@ const etcdLedger = new EtcdLedger({
     },
   },
 });
-const ledger = clocks.wrapLedger(etcdLedger);
 // GET /cluster shows every live host's clock offset, read from its GET /time at request time.
 const timePeer = new HttpTimePeer({ timeoutMs: 1000 });
 coordination.status.hostDetails = (host) => {

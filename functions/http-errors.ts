@@ -1,7 +1,11 @@
 /**
- * The single place where errors become HTTP responses: `{"error":{"code","message","details?"}}`
- * with the status from ledger/errors.ts. Anything unrecognised is a 500 and is logged, because
- * it is our bug: no client mistake may reach that branch.
+ * The single place where errors become HTTP responses:
+ * `{"error":{"code","message","retryable","details?"}}`, with the status from the one table below.
+ * The domain's codes and errors are in ledger/errors.ts; the errors only HTTP has (authentication,
+ * scope, body size and type, rate, headers) are declared here. `retryable` is the error's
+ * `Retryable` mark: PaymentsClient (client/payments-client.ts) retries exactly those, with the
+ * same payment id, on another host. Anything unrecognised is a 500 and is logged, because it is
+ * our bug: no client mistake may reach that branch.
  *
  * Also answers requests that Node's HTTP parser rejects before Hono ever sees them (garbage
  * request lines, broken chunked encoding, oversized headers) with the same JSON error shape,
@@ -10,10 +14,100 @@
 import type { Socket } from 'node:net';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ERROR_STATUS_BY_CODE, type ErrorCode, PaymentError, UnauthorizedError } from '../ledger/errors';
+import { type ErrorCode, isRetryable, PaymentError, Retryable } from '../ledger/errors';
 import { requestLog } from './observability/logger';
 
-const CODE_BY_HTTP_STATUS: Record<number, ErrorCode> = {
+/** The codes only the HTTP layer answers with. */
+export type HttpErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'headers_too_large';
+
+/** Every code the HTTP API can return, with its status: the domain's and the HTTP layer's. */
+export const ERROR_STATUS_BY_CODE = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  idempotency_conflict: 409,
+  ambiguous_payment_id: 409,
+  stale_master: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  headers_too_large: 431,
+  unavailable: 503,
+  overloaded: 503,
+  internal: 500,
+} as const satisfies Record<ErrorCode | HttpErrorCode, number>;
+
+export type ApiErrorCode = keyof typeof ERROR_STATUS_BY_CODE;
+
+/** Base class of the errors only the HTTP layer throws. */
+export class HttpError extends PaymentError<HttpErrorCode> {}
+
+/** Thrown when the request body exceeds the size limit. */
+export class PayloadTooLargeError extends HttpError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', `request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** Thrown when a body is sent with a content type other than JSON. */
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor(contentType: string | undefined) {
+    super('unsupported_media_type', `content type must be application/json, got ${contentType ?? 'none'}`);
+  }
+}
+
+/**
+ * Thrown when a request carries no API key, a malformed one, or one that is unknown or revoked.
+ * The message never says which: a caller probing keys learns nothing from it.
+ */
+export class UnauthorizedError extends HttpError {
+  constructor(message = 'a valid API key is required: Authorization: Bearer <key>') {
+    super('unauthorized', message);
+  }
+}
+
+/** Thrown when a valid API key asks for something outside its scope (another account, an admin route). */
+export class ForbiddenError extends HttpError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/**
+ * Thrown when an API key sends more requests to this host than its rate allows. Not `Retryable`
+ * by another host at once (that would only spread the excess): wait `Retry-After` seconds.
+ */
+export class RateLimitedError extends HttpError {
+  readonly retryAfterSeconds: number;
+
+  constructor(limitPerSecond: number, retryAfterSeconds: number) {
+    super('rate_limited', `API key rate limit of ${limitPerSecond} requests per second exceeded`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Thrown when a host already has as many requests in progress as it allows
+ * (functions/middleware/requests-in-progress.ts): the new one is refused before its body is read, so nothing
+ * was written. Retry after Retry-After, on any host.
+ */
+export class HostBusyError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor(inProgress: number) {
+    super('overloaded', `host overloaded: ${inProgress} requests already in progress; retry shortly`);
+  }
+}
+
+const CODE_BY_HTTP_STATUS: Record<number, ApiErrorCode> = {
   400: 'invalid_request',
   404: 'not_found',
   413: 'payload_too_large',
@@ -21,21 +115,32 @@ const CODE_BY_HTTP_STATUS: Record<number, ErrorCode> = {
   503: 'unavailable',
 };
 
-export function errorBody(code: ErrorCode, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
+/** The error body; `retryable` defaults to false, so only a marked error invites a retry. */
+export function errorBody(
+  code: ApiErrorCode,
+  message: string,
+  { retryable = false, details }: { retryable?: boolean; details?: unknown } = {},
+) {
+  const error = { code, message, retryable };
+  return { error: details === undefined ? error : { ...error, details } };
 }
 
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof PaymentError) {
+    const code = error.code as ApiErrorCode;
     // Every error that may be retried later says when (QuorumUnavailable, ClockOffset, Overloaded,
     // RateLimited); an unauthorized one names the scheme, as RFC 9110 asks of a 401.
     if ('retryAfterSeconds' in error) c.header('Retry-After', String(error.retryAfterSeconds));
     if (error instanceof UnauthorizedError) c.header('WWW-Authenticate', 'Bearer realm="payments"');
-    return c.json(errorBody(error.code, error.message, error.details), error.status);
+    const body = errorBody(code, error.message, { retryable: isRetryable(error), details: error.details });
+    return c.json(body, ERROR_STATUS_BY_CODE[code]);
   }
   if (error instanceof HTTPException && CODE_BY_HTTP_STATUS[error.status]) {
     return c.json(
-      errorBody(CODE_BY_HTTP_STATUS[error.status]!, error.message || 'request rejected'),
+      // Hono's own rejections (body limits, not found, a timeout's 503) carry no mark: only a 503 may be retried.
+      errorBody(CODE_BY_HTTP_STATUS[error.status]!, error.message || 'request rejected', {
+        retryable: error.status === 503,
+      }),
       error.status,
     );
   }
@@ -57,7 +162,7 @@ export function answerMalformedRequest(error: Error & { code?: string }, socket:
     socket.destroy();
     return;
   }
-  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'invalid_request';
+  const code: ApiErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'invalid_request';
   const status = ERROR_STATUS_BY_CODE[code];
   const body = JSON.stringify(errorBody(code, `malformed HTTP request (${error.code ?? 'parse error'})`));
   socket.end(

@@ -7,15 +7,17 @@
  */
 import { createRoute, type OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { ERROR_STATUS_BY_CODE, type ErrorCode } from '../ledger/errors';
 import { paymentRequestSchema } from '../ledger/payment';
+import { type ApiErrorCode, ERROR_STATUS_BY_CODE } from './http-errors';
 import type { RouteSpec } from './route-spec';
 
-const errorCodes = Object.keys(ERROR_STATUS_BY_CODE) as [ErrorCode, ...ErrorCode[]];
+const errorCodes = Object.keys(ERROR_STATUS_BY_CODE) as [ApiErrorCode, ...ApiErrorCode[]];
 const errorSchema = z.object({
   error: z.object({
     code: z.enum(errorCodes),
     message: z.string(),
+    /** The error's Retryable mark: true when the same request may be sent again, on any host. */
+    retryable: z.boolean(),
     details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   }),
 });

@@ -5,7 +5,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
-import { type ErrorDetail, InvalidRequestError, UnsupportedMediaTypeError } from '../ledger/errors';
+import { type ErrorDetail, InvalidRequestError } from '../ledger/errors';
+import { UnsupportedMediaTypeError } from './http-errors';
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 

@@ -1,32 +1,27 @@
 /**
- * The one closed table of error codes the payment system answers with, and the typed errors
- * that carry them. Handlers and the ledger throw; a single `app.onError` (functions/http-errors.ts)
- * turns any of these into `{"error":{"code","message","details?"}}` with the status below.
+ * The domain's errors: one closed table of the codes the payment system's own logic fails with,
+ * and the typed errors that carry them. Handlers, the ledger and coordination throw; the HTTP
+ * layer (functions/http-errors.ts) maps codes to statuses, adds the errors only HTTP has (401,
+ * 403, 413, 415, 429, 431), and answers `{"error":{"code","message","retryable","details?"}}`.
  *
- * Retryable errors carry the `Retryable` symbol, the way etcd3 marks `RecoverableError`: clients
- * and the failover logic decide to retry from that mark, never from a status code alone.
+ * Retryable errors carry the `Retryable` symbol, the way etcd3 marks `RecoverableError`. The mark
+ * goes out as the body's `retryable` flag, and PaymentsClient (client/payments-client.ts) retries,
+ * with the same payment id on another host, exactly what carries it.
  */
 
-/** Every code the HTTP API can return, with its status. Adding a code means adding it here. */
-export const ERROR_STATUS_BY_CODE = {
-  invalid_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  idempotency_conflict: 409,
-  ambiguous_payment_id: 409,
-  stale_master: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  headers_too_large: 431,
-  unavailable: 503,
-  overloaded: 503,
-  internal: 500,
-} as const;
+/** Every code the domain fails with. Adding one means giving it a status in functions/http-errors.ts. */
+export const ERROR_CODES = [
+  'invalid_request',
+  'not_found',
+  'idempotency_conflict',
+  'ambiguous_payment_id',
+  'stale_master',
+  'unavailable',
+  'overloaded',
+  'internal',
+] as const;
 
-export type ErrorCode = keyof typeof ERROR_STATUS_BY_CODE;
-export type ErrorStatus = (typeof ERROR_STATUS_BY_CODE)[ErrorCode];
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Marks an error whose operation may be retried unchanged (same payment id) on any host. */
 export const Retryable = Symbol('Retryable');
@@ -41,20 +36,19 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** Base class: an error the API knows how to answer with a stable code. */
-export class PaymentError extends Error {
-  readonly code: ErrorCode;
+/**
+ * Base class: an error answered with a stable code. `Code` is widened only by the HTTP layer, for
+ * its own codes (functions/http-errors.ts).
+ */
+export class PaymentError<Code extends string = ErrorCode> extends Error {
+  readonly code: Code;
   readonly details: ErrorDetail[] | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: ErrorDetail[] } = {}) {
+  constructor(code: Code, message: string, options: { cause?: unknown; details?: ErrorDetail[] } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.details = options.details;
-  }
-
-  get status(): ErrorStatus {
-    return ERROR_STATUS_BY_CODE[this.code];
   }
 }
 
@@ -97,20 +91,6 @@ export class AmbiguousPaymentIdError extends PaymentError {
     super('ambiguous_payment_id', `${payers.length} payers used payment id ${id}; pass ?payer= to pick one`, {
       details: payers.map((payer) => ({ field: 'payer', message: payer })),
     });
-  }
-}
-
-/** Thrown when the request body exceeds the size limit. */
-export class PayloadTooLargeError extends PaymentError {
-  constructor(limitBytes: number) {
-    super('payload_too_large', `request body exceeds ${limitBytes} bytes`);
-  }
-}
-
-/** Thrown when a body is sent with a content type other than JSON. */
-export class UnsupportedMediaTypeError extends PaymentError {
-  constructor(contentType: string | undefined) {
-    super('unsupported_media_type', `content type must be application/json, got ${contentType ?? 'none'}`);
   }
 }
 
@@ -171,49 +151,5 @@ export class OverloadedError extends PaymentError {
 
   constructor(queued: number) {
     super('overloaded', `host overloaded: ${queued} payments already waiting for etcd; retry shortly`);
-  }
-}
-
-/**
- * Thrown when a request carries no API key, a malformed one, or one that is unknown or revoked.
- * The message never says which: a caller probing keys learns nothing from it.
- */
-export class UnauthorizedError extends PaymentError {
-  constructor(message = 'a valid API key is required: Authorization: Bearer <key>') {
-    super('unauthorized', message);
-  }
-}
-
-/** Thrown when a valid API key asks for something outside its scope (another account, an admin route). */
-export class ForbiddenError extends PaymentError {
-  constructor(message: string) {
-    super('forbidden', message);
-  }
-}
-
-/**
- * Thrown when an API key sends more requests to this host than its rate allows. Not `Retryable`
- * by another host at once (that would only spread the excess): wait `Retry-After` seconds.
- */
-export class RateLimitedError extends PaymentError {
-  readonly retryAfterSeconds: number;
-
-  constructor(limitPerSecond: number, retryAfterSeconds: number) {
-    super('rate_limited', `API key rate limit of ${limitPerSecond} requests per second exceeded`);
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-/**
- * Thrown when a host already has as many requests in progress as it allows
- * (functions/middleware/requests-in-progress.ts): the new one is refused before its body is read, so nothing
- * was written. Retry after Retry-After, on any host.
- */
-export class HostBusyError extends PaymentError {
-  readonly [Retryable] = true;
-  readonly retryAfterSeconds = 1;
-
-  constructor(inProgress: number) {
-    super('overloaded', `host overloaded: ${inProgress} requests already in progress; retry shortly`);
   }
 }

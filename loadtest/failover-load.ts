@@ -75,8 +75,3 @@ export async function payerHistoryIds(ledger: PaymentLedger, payer: string): Pro
     afterSequence = page.continueAfter;
   }
 }
-
-export const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-};

@@ -17,6 +17,17 @@ export interface LoadFigures {
   max: number;
 }
 
+/**
+ * The p-th percentile (0 ≤ p ≤ 100) of `values`, exact by sorting: the nearest rank, rounding
+ * down (p50 of [1, 2, 3, 4] is 3). NaN when there are none. The one percentile every figure uses:
+ * the bench, the load runner, the measurements and the tests.
+ */
+export function percentile(values: ArrayLike<number>, p: number): number {
+  const sorted = Float64Array.from(values).sort();
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
 /** Sample recorder: latencies in ms, plus counts. */
 export class LatencyRecorder {
   private samples: number[] = [];
@@ -40,19 +51,16 @@ export class LatencyRecorder {
   }
 
   figures(seconds: number): LoadFigures {
-    const sorted = Float64Array.from(this.samples).sort();
-    const at = (q: number) =>
-      sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
     return {
       throughput: this.ok / seconds,
       requests: this.ok + this.errors,
       ok: this.ok,
       errors: this.errors,
       seconds,
-      p50: at(0.5),
-      p95: at(0.95),
-      p99: at(0.99),
-      max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+      p50: percentile(this.samples, 50),
+      p95: percentile(this.samples, 95),
+      p99: percentile(this.samples, 99),
+      max: percentile(this.samples, 100),
     };
   }
 }

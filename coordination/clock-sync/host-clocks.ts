@@ -2,11 +2,9 @@
  * Everything time-related one host runs, built in one place so the host process, the in-process
  * tests and the measurement script assemble it the same way: the skewable HostClock, the HLC on
  * top of it, clock synchronization over the cluster view, and the event log. `deps` is what the
- * HTTP app needs (functions/deps.ts) and `wrapLedger` stamps commits with HLC and records payment
- * events.
+ * HTTP app needs (functions/deps.ts): the payment handlers stamp commits with its HLC and record
+ * payment events through its `record`.
  */
-import type { PaymentLedger } from '../../ledger/ledger';
-import { TimestampedLedger } from '../../ledger/timestamped-ledger';
 import { HostClock, type HostClockOptions } from '../clock/clock';
 import { HybridClock } from '../clock/hlc';
 import type { ClusterView } from '../cluster/cluster-view';
@@ -71,8 +69,7 @@ export function createHostClocks({
     sync,
     eventLog,
     record,
-    deps: { hostClock, hlc, sync, eventStore, maxEventLatenessMs },
-    wrapLedger: (ledger: PaymentLedger): PaymentLedger => new TimestampedLedger({ ledger, hlc, record }),
+    deps: { hostClock, hlc, record, sync, eventStore, maxEventLatenessMs },
     start(): void {
       sync?.start();
       eventLog?.start();

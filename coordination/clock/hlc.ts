@@ -38,6 +38,11 @@ export function parseHlc(text: string | undefined): HlcTimestamp | undefined {
 /** The smallest timestamp whose physical part is `ms`. */
 export const hlcAt = (ms: number): string => formatHlc({ l: Math.floor(ms), c: 0 });
 
+/** The latest of several rendered timestamps (string order is timestamp order); undefined for none. */
+export function latestHlc(values: (string | undefined)[]): string | undefined {
+  return values.reduce<string | undefined>((max, v) => (v && (!max || v > max) ? v : max), undefined);
+}
+
 export const compareHlc = (a: HlcTimestamp, b: HlcTimestamp): number => a.l - b.l || a.c - b.c;
 
 export interface HybridClockOptions {

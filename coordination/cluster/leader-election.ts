@@ -14,8 +14,9 @@
 import { EventEmitter } from 'node:events';
 import type { Campaign, Etcd3, IOperation, IRequestOp, ITxnResponse, Lease, Watcher } from 'etcd3';
 import { NotLeaderError } from '../../ledger/errors';
-import { DEFAULT_ROOT, keyLayout, LEADER_ELECTION_NAME } from '../../ledger/etcd/key-layout';
+import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { type Clock, isoTimestamp } from '../clock/clock';
+import { coordinationKeys, LEADER_ELECTION_NAME } from '../etcd/key-layout';
 import type { HostInfo, LeaderInfo } from './cluster-view';
 import { LeaseValidity } from './lease-validity';
 import { sleep } from './membership';
@@ -81,7 +82,7 @@ export class LeaderElection {
     this.safetyMarginMs = safetyMarginMs;
     this.retryDelayMs = retryDelayMs;
     this.log = log;
-    this.namespace = keyLayout(root).coordinationNamespace();
+    this.namespace = coordinationKeys(root).coordinationNamespace();
     this.prefix = `${this.namespace}election/${LEADER_ELECTION_NAME}/`;
   }
 

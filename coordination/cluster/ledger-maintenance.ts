@@ -25,8 +25,9 @@
 import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import { NotLeaderError } from '../../ledger/errors';
-import { DEFAULT_ROOT, type KeyLayout, keyLayout } from '../../ledger/etcd/key-layout';
+import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { type Clock, isoTimestamp } from '../clock/clock';
+import { type CoordinationKeys, coordinationKeys } from '../etcd/key-layout';
 import type { EtcdMemberProbe } from './etcd-members';
 import type { LeaderElection, LeadershipTerm } from './leader-election';
 
@@ -69,7 +70,7 @@ export interface LedgerMaintenanceOptions {
 
 export class LedgerMaintenance {
   private readonly options: Required<Omit<LedgerMaintenanceOptions, 'root'>>;
-  private readonly keys: KeyLayout;
+  private readonly keys: CoordinationKeys;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastCompacted = 0;
@@ -83,7 +84,7 @@ export class LedgerMaintenance {
     ...rest
   }: LedgerMaintenanceOptions) {
     this.options = { intervalMs, log, ...rest };
-    this.keys = keyLayout(root);
+    this.keys = coordinationKeys(root);
   }
 
   start(): void {

@@ -10,8 +10,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
-import { DEFAULT_ROOT, type KeyLayout, keyLayout, lastSegment } from '../../ledger/etcd/key-layout';
+import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { type Clock, isoTimestamp } from '../clock/clock';
+import { type CoordinationKeys, coordinationKeys, lastSegment } from '../etcd/key-layout';
 import type { HostInfo } from './cluster-view';
 import { LeaseValidity } from './lease-validity';
 
@@ -45,7 +46,7 @@ export interface MembershipOptions {
 export class Membership {
   private readonly client: Etcd3;
   private readonly clock: Clock;
-  private readonly keys: KeyLayout;
+  private readonly keys: CoordinationKeys;
   private readonly self: Omit<HostRecord, 'since'>;
   private readonly ttlSeconds: number;
   private readonly retryDelayMs: number;
@@ -73,7 +74,7 @@ export class Membership {
     this.client = client;
     this.clock = clock;
     this.self = self;
-    this.keys = keyLayout(root);
+    this.keys = coordinationKeys(root);
     this.ttlSeconds = ttlSeconds;
     this.retryDelayMs = retryDelayMs;
     this.keepDeparted = keepDeparted;

@@ -9,7 +9,8 @@
  * delete-range per host below an HLC (the HLC's physical part is a wall-clock time).
  */
 import type { Etcd3 } from 'etcd3';
-import { DEFAULT_ROOT, type KeyLayout, keyLayout, prefixEnd } from '../../ledger/etcd/key-layout';
+import { DEFAULT_ROOT, prefixEnd } from '../../ledger/etcd/key-layout';
+import { type CoordinationKeys, coordinationKeys } from '../etcd/key-layout';
 import type { EventStore } from './event-store';
 import type { ClusterEvent, HostMark } from './event-types';
 
@@ -22,11 +23,11 @@ export interface EtcdEventStoreOptions {
 
 export class EtcdEventStore implements EventStore {
   private readonly client: Etcd3;
-  private readonly keys: KeyLayout;
+  private readonly keys: CoordinationKeys;
 
   constructor({ client, root = DEFAULT_ROOT }: EtcdEventStoreOptions) {
     this.client = client;
-    this.keys = keyLayout(root);
+    this.keys = coordinationKeys(root);
   }
 
   async append(host: string, events: ClusterEvent[], mark: HostMark): Promise<void> {

@@ -1,14 +1,14 @@
 /**
  * The chaos traffic: `clients` concurrent loops, each sending payments through its own
- * FailoverClient and recording every operation in the shared history. Besides fresh payments the
+ * PaymentsClient (client/payments-client.ts: the same failover every application uses) and recording every operation in the shared history. Besides fresh payments the
  * mix holds deliberate retries of earlier payments (same payer, id and content), conflicting
  * resends (same payer and id, other amount), an earlier id reused by another payer (a new payment:
  * identity is payer and id), ids shared between clients at the same moment, some with conflicting
  * content, and impatient sends that give up after one short attempt.
  */
+import { type PaymentOutcome, PaymentsClient } from '../../client/payments-client';
 import type { PaymentIntent } from '../../ledger/payment';
-import { FailoverClient } from './failover-client';
-import type { HistoryEvent } from './history';
+import type { CompletionEvent, HistoryEvent } from './history';
 
 export interface WorkloadOptions {
   hosts: string[];
@@ -46,7 +46,15 @@ export class Workload {
 
   private async client(index: number): Promise<void> {
     const { hosts, apiKey, signal, random, thinkMs = 20, maxOpsPerClient = 1_000_000 } = this.options;
-    const client = new FailoverClient({ hosts, apiKey, startAt: index });
+    // Up to 8 attempts within 12 s, spread from a different first host per client.
+    const client = new PaymentsClient({
+      hosts,
+      apiKey,
+      startAt: index,
+      attemptTimeoutMs: 3000,
+      deadlineMs: 12_000,
+      maxAttempts: 8,
+    });
     const mine: PaymentIntent[] = [];
     const accounts = this.accounts();
     const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
@@ -92,29 +100,41 @@ export class Workload {
     }
   }
 
-  private async send(clientIndex: number, client: FailoverClient, intent: PaymentIntent): Promise<void> {
+  private async send(clientIndex: number, client: PaymentsClient, intent: PaymentIntent): Promise<void> {
     const op = ++this.op;
     const { now } = this.options;
     this.history.push({ type: 'invoke', op, client: clientIndex, time: now(), intent });
     // One operation in ten is impatient: a single short attempt, which under faults often ends
     // indeterminate, so the checker's rules for unknown outcomes are exercised, not just stated.
     const impatient = this.options.random() < 0.1;
-    const outcome = await client.create(intent, impatient ? { maxAttempts: 1, attemptTimeoutMs: 800 } : {});
-    const time = now();
-    if (outcome.type === 'ok') {
-      this.history.push({
+    const outcome = await client.pay(intent, impatient ? { maxAttempts: 1, attemptTimeoutMs: 800 } : {});
+    this.history.push(completion(op, now(), outcome));
+  }
+}
+
+/**
+ * What the client may conclude from an outcome: ok (acknowledged), fail (definitely refused, or
+ * never delivered to any host), or unknown (an attempt may have been applied: indeterminate).
+ */
+export function completion(op: number, time: number, outcome: PaymentOutcome): CompletionEvent {
+  switch (outcome.kind) {
+    case 'committed':
+    case 'replayed':
+      return {
         type: 'ok',
         op,
         time,
-        status: outcome.status,
+        status: outcome.kind === 'committed' ? 201 : 200,
         payment: outcome.payment,
         host: outcome.host,
-      });
-    } else if (outcome.type === 'fail') {
-      this.history.push({ type: 'fail', op, time, status: outcome.status, error: outcome.error });
-    } else {
-      this.history.push({ type: 'unknown', op, time, error: outcome.error });
-    }
+      };
+    case 'conflict':
+    case 'rejected':
+      return { type: 'fail', op, time, status: outcome.status, error: JSON.stringify(outcome.error) };
+    case 'failed':
+      return outcome.indeterminate
+        ? { type: 'unknown', op, time, error: outcome.reason }
+        : { type: 'fail', op, time, status: 0, error: outcome.reason };
   }
 }
 

@@ -96,7 +96,7 @@ export class InProcessHosts {
           maxEventLatenessMs: tuning.maxEventLatenessMs,
         });
         const app = createApp({
-          ledger: clocks.wrapLedger(ledger),
+          ledger,
           apiKeys,
           clock: clocks.hostClock,
           hostId: spec.id,

@@ -7,7 +7,7 @@
  * `cacheTtlMs` plus one store read. The default (1 s) keeps that well inside the 2 s promise.
  * When the store cannot answer, a key whose entry has expired is refused with 503: it fails closed.
  */
-import { UnauthorizedError } from '../../ledger/errors';
+import { UnauthorizedError } from '../http-errors';
 import { bearerToken, parseApiKey, secretMatches } from './api-key';
 import { type ApiKeyRecord, type Principal, principalOf } from './api-key-record';
 import type { ApiKeyStore } from './api-key-store';

@@ -1,11 +1,15 @@
 /**
- * API key records in etcd, under `<root>/auth/keys/` (ledger/etcd/key-layout.ts), so every host sees
- * a key the moment it is created or revoked. Reads are linearizable; every call is bounded by
+ * API key records in etcd, so every host sees a key the moment it is created or revoked:
+ *
+ *   <root>/auth/keys/<keyId>   one API key record (functions/auth/api-key-record.ts): scopes and
+ *                              the SHA-256 of the secret, never the secret
+ *
+ * under the ledger's root (ledger/etcd/key-layout.ts). Reads are linearizable; every call is bounded by
  * `deadlineMs` and a failure is a 503 (QuorumUnavailableError), so authentication fails closed.
  */
 import type { Etcd3 } from 'etcd3';
 import { boundedEtcdCall } from '../../ledger/etcd/bounded-etcd-call';
-import { DEFAULT_ROOT, type KeyLayout, keyLayout } from '../../ledger/etcd/key-layout';
+import { DEFAULT_ROOT, keyBase } from '../../ledger/etcd/key-layout';
 import { type ApiKeyRecord, apiKeyRecordSchema } from './api-key-record';
 import { ApiKeyExistsError, type ApiKeyStore } from './api-key-store';
 
@@ -17,14 +21,15 @@ export interface EtcdApiKeyStoreOptions {
 }
 
 export class EtcdApiKeyStore implements ApiKeyStore {
-  private readonly keys: KeyLayout;
+  private readonly keys: { apiKey(id: string): string; apiKeysPrefix(): string };
   private readonly deadlineMs: number;
 
   constructor(
     private readonly client: Etcd3,
     { root = DEFAULT_ROOT, deadlineMs = 5000 }: EtcdApiKeyStoreOptions = {},
   ) {
-    this.keys = keyLayout(root);
+    const prefix = `${keyBase(root)}/auth/keys/`;
+    this.keys = { apiKey: (id) => `${prefix}${id}`, apiKeysPrefix: () => prefix };
     this.deadlineMs = deadlineMs;
   }
 

@@ -5,7 +5,7 @@
  * which docs/security.md states.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { RateLimitedError } from '../../ledger/errors';
+import { RateLimitedError } from '../http-errors';
 import type { Principal } from './api-key-record';
 
 export interface KeyRateLimiterOptions {

@@ -6,8 +6,12 @@
  * one is that payment, and several is a 409 `ambiguous_payment_id` listing the payers, so the
  * caller repeats with `?payer=`. Payments the caller's API key may not read count as absent in
  * every case, word for word like an unknown id, so the answer reveals nothing about them.
+ *
+ * With a host clock the read applies HLC's receive rule to what it found and records a
+ * `payment.queried` event, so the event log orders a query after the commit it saw.
  */
 import type { Context } from 'hono';
+import { latestHlc } from '../../coordination/clock/hlc';
 import { AmbiguousPaymentIdError, PaymentNotFoundError } from '../../ledger/errors';
 import { type StoredPayment, serializePayment } from '../../ledger/payment';
 import { mayRead } from '../auth/api-key-record';
@@ -16,7 +20,7 @@ import { principal } from '../middleware/require-api-key';
 import { tagPayment } from '../observability/logger';
 import { validated } from '../validation';
 
-export function getPayment({ ledger }: FunctionDeps) {
+export function getPayment({ ledger, clocks }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
     // Validated by the route table (functions/routes.ts): paymentIdParam, paymentLookupQuerySchema.
     const { id } = validated<{ id: string }>(c, 'param');
@@ -27,9 +31,22 @@ export function getPayment({ ledger }: FunctionDeps) {
     let payment: StoredPayment | undefined;
     if (payer !== undefined) {
       payment = await ledger.get(id, payer);
+      if (clocks) {
+        const stamp = clocks.hlc.receive(payment?.hlc);
+        const details = { id, payer, found: payment !== undefined, paymentHlc: payment?.hlc ?? '' };
+        clocks.record?.('payment.queried', details, stamp);
+      }
       if (payment && !visible(payment)) payment = undefined;
     } else {
-      const found = (await ledger.findById(id)).filter(visible);
+      const all = await ledger.findById(id);
+      if (clocks) {
+        // Receiving the latest HLC once covers them all (HLC's receive rule).
+        const latest = latestHlc(all.map((p) => p.hlc));
+        const stamp = clocks.hlc.receive(latest);
+        const details = { id, found: all.length > 0, count: all.length, paymentHlc: latest ?? '' };
+        clocks.record?.('payment.queried', details, stamp);
+      }
+      const found = all.filter(visible);
       if (found.length > 1)
         throw new AmbiguousPaymentIdError(
           id,

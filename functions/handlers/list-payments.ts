@@ -1,21 +1,23 @@
 /**
  * GET /payments?account=&from=&to=&limit=&cursor=: an account's payments (as payer or payee) in
  * commit order, optionally within [from, to) on committedAt, a page at a time. 403 unless the
- * caller's key acts for the account or is an admin's.
+ * caller's key acts for the account or is an admin's. With a host clock, the page's latest HLC is
+ * received (HLC's receive rule), so whatever this host does next sorts after what it read.
  */
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { ForbiddenError } from '../../ledger/errors';
+import { latestHlc } from '../../coordination/clock/hlc';
 import { serializePayment } from '../../ledger/payment';
 import { actsFor, hasScope } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
+import { ForbiddenError } from '../http-errors';
 import { principal } from '../middleware/require-api-key';
 import { encodeCursor, type historyQuerySchema } from '../query-schemas';
 import { validated } from '../validation';
 
 export const DEFAULT_HISTORY_LIMIT = 100;
 
-export function listPayments({ ledger }: FunctionDeps) {
+export function listPayments({ ledger, clocks }: FunctionDeps) {
   return async (c: Context): Promise<Response> => {
     // Validated by the route table (functions/routes.ts).
     const query = validated<z.output<typeof historyQuerySchema>>(c, 'query');
@@ -30,6 +32,8 @@ export function listPayments({ ledger }: FunctionDeps) {
       limit: query.limit ?? DEFAULT_HISTORY_LIMIT,
       afterSequence: query.cursor,
     });
+    const latest = latestHlc(page.payments.map((p) => p.hlc));
+    if (latest) clocks?.hlc.receive(latest);
     // Rendered through serializePayment so each payment has the same bytes as from GET /payments/:id.
     const nextCursor =
       page.continueAfter === undefined ? null : JSON.stringify(encodeCursor(page.continueAfter));

@@ -10,7 +10,8 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
-import { InvalidRequestError, PayloadTooLargeError } from '../../ledger/errors';
+import { InvalidRequestError } from '../../ledger/errors';
+import { PayloadTooLargeError } from '../http-errors';
 
 declare module 'hono' {
   interface ContextVariableMap {

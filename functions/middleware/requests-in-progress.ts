@@ -14,7 +14,7 @@
  * host, and a load balancer must not take a busy host for a dead one.
  */
 import type { MiddlewareHandler } from 'hono';
-import { HostBusyError } from '../../ledger/errors';
+import { HostBusyError } from '../http-errors';
 import type { Metrics } from '../observability/metrics';
 
 /**

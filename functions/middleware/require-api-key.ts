@@ -5,11 +5,11 @@
  * the principal on the context for the handlers' authorization checks (`principal(c)`, `requireScope`).
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { ForbiddenError } from '../../ledger/errors';
 import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import type { ApiKeyScope, Principal } from '../auth/api-key-record';
 import { hasScope } from '../auth/api-key-record';
 import type { KeyRateLimiter } from '../auth/key-rate-limiter';
+import { ForbiddenError } from '../http-errors';
 
 declare module 'hono' {
   interface ContextVariableMap {

@@ -1,6 +1,7 @@
 /**
- * Group commit: gathers the payments a host commits concurrently into one etcd transaction
- * (ledger/etcd/commit-transaction.ts), so Raft replicates and fsyncs once for many payments.
+ * Group commit: gathers the payments a host commits concurrently into one etcd transaction and
+ * sends it itself (ledger/etcd/commit-transaction.ts), so Raft replicates and fsyncs once for many
+ * payments. EtcdLedger only submits; nothing here calls back up the commit path.
  *
  * Adaptive, so it adds no latency at low load:
  *  - when no transaction is in flight, what is queued is sent at once (on the next turn of the
@@ -17,7 +18,8 @@
  */
 import { GRPCInvalidArgumentError, GRPCResourceExhastedError } from 'etcd3';
 import { OverloadedError } from '../errors';
-import type { CommitResult, PendingCommit } from './commit-transaction';
+import { type CommitResult, commitBatch, type PendingCommit, type TxnKv } from './commit-transaction';
+import type { KeyLayout } from './key-layout';
 import { SLOTS_PER_REVISION } from './sequence';
 
 /**
@@ -29,9 +31,15 @@ import { SLOTS_PER_REVISION } from './sequence';
  */
 export const DEFAULT_MAX_QUEUED = 512;
 
+/** Where the batcher commits: the etcd key-value client and the ledger's key layout. */
+export interface CommitTarget {
+  /** `client.kv` of a client from coordination/etcd/etcd-client.ts. */
+  kv: TxnKv;
+  keys: KeyLayout;
+}
+
+/** How the batcher groups payments; every field has a default. */
 export interface CommitBatcherOptions {
-  /** Commits one batch in one transaction, one result per item (EtcdLedger.commitMany). */
-  send: (batch: PendingCommit[]) => Promise<CommitResult[]>;
   /** Most payments in one transaction. Default 256; capped at SLOTS_PER_REVISION and by `maxTxnOps`. */
   maxBatchSize?: number;
   /**
@@ -92,7 +100,8 @@ export function estimateBytes(item: PendingCommit): number {
 }
 
 export class CommitBatcher {
-  private readonly send: CommitBatcherOptions['send'];
+  private readonly kv: TxnKv;
+  private readonly keys: KeyLayout;
   readonly maxBatchSize: number;
   private readonly maxBatchBytes: number;
   private readonly windowMs: number;
@@ -107,17 +116,20 @@ export class CommitBatcher {
   /** Batches sent and payments in them, for the bench's batch-size figure. */
   readonly stats = { batches: 0, items: 0, splits: 0 };
 
-  constructor({
-    send,
-    maxBatchSize = 256,
-    maxTxnOps = 2048,
-    maxBatchBytes = 1024 * 1024,
-    windowMs = 2,
-    maxInFlight = 4,
-    maxQueued = DEFAULT_MAX_QUEUED,
-    observer = {},
-  }: CommitBatcherOptions) {
-    this.send = send;
+  constructor(
+    { kv, keys }: CommitTarget,
+    {
+      maxBatchSize = 256,
+      maxTxnOps = 2048,
+      maxBatchBytes = 1024 * 1024,
+      windowMs = 2,
+      maxInFlight = 4,
+      maxQueued = DEFAULT_MAX_QUEUED,
+      observer = {},
+    }: CommitBatcherOptions = {},
+  ) {
+    this.kv = kv;
+    this.keys = keys;
     this.maxBatchSize = Math.max(1, Math.min(maxBatchSize, SLOTS_PER_REVISION, maxTxnOps - 3));
     this.maxBatchBytes = maxBatchBytes;
     this.windowMs = windowMs;
@@ -205,7 +217,11 @@ export class CommitBatcher {
     this.stats.items += batch.length;
     const started = performance.now();
     try {
-      const results = await this.send(batch.map((w) => w.item));
+      const results = await commitBatch(
+        this.kv,
+        this.keys,
+        batch.map((w) => w.item),
+      );
       this.observer.onTransaction?.(batch.length, (performance.now() - started) / 1000);
       batch.forEach((w, i) => {
         w.resolve(results[i] ?? { ok: false, error: new Error(`no result for payment ${w.item.intent.id}`) });

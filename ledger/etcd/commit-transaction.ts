@@ -22,6 +22,11 @@ import { type PaymentIntent, paymentKey, type StoredPayment, sameContent, toInte
 import type { KeyLayout } from './key-layout';
 import { SLOTS_PER_REVISION, toSequence } from './sequence';
 
+/** The one etcd call the commit path makes: `client.kv` of an etcd3 client satisfies it. */
+export interface TxnKv {
+  txn(request: ITxnRequest): Promise<ITxnResponse>;
+}
+
 /** One payment waiting to be committed. */
 export interface PendingCommit {
   intent: PaymentIntent;
@@ -151,18 +156,18 @@ function classify(item: PendingCommit, found: IdResult, isLeader: boolean): Comm
 }
 
 /**
- * Commits a batch in one transaction through `send` and answers every item. An item that repeats
+ * Commits a batch in one transaction on `kv` and answers every item. An item that repeats
  * a payment (payer and id) earlier in the batch is answered from that payment's result: a replay,
  * or a conflict when its content differs. Throws only when the transaction itself failed (then no item is known).
  */
 export async function commitBatch(
+  kv: TxnKv,
   keys: KeyLayout,
   batch: PendingCommit[],
-  send: (txn: ITxnRequest) => Promise<ITxnResponse>,
 ): Promise<CommitResult[]> {
   const { leaders, leaderOf } = planBatch(batch);
   const leaderItems = leaders.map((i) => batch[i]!);
-  const found = readCommitResponse(leaderItems, await send(buildCommitTxn(keys, leaderItems)));
+  const found = readCommitResponse(leaderItems, await kv.txn(buildCommitTxn(keys, leaderItems)));
   const foundByIndex = new Map(leaders.map((batchIndex, k) => [batchIndex, found[k]!]));
   return batch.map((item, i) => classify(item, foundByIndex.get(leaderOf[i]!)!, leaderOf[i] === i));
 }

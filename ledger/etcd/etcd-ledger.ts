@@ -1,7 +1,10 @@
 /**
- * The ledger on etcd: linearizable writes, several concurrent commits per transaction (group
- * commit: ledger/etcd/commit-batcher.ts, ledger/etcd/commit-transaction.ts), and linearizable reads, so a
- * payment acknowledged by one host is visible at once on every other.
+ * The ledger on etcd: linearizable writes, several concurrent commits per transaction, and
+ * linearizable reads, so a payment acknowledged by one host is visible at once on every other.
+ *
+ * The commit path reads straight down: functions/handlers/create-payment.ts → this file, which
+ * submits → ledger/etcd/commit-batcher.ts, which groups and sends → ledger/etcd/commit-transaction.ts,
+ * the one etcd transaction. With `batching: false` this file sends the transaction itself.
  *
  * Every call is bounded by `operationDeadlineMs`: if etcd has no quorum, or is unreachable, the
  * caller gets QuorumUnavailableError (HTTP 503) instead of a hang.
@@ -19,7 +22,13 @@ import {
 import type { PaymentIntent, StoredPayment } from '../payment';
 import { boundedEtcdCall, translateStoreError } from './bounded-etcd-call';
 import { CommitBatcher, type CommitBatcherOptions } from './commit-batcher';
-import { type CommitResult, commitBatch, decodeRecord, type IndexEntry } from './commit-transaction';
+import {
+  type CommitResult,
+  commitBatch,
+  decodeRecord,
+  type IndexEntry,
+  type PendingCommit,
+} from './commit-transaction';
 import { DEFAULT_ROOT, type KeyLayout, keyLayout, parseAccountEntry, prefixEnd } from './key-layout';
 import { revisionOf, SLOTS_PER_REVISION, toSequence } from './sequence';
 
@@ -39,7 +48,7 @@ export interface EtcdLedgerOptions {
    * 2 ms window while busy, 4 txns in flight, etcd --max-txn-ops 2048). `false` sends one
    * transaction per commit, the naive path the bench compares against.
    */
-  batching?: Omit<CommitBatcherOptions, 'send'> | false;
+  batching?: CommitBatcherOptions | false;
 }
 
 /**
@@ -72,9 +81,7 @@ export class EtcdLedger implements PaymentLedger {
     this.probeDeadlineMs = probeDeadlineMs;
     this.readsPerTxn = readsPerTxn;
     this.batcher =
-      batching === false
-        ? undefined
-        : new CommitBatcher({ ...batching, send: (batch) => this.commitMany(batch) });
+      batching === false ? undefined : new CommitBatcher({ kv: client.kv, keys: this.keys }, batching);
   }
 
   async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
@@ -89,9 +96,9 @@ export class EtcdLedger implements PaymentLedger {
     return result.outcome;
   }
 
-  /** One transaction for a group of commits: what the commit batcher sends, or one commit alone. */
-  commitMany(items: Parameters<typeof commitBatch>[1]): Promise<CommitResult[]> {
-    return commitBatch(this.keys, items, (txn) => this.client.kv.txn(txn));
+  /** One transaction for these commits, without the batcher: the naive path (`batching: false`). */
+  commitMany(items: PendingCommit[]): Promise<CommitResult[]> {
+    return commitBatch(this.client.kv, this.keys, items);
   }
 
   async get(id: string, payer: string): Promise<StoredPayment | undefined> {

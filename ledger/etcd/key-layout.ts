@@ -1,5 +1,5 @@
 /**
- * The etcd key layout of the ledger: every key the system writes is built here and nowhere else.
+ * The etcd key layout of the ledger: every key of payments and their index is built here and nowhere else.
  *
  * A payment's identity is (payer, id): two payers may use the same id, each for a payment of its
  * own, and replay and conflict are decided within one payer.
@@ -17,19 +17,9 @@
  *              payer is part of the key, so an account that paid (A, x) and received (C, x)
  *              holds two entries, `<id>/A` and `<id>/C`, that cannot overwrite each other.
  *
- *
- * Coordination keys (coordination/cluster/membership.ts, leader-election.ts, ledger-maintenance.ts):
- *   <root>/hosts/<hostId>                one per live function host, attached to its membership
- *       value: HostRecord JSON ({ id, url, since, version }); the lease's expiry deletes it.
- *   <root>/election/leader/<leaseId>     etcd3 Election campaign keys, one per candidate, on the
- *       candidate's lease; the lowest create_revision leads, and that revision is its fencing token.
- *   <root>/meta/retention                compaction retention policy JSON (ledger-maintenance.ts)
- *   <root>/meta/maintenance              the leader's last maintenance record, written fenced
- *   <root>/events/log/<host>/<hlc>/<seq> one cluster event (coordination/events/etcd-event-store.ts); hlc
- *                                        is fixed-width, so each host's events sort in HLC order
- *   <root>/events/marks/<host>           the host's event shipping mark (HostMark JSON)
- *   <root>/auth/keys/<keyId>             one API key record (functions/auth/api-key-record.ts):
- *                                        scopes and the SHA-256 of the secret, never the secret
+ * The keys of membership, the leader election, maintenance and the event log are laid out in
+ * coordination/etcd/key-layout.ts, and those of API keys in functions/auth/etcd-api-key-store.ts,
+ * under the same root.
  *
  * Ids and account names match [A-Za-z0-9._:-]{1,128} (ledger/payment.ts), so they never
  * contain '/' and one account's prefix never captures another's ('shop-1/' vs 'shop-10/').
@@ -55,35 +45,13 @@ export interface KeyLayout {
   accountPrefix(account: string): string;
   /** Key read by the readiness probe: a linearizable read of it needs a quorum. */
   readinessProbe(): string;
-  /** Membership key of one function host. */
-  host(id: string): string;
-  /** Prefix of every membership key. */
-  hostsPrefix(): string;
-  /** Namespace prefix handed to etcd3 (`client.namespace(...)`) under which the election lives. */
-  coordinationNamespace(): string;
-  /** The compaction retention policy. */
-  retentionPolicy(): string;
-  /** The leader's last maintenance record. */
-  maintenanceRecord(): string;
-  /** Key of one cluster event. */
-  event(host: string, hlc: string, seq: number): string;
-  /** Prefix of one host's event stream. */
-  eventsOfHost(host: string): string;
-  /** Key of one host's event shipping mark. */
-  eventMark(host: string): string;
-  /** Prefix of every shipping mark. */
-  eventMarksPrefix(): string;
-  /** Record of one API key. */
-  apiKey(id: string): string;
-  /** Prefix of every API key record. */
-  apiKeysPrefix(): string;
 }
 
-/** Name of the host leader election inside the coordination namespace: keys `election/<name>/<leaseId>`. */
-export const LEADER_ELECTION_NAME = 'leader';
+/** The root without trailing slashes: every key, the ledger's and the others', starts with it. */
+export const keyBase = (root: string = DEFAULT_ROOT): string => root.replace(/\/+$/, '');
 
 export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
-  const base = root.replace(/\/+$/, '');
+  const base = keyBase(root);
   return {
     payment: (id, payer) => `${base}/payments/${id}/${payer}`,
     paymentsWithId: (id) => `${base}/payments/${id}/`,
@@ -91,17 +59,6 @@ export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
     accountEntry: (account, id, payer) => `${base}/accounts/${account}/${id}/${payer}`,
     accountPrefix: (account) => `${base}/accounts/${account}/`,
     readinessProbe: () => `${base}/meta/ready-probe`,
-    host: (id) => `${base}/hosts/${id}`,
-    hostsPrefix: () => `${base}/hosts/`,
-    coordinationNamespace: () => `${base}/`,
-    retentionPolicy: () => `${base}/meta/retention`,
-    maintenanceRecord: () => `${base}/meta/maintenance`,
-    event: (host, hlc, seq) => `${base}/events/log/${host}/${hlc}/${String(seq).padStart(12, '0')}`,
-    eventsOfHost: (host) => `${base}/events/log/${host}/`,
-    eventMark: (host) => `${base}/events/marks/${host}`,
-    eventMarksPrefix: () => `${base}/events/marks/`,
-    apiKey: (id) => `${base}/auth/keys/${id}`,
-    apiKeysPrefix: () => `${base}/auth/keys/`,
   };
 }
 
@@ -122,9 +79,4 @@ export function parseAccountEntry(key: string): { id: string; payer: string } {
   const payerAt = key.lastIndexOf('/');
   const idAt = key.lastIndexOf('/', payerAt - 1);
   return { id: key.slice(idAt + 1, payerAt), payer: key.slice(payerAt + 1) };
-}
-
-/** The last path segment of a key: the host id of a membership key. */
-export function lastSegment(key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1);
 }

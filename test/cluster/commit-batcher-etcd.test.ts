@@ -46,7 +46,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const ledgerWith = (batching: Omit<CommitBatcherOptions, 'send'>) =>
+const ledgerWith = (batching: CommitBatcherOptions) =>
   new EtcdLedger({
     client,
     root: `/test/${randomUUID()}`,

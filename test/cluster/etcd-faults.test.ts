@@ -12,13 +12,8 @@ import { withApiKey } from '../../dev/cluster/http';
 import type { PendingCommit } from '../../ledger/etcd/commit-transaction';
 import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
 import { keyLayout, prefixEnd } from '../../ledger/etcd/key-layout';
-import {
-  loadPayment,
-  longestGap,
-  payerHistoryIds,
-  percentile,
-  sendPayments,
-} from '../../loadtest/failover-load';
+import { loadPayment, longestGap, payerHistoryIds, sendPayments } from '../../loadtest/failover-load';
+import { percentile } from '../../loadtest/latency-stats';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
 let cluster: TestCluster;

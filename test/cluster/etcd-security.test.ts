@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { EtcdPermissionDeniedError } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdClient } from '../../coordination/etcd/etcd-client';
+import { coordinationKeys } from '../../coordination/etcd/key-layout';
 import { ensurePki, HOST_USER } from '../../dev/cluster/certificates';
 import { grantPrefix } from '../../dev/cluster/etcd-auth';
 import { waitFor } from '../../dev/cluster/managed-process';
@@ -147,7 +148,7 @@ describe('a function host on the secured cluster', () => {
   });
 
   it('skips defragmentation after the first refusal, and stays ready', async () => {
-    const keys = keyLayout(cluster.ledgerRoot);
+    const keys = coordinationKeys(cluster.ledgerRoot);
     // A policy that wants every member defragmented on every pass (500 ms apart).
     const policy = { keepRevisions: 100_000, defragMinFreeBytes: 0, defragMinFreeRatio: 0 };
     await cluster.client().put(keys.retentionPolicy()).value(JSON.stringify(policy));

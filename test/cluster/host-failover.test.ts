@@ -10,7 +10,8 @@ import { PaymentsClient } from '../../client/payments-client';
 import type { TimeReading } from '../../coordination/clock-sync/time-peer';
 import { clusterView, elapsedUntil, liveIds } from '../../dev/cluster/cluster-probe';
 import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
-import { longestGap, payerHistoryIds, percentile, sendPayments } from '../../loadtest/failover-load';
+import { longestGap, payerHistoryIds, sendPayments } from '../../loadtest/failover-load';
+import { percentile } from '../../loadtest/latency-stats';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
 const TTL_MS = 2000;

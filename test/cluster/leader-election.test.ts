@@ -13,10 +13,10 @@ import { systemClock } from '../../coordination/clock/clock';
 import { EtcdMemberProbe } from '../../coordination/cluster/etcd-members';
 import { LeaderElection } from '../../coordination/cluster/leader-election';
 import { LedgerMaintenance } from '../../coordination/cluster/ledger-maintenance';
+import { coordinationKeys } from '../../coordination/etcd/key-layout';
 import { REPO_ROOT } from '../../dev/cluster/host-fleet';
 import { waitFor } from '../../dev/cluster/managed-process';
 import { NotLeaderError } from '../../ledger/errors';
-import { keyLayout } from '../../ledger/etcd/key-layout';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
 let cluster: TestCluster;
@@ -139,7 +139,7 @@ describe('leader election', () => {
 describe('ledger maintenance (leader duty)', () => {
   it('runs only on the leader, compacts under the retention policy kept in etcd, defragments, and records it fenced', async () => {
     const root = `/test/${randomUUID()}`;
-    const keys = keyLayout(root);
+    const keys = coordinationKeys(root);
     const client = cluster.client();
     await client
       .put(keys.retentionPolicy())

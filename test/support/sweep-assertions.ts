@@ -4,7 +4,7 @@
  * Shared by the in-process sweep and the one against real hosts, so both judge alike.
  */
 import { expect } from 'vitest';
-import { ERROR_STATUS_BY_CODE } from '../../ledger/errors';
+import { ERROR_STATUS_BY_CODE } from '../../functions/http-errors';
 import { type PaymentIntent, toIntent } from '../../ledger/payment';
 import { SEED_PAYMENTS, type SweepCase } from './bad-input';
 

@@ -1,37 +1,65 @@
 /**
- * The group-commit policy, in-process over a scripted `send`: when a batch goes out, how big it
- * is, and that every waiter gets its own answer when etcd refuses or fails a batch. The same
+ * The group-commit policy, in-process over a scripted etcd `kv`: when a batch goes out, how big
+ * it is, and that every waiter gets its own answer when etcd refuses or fails a batch. The same
  * semantics against real etcd are in test/cluster/commit-batcher-etcd.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { GRPCInvalidArgumentError, GRPCUnavailableError } from 'etcd3';
+import { GRPCInvalidArgumentError, GRPCUnavailableError, type ITxnRequest, type ITxnResponse } from 'etcd3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isRetryable, OverloadedError } from '../../ledger/errors';
 import { CommitBatcher, type CommitBatcherOptions } from '../../ledger/etcd/commit-batcher';
-import type { CommitResult, PendingCommit } from '../../ledger/etcd/commit-transaction';
+import type { PendingCommit, TxnKv } from '../../ledger/etcd/commit-transaction';
+import { keyLayout } from '../../ledger/etcd/key-layout';
 import { intent } from '../contracts/ledger-contract';
 
-const pending = (): PendingCommit => ({
-  intent: intent(),
-  context: { host: 'h1', committedAt: '2026-01-01T00:00:00.000Z' },
-  nonce: randomUUID(),
-});
+const keys = keyLayout('/test/batcher');
+/** Every payment made by `pending`, by its record key, so a transaction can be read back as a batch. */
+const byRecordKey = new Map<string, PendingCommit>();
 
-const committed = (item: PendingCommit, position: number): CommitResult => ({
-  ok: true,
-  outcome: { kind: 'committed', payment: { ...item.intent, ...item.context, sequence: 1000 + position } },
-});
+const pending = (): PendingCommit => {
+  const item = {
+    intent: intent(),
+    context: { host: 'h1', committedAt: '2026-01-01T00:00:00.000Z' },
+    nonce: randomUUID(),
+  };
+  byRecordKey.set(keys.payment(item.intent.id, item.intent.payer), item);
+  return item;
+};
 
-/** A `send` whose transactions stay open until the test settles them. */
-function scriptedSend() {
+/** The payments a commit transaction carries, in order. */
+const batchOf = (txn: ITxnRequest): PendingCommit[] =>
+  (txn.success ?? []).map((op) => byRecordKey.get(String(op.request_txn?.compare?.[0]?.key))!);
+
+/** etcd's answer when every payment of the transaction was new: all committed. */
+const committed = (txn: ITxnRequest): ITxnResponse =>
+  ({
+    header: { revision: '1000' },
+    responses: (txn.success ?? []).map(() => ({ response_txn: { succeeded: true, responses: [] } })),
+  }) as unknown as ITxnResponse;
+
+/** A `kv` whose transactions stay open until the test settles them. */
+function scriptedKv() {
   const calls: { batch: PendingCommit[]; settle: () => void; fail: (e: Error) => void }[] = [];
-  const send = vi.fn(
-    (batch: PendingCommit[]) =>
-      new Promise<CommitResult[]>((resolve, reject) => {
-        calls.push({ batch, settle: () => resolve(batch.map(committed)), fail: reject });
+  const txn = vi.fn(
+    (request: ITxnRequest) =>
+      new Promise<ITxnResponse>((resolve, reject) => {
+        calls.push({ batch: batchOf(request), settle: () => resolve(committed(request)), fail: reject });
       }),
   );
-  return { send, calls };
+  return { kv: { txn }, send: txn, calls };
+}
+
+/** A `kv` that answers at once, or throws what `refuse` returns for a batch. */
+function answeringKv(refuse: (batch: PendingCommit[]) => Error | undefined) {
+  const sent: PendingCommit[][] = [];
+  const txn = vi.fn(async (request: ITxnRequest) => {
+    const batch = batchOf(request);
+    sent.push(batch);
+    const error = refuse(batch);
+    if (error) throw error;
+    return committed(request);
+  });
+  return { kv: { txn }, sent };
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -46,13 +74,13 @@ describe('commit batcher', () => {
     vi.useRealTimers();
   });
 
-  const make = (send: CommitBatcherOptions['send'], options: Partial<CommitBatcherOptions> = {}) =>
-    new CommitBatcher({ send, windowMs: 10_000, ...options });
+  const make = (kv: TxnKv, options: CommitBatcherOptions = {}) =>
+    new CommitBatcher({ kv, keys }, { windowMs: 10_000, ...options });
 
   it('sheds payments past the queue bound at once with OverloadedError, then accepts again', async () => {
-    const { send, calls } = scriptedSend();
+    const { kv, calls } = scriptedKv();
     const observer = { onShed: vi.fn(), onTransaction: vi.fn() };
-    const batcher = make(send, { maxInFlight: 1, maxQueued: 2, observer });
+    const batcher = make(kv, { maxInFlight: 1, maxQueued: 2, observer });
     const first = batcher.submit(pending());
     await nextTurn(); // the first goes out and stays in flight
     const queued = [batcher.submit(pending()), batcher.submit(pending())];
@@ -77,8 +105,8 @@ describe('commit batcher', () => {
   });
 
   it('sends at once when idle, without waiting for the window', async () => {
-    const { send, calls } = scriptedSend();
-    const batcher = make(send);
+    const { kv, send, calls } = scriptedKv();
+    const batcher = make(kv);
     const item = pending();
     const answer = batcher.submit(item);
     await nextTurn();
@@ -90,8 +118,8 @@ describe('commit batcher', () => {
   });
 
   it('groups what arrives in one turn of the event loop into one transaction', async () => {
-    const { send, calls } = scriptedSend();
-    const batcher = make(send);
+    const { kv, calls } = scriptedKv();
+    const batcher = make(kv);
     const items = [pending(), pending(), pending()];
     for (const item of items) void batcher.submit(item);
     await nextTurn();
@@ -99,8 +127,8 @@ describe('commit batcher', () => {
   });
 
   it('accumulates while a transaction is in flight and sends the rest when it returns', async () => {
-    const { send, calls } = scriptedSend();
-    const batcher = make(send, { maxInFlight: 1 });
+    const { kv, send, calls } = scriptedKv();
+    const batcher = make(kv, { maxInFlight: 1 });
     const first = pending();
     const firstAnswer = batcher.submit(first);
     await nextTurn();
@@ -121,8 +149,8 @@ describe('commit batcher', () => {
   });
 
   it('closes a batch by the window while another transaction is in flight', async () => {
-    const { send, calls } = scriptedSend();
-    const batcher = make(send, { maxInFlight: 2, windowMs: 5 });
+    const { kv, send, calls } = scriptedKv();
+    const batcher = make(kv, { maxInFlight: 2, windowMs: 5 });
     void batcher.submit(pending());
     await nextTurn();
     const pair = [pending(), pending()];
@@ -137,8 +165,8 @@ describe('commit batcher', () => {
   });
 
   it('closes a batch at the size limit, without waiting for the window', async () => {
-    const { send, calls } = scriptedSend();
-    const batcher = make(send, { maxInFlight: 3, maxBatchSize: 2 });
+    const { kv, calls } = scriptedKv();
+    const batcher = make(kv, { maxInFlight: 3, maxBatchSize: 2 });
     void batcher.submit(pending());
     await nextTurn();
     for (let i = 0; i < 5; i++) void batcher.submit(pending());
@@ -151,14 +179,14 @@ describe('commit batcher', () => {
   });
 
   it('keeps a batch within etcd --max-txn-ops (N payments need N + 3 ops) and within the byte budget', () => {
-    const send = vi.fn();
-    expect(make(send, { maxTxnOps: 20, maxBatchSize: 256 }).maxBatchSize).toBe(17);
-    expect(make(send, { maxTxnOps: 100_000, maxBatchSize: 5000 }).maxBatchSize).toBe(1000);
+    const { kv } = scriptedKv();
+    expect(make(kv, { maxTxnOps: 20, maxBatchSize: 256 }).maxBatchSize).toBe(17);
+    expect(make(kv, { maxTxnOps: 100_000, maxBatchSize: 5000 }).maxBatchSize).toBe(1000);
   });
 
   it('splits a batch by bytes', async () => {
-    const { send, calls } = scriptedSend();
-    const batcher = make(send, { maxInFlight: 1, maxBatchBytes: 1000 });
+    const { kv, calls } = scriptedKv();
+    const batcher = make(kv, { maxInFlight: 1, maxBatchBytes: 1000 });
     for (let i = 0; i < 5; i++) void batcher.submit(pending());
     await nextTurn();
     expect(calls[0]!.batch.length).toBeLessThan(5);
@@ -170,11 +198,8 @@ describe('commit batcher', () => {
     const tooMany = new GRPCInvalidArgumentError(
       '3 INVALID_ARGUMENT: etcdserver: too many operations in txn request',
     );
-    const send = vi.fn(async (batch: PendingCommit[]) => {
-      if (batch.length > 2) throw tooMany;
-      return batch.map(committed);
-    });
-    const batcher = new CommitBatcher({ send, maxInFlight: 1 });
+    const { kv, sent: sentBatches } = answeringKv((batch) => (batch.length > 2 ? tooMany : undefined));
+    const batcher = new CommitBatcher({ kv, keys }, { maxInFlight: 1 });
     const items = Array.from({ length: 7 }, pending);
     const answers = await Promise.all(items.map((item) => batcher.submit(item)));
     answers.forEach((a, i) => {
@@ -183,7 +208,7 @@ describe('commit batcher', () => {
         outcome: { kind: 'committed', payment: { id: items[i]!.intent.id } },
       });
     });
-    const sent = send.mock.calls.map(([b]) => b).filter((b) => b.length <= 2);
+    const sent = sentBatches.filter((b) => b.length <= 2);
     expect(sent.flat().map((p) => p.intent.id)).toEqual(ids(items));
     expect(batcher.stats.splits).toBeGreaterThan(0);
   });
@@ -192,11 +217,8 @@ describe('commit batcher', () => {
     vi.useRealTimers();
     const bad = pending();
     const tooLarge = new GRPCInvalidArgumentError('3 INVALID_ARGUMENT: etcdserver: request is too large');
-    const send = vi.fn(async (batch: PendingCommit[]) => {
-      if (batch.includes(bad)) throw tooLarge;
-      return batch.map(committed);
-    });
-    const batcher = new CommitBatcher({ send });
+    const { kv } = answeringKv((batch) => (batch.includes(bad) ? tooLarge : undefined));
+    const batcher = new CommitBatcher({ kv, keys });
     const items = [pending(), bad, pending(), pending()];
     const answers = await Promise.all(items.map((item) => batcher.submit(item)));
     expect(answers.map((a) => a.ok)).toEqual([true, false, true, true]);
@@ -204,8 +226,8 @@ describe('commit batcher', () => {
   });
 
   it('fails every payment of a batch with the transport error when the transaction fails', async () => {
-    const { send, calls } = scriptedSend();
-    const batcher = make(send);
+    const { kv, send, calls } = scriptedKv();
+    const batcher = make(kv);
     const answers = [pending(), pending()].map((item) => batcher.submit(item));
     await nextTurn();
     const down = new GRPCUnavailableError('14 UNAVAILABLE: no connection');

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent, HostReads } from '../../dev/chaos/history';
 import { checkHistory, type ViolationKind } from '../../dev/chaos/history-checker';
+import { completion } from '../../dev/chaos/workload';
 import { type PaymentIntent, paymentKey, type StoredPayment } from '../../ledger/payment';
 
 const intent = (id: string, amount = 100, payer = 'alice'): PaymentIntent => ({
@@ -197,5 +198,37 @@ describe('history checker', () => {
     const events: HistoryEvent[] = [{ type: 'invoke', op: 1, client: 1, time: 0, intent: a }];
     expect(checkHistory(events, readsOf([stored(a, 1000)], ['a'])).violations).toEqual([]);
     expect(checkHistory(events, readsOf([], ['a'])).violations).toEqual([]);
+  });
+});
+
+describe('chaos completions from PaymentsClient outcomes', () => {
+  const p = intent('p1');
+  it('records an acknowledged payment as ok, with its status and host', () => {
+    const outcome = { kind: 'replayed', payment: stored(p, 7), attempts: 2, host: 'http://h2' } as const;
+    expect(completion(3, 50, outcome)).toEqual({
+      type: 'ok',
+      op: 3,
+      time: 50,
+      status: 200,
+      payment: stored(p, 7),
+      host: 'http://h2',
+    });
+  });
+  it('records a definite refusal as fail with its status', () => {
+    const error = { code: 'idempotency_conflict', message: 'other content', retryable: false };
+    expect(completion(3, 50, { kind: 'conflict', status: 409, error, attempts: 1 })).toMatchObject({
+      type: 'fail',
+      status: 409,
+    });
+  });
+  it('records a give-up that may have been applied as unknown, and one never delivered as fail 0', () => {
+    const failed = { kind: 'failed', reason: 'deadline passed', attempts: 8 } as const;
+    expect(completion(3, 50, { ...failed, indeterminate: true })).toEqual({
+      type: 'unknown',
+      op: 3,
+      time: 50,
+      error: 'deadline passed',
+    });
+    expect(completion(3, 50, { ...failed, indeterminate: false })).toMatchObject({ type: 'fail', status: 0 });
   });
 });

@@ -4,10 +4,34 @@
  * commit. The real-process version of these faults is in test/cluster/host-failover.test.ts.
  */
 import { performance } from 'node:perf_hooks';
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { PaymentsClient } from '../../client/payments-client';
 import { systemClock } from '../../coordination/clock/clock';
 import type { ClusterStatusSource } from '../../coordination/cluster/host-coordination';
+import {
+  type ApiErrorCode,
+  ERROR_STATUS_BY_CODE,
+  ForbiddenError,
+  HostBusyError,
+  HttpError,
+  handleError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../../functions/http-errors';
+import {
+  AmbiguousPaymentIdError,
+  ClockOffsetError,
+  IdempotencyConflictError,
+  InvalidRequestError,
+  NotLeaderError,
+  OverloadedError,
+  PaymentNotFoundError,
+  QuorumUnavailableError,
+  StaleMasterError,
+} from '../../ledger/errors';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { loadPayment } from '../../loadtest/failover-load';
 import { createTestApp } from '../support/test-app';
@@ -208,5 +232,90 @@ describe('GET /cluster and /ready with cluster membership', () => {
       leader: { id: 'h1', url: 'http://h1', since: '2026-01-01T00:00:01.000Z', fencingToken: '7' },
       etcd: { members: [] },
     });
+  });
+
+  /**
+   * The retry decision for every code of the error table, as a host answers it through the one
+   * error handler: retried (same id, next host) exactly when the error carries the Retryable mark.
+   * Typed by the table, so a new code does not compile until its decision is pinned here.
+   */
+  const RETRY_BY_CODE: Record<ApiErrorCode, { error: Error; retried: boolean }[]> = {
+    invalid_request: [{ error: new InvalidRequestError('bad amount'), retried: false }],
+    unauthorized: [{ error: new UnauthorizedError(), retried: false }],
+    forbidden: [{ error: new ForbiddenError('not your account'), retried: false }],
+    not_found: [{ error: new PaymentNotFoundError('p1'), retried: false }],
+    idempotency_conflict: [{ error: new IdempotencyConflictError('p1', 'alice'), retried: false }],
+    ambiguous_payment_id: [{ error: new AmbiguousPaymentIdError('p1', ['a', 'b']), retried: false }],
+    stale_master: [{ error: new StaleMasterError('h2', 'h1'), retried: false }],
+    payload_too_large: [{ error: new PayloadTooLargeError(65536), retried: false }],
+    unsupported_media_type: [{ error: new UnsupportedMediaTypeError('text/plain'), retried: false }],
+    // Not on another host at once: that would only spread the excess (wait Retry-After instead).
+    rate_limited: [{ error: new RateLimitedError(1000, 1), retried: false }],
+    headers_too_large: [{ error: new HttpError('headers_too_large', 'headers too large'), retried: false }],
+    unavailable: [
+      { error: new QuorumUnavailableError('no quorum'), retried: true },
+      { error: new ClockOffsetError('not synchronized'), retried: true },
+      { error: new NotLeaderError('deposed'), retried: false },
+    ],
+    overloaded: [
+      { error: new OverloadedError(512), retried: true },
+      { error: new HostBusyError(128), retried: true },
+    ],
+    internal: [{ error: new Error('a bug of ours'), retried: false }],
+  };
+
+  it('covers every code of the error table', () => {
+    expect(Object.keys(RETRY_BY_CODE).sort()).toEqual(Object.keys(ERROR_STATUS_BY_CODE).sort());
+  });
+
+  for (const [code, cases] of Object.entries(RETRY_BY_CODE)) {
+    for (const { error, retried } of cases) {
+      it(`${retried ? 'retries' : 'does not retry'} ${code} (${error.constructor.name}), with the same id on the next host`, async () => {
+        // The first host answers with the error, the second commits.
+        const failing = new Hono().onError(handleError).all('*', () => {
+          throw error;
+        });
+        const calls: { host: string; body: string }[] = [];
+        const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+          const url = new URL(String(input));
+          calls.push({ host: url.hostname, body: String(init?.body) });
+          if (calls.length === 1) return failing.request(url.pathname, init);
+          return new Response(init?.body as string, { status: 201 });
+        }) as typeof fetch;
+        const client = new PaymentsClient({
+          hosts: ['http://h1', 'http://h2'],
+          fetch: fakeFetch,
+          backoffInitialMs: 1,
+        });
+        const request = { id: 'p1', payer: 'alice', payee: 'bob', amount: 100, currency: 'EUR' };
+        const outcome = await client.pay(request);
+        if (retried) {
+          expect(outcome).toMatchObject({ kind: 'committed', attempts: 2, host: 'http://h2' });
+          expect(calls.map((c) => c.host)).toEqual(['h1', 'h2']);
+          expect(calls[1]!.body).toBe(calls[0]!.body);
+        } else {
+          expect(outcome.kind).not.toBe('committed');
+          expect(outcome.attempts).toBe(1);
+          expect(calls).toHaveLength(1);
+        }
+      });
+    }
+  }
+
+  it('retries an attempt that got no answer, and reports a give-up as indeterminate only if one may have arrived', async () => {
+    const refused = (async () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+      });
+    }) as typeof fetch;
+    const hungUp = (async () => {
+      throw new TypeError('fetch failed', { cause: new Error('socket hang up') });
+    }) as typeof fetch;
+    const request = { id: 'p1', payer: 'alice', payee: 'bob', amount: 100, currency: 'EUR' };
+    const options = { hosts: ['http://h1', 'http://h2'], backoffInitialMs: 1, maxAttempts: 3 };
+    const never = await new PaymentsClient({ ...options, fetch: refused }).pay(request);
+    expect(never).toMatchObject({ kind: 'failed', attempts: 3, indeterminate: false });
+    const maybe = await new PaymentsClient({ ...options, fetch: hungUp }).pay(request);
+    expect(maybe).toMatchObject({ kind: 'failed', attempts: 3, indeterminate: true });
   });
 });
