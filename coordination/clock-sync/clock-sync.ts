@@ -1,9 +1,9 @@
 /**
  * One host's part in clock synchronization, driven by the ClusterView:
- *  - the leader is the time master: it runs a Berkeley round (coordination/clock/berkeley.ts) every
+ *  - the leader is the time master: it runs a Berkeley round (coordination/clock-sync/berkeley.ts) every
  *    `roundIntervalMs`. A host that becomes leader keeps its clock as it is (it was being
  *    synchronized with everyone else), so the master changes without a jump;
- *  - any other host runs Cristian's algorithm (coordination/clock/cristian.ts) against the leader when
+ *  - any other host runs Cristian's algorithm (coordination/clock-sync/cristian.ts) against the leader when
  *    it joins (not synchronized yet) and whenever its error bound grows past `resyncErrorMs`,
  *    e.g. because Berkeley rounds stopped reaching it;
  *  - it accepts Berkeley adjustments only from the leader it knows, so a deposed master cannot

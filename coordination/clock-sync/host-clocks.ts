@@ -24,7 +24,7 @@ export interface HostClocksOptions {
   peer?: TimePeer;
   /** Simulated skew and slewing (coordination/clock/clock.ts). */
   clock?: HostClockOptions;
-  /** Synchronization tuning (coordination/clock/clock-sync.ts). */
+  /** Synchronization tuning (coordination/clock-sync/clock-sync.ts). */
   sync?: Omit<ClockSyncOptions, 'clock' | 'view' | 'peer' | 'record'>;
   /** Event log tuning (coordination/events/event-log.ts). */
   events?: Omit<EventLogOptions, 'hostId' | 'clock' | 'hlc' | 'store' | 'shouldTrim'>;
