@@ -8,7 +8,7 @@
  * on loopback may be reached without it (the local one of `npm start` and of the tests).
  */
 import pg from 'pg';
-import { ArchiveUnavailableError } from './archive-errors';
+import { ArchiveConflictError, ArchiveUnavailableError } from './archive-errors';
 import type { ArchiveCallOptions } from './payment-archive';
 
 export interface PgConnectionOptions {
@@ -79,6 +79,7 @@ export function createPgPool({
 const TRANSIENT_SQLSTATE = /^(08|57|53|40)|^25006$/;
 
 function transient(error: unknown): boolean {
+  if (error instanceof ArchiveConflictError) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return true; // no SQLSTATE: a socket error, timeout or closed pool
   return TRANSIENT_SQLSTATE.test(code) || /^E[A-Z]+$/.test(code); // ECONNREFUSED and friends
