@@ -20,7 +20,10 @@ export interface PgConnectionOptions {
    * host but loopback.
    */
   ssl?: boolean | { ca?: string };
-  /** Server-side statement_timeout of every query, ms. Default 2000. */
+  /**
+   * Server-side statement_timeout of every query, ms; the client gives up 1 s later (which also
+   * bounds a commit waiting for the synchronous standby). Default 2000.
+   */
   statementTimeoutMs?: number;
   /** Bound on opening a connection, ms. Default 2000. */
   connectTimeoutMs?: number;
@@ -86,9 +89,11 @@ function transient(error: unknown): boolean {
 }
 
 /**
- * PostgreSQL's answer to a commit that was cancelled while waiting for the synchronous standby:
- * the transaction is committed locally but maybe not on the standby, and pg still resolves. Not
- * durable on two servers, so it counts as a failure (the write is idempotent and will be retried).
+ * PostgreSQL's answer to a commit whose wait for the synchronous standby was cancelled (by
+ * pg_cancel_backend; statement_timeout is switched off before a commit, so the client-side
+ * query_timeout is what bounds that wait): committed locally, maybe not on the standby, and pg
+ * still resolves. Not durable on two servers, so it counts as a failure (archive writes are
+ * idempotent and will be retried).
  */
 const UNCONFIRMED_SYNC_COMMIT = /synchronous replication/i;
 
