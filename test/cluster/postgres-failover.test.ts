@@ -34,7 +34,9 @@ it('acknowledges a commit only once the standby has it, and survives losing the 
   const acknowledged: StoredPayment[] = [];
   const archive = open(cluster.urls().host, 500);
   for (let batch = 0; batch < 10; batch++) {
-    const payments = Array.from({ length: 50 }, (_, i) => stored(i % 2 ? { payer: account } : { payee: account }));
+    const payments = Array.from({ length: 50 }, (_, i) =>
+      stored(i % 2 ? { payer: account } : { payee: account }),
+    );
     await archive.insertMany(payments);
     acknowledged.push(...payments);
   }
@@ -76,10 +78,14 @@ it('acknowledges a commit only once the standby has it, and survives losing the 
   // The standby has flushed every acknowledged commit; replaying it may take a moment more.
   const countOnStandby = async () =>
     (
-      await cluster.sql<{ n: number }>('SELECT count(*)::int AS n FROM payments WHERE payer = $1', [account], {
-        database: cluster.database,
-        server: oldPrimary,
-      })
+      await cluster.sql<{ n: number }>(
+        'SELECT count(*)::int AS n FROM payments WHERE payer = $1',
+        [account],
+        {
+          database: cluster.database,
+          server: oldPrimary,
+        },
+      )
     )[0]!.n;
   await expect.poll(countOnStandby).toBe(acknowledged.filter((p) => p.payer === account).length + 2);
 }, 120_000);
