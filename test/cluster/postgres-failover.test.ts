@@ -5,6 +5,8 @@
  * restores a synchronous standby.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensurePostgres } from '../../dev/cluster/ensure-postgres';
+import { PostgresServer } from '../../dev/cluster/postgres-server';
 import { ArchiveUnavailableError } from '../../ledger/archive/archive-errors';
 import { PgArchive } from '../../ledger/archive/pg-archive';
 import type { StoredPayment } from '../../ledger/payment';
@@ -89,3 +91,25 @@ it('acknowledges a commit only once the standby has it, and survives losing the 
     )[0]!.n;
   await expect.poll(countOnStandby).toBe(acknowledged.filter((p) => p.payer === account).length + 2);
 }, 120_000);
+
+it('stops a postmaster left running on its data directory (through postmaster.pid) before starting', async () => {
+  const { cluster } = postgres;
+  const left = cluster.primary; // as if its launcher had been killed: nobody will stop it
+  expect(left.process.running).toBe(true);
+  const successor = new PostgresServer({
+    name: left.name,
+    binDir: ensurePostgres(),
+    dataDir: left.dataDir,
+    port: left.port,
+  });
+  try {
+    await successor.start();
+    expect(left.process.running).toBe(false);
+    expect(successor.process.pid).not.toBe(undefined);
+    const rows = await cluster.sql<{ ok: number }>('SELECT 1 AS ok');
+    expect(rows).toEqual([{ ok: 1 }]);
+  } finally {
+    await successor.stop();
+    await left.start(); // so that the file's afterAll stops what it started
+  }
+}, 60_000);
