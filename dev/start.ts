@@ -172,7 +172,7 @@ mkdirSync(dataDir, { recursive: true });
 const postgres = externalArchiveUrl
   ? undefined
   : new PostgresCluster({
-      binDir: ensurePostgres({ binDir: env.PG_BIN_DIR }),
+      binDir: ensurePostgres(),
       dir: join(dataDir, 'postgres'),
       log: (line) => console.log(`postgres: ${line}`),
     });
