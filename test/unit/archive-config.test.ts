@@ -3,6 +3,7 @@
  * the TLS rule (ledger/archive/pg-connection.ts): loopback may go without, anything else may not.
  */
 import { describe, expect, it } from 'vitest';
+import { archiveConnection } from '../../functions/archive-connection';
 import { readHostConfig } from '../../functions/config';
 import { isLoopbackUrl, resolveSsl } from '../../ledger/archive/pg-connection';
 
@@ -20,6 +21,26 @@ describe('archive configuration', () => {
       statementTimeoutMs: 2000,
     });
     expect(() => readHostConfig({ ARCHIVE_URL: 'http://db.internal/payments' })).toThrow(/ARCHIVE_URL/);
+  });
+
+  it('turns the configuration into connection options, with the CA read from its file', () => {
+    const { archive } = readHostConfig({
+      ARCHIVE_URL: 'postgres://payments_host:pw@db.internal:5432/payments',
+      ARCHIVE_CA_FILE: '/etc/pay/ca.pem',
+      ARCHIVE_STATEMENT_TIMEOUT_MS: '750',
+    });
+    const read: string[] = [];
+    const options = archiveConnection(archive!, (path) => {
+      read.push(path);
+      return 'CA PEM';
+    });
+    expect(options).toEqual({
+      url: 'postgres://payments_host:pw@db.internal:5432/payments',
+      ssl: { ca: 'CA PEM' },
+      statementTimeoutMs: 750,
+    });
+    expect(read).toEqual(['/etc/pay/ca.pem']);
+    expect(archiveConnection({ ...archive!, caFile: undefined }).ssl).toBeUndefined();
   });
 });
 
