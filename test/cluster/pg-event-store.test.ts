@@ -45,7 +45,7 @@ describe('EventLog over PostgreSQL', () => {
     await postgres.cluster.primary.stop();
     const started = performance.now();
     for (let i = 0; i < 400; i++) log.record('payment.committed', { id: `during-${i}` });
-    expect(performance.now() - started).toBeLessThan(50); // recording is synchronous: no payment waits on it
+    expect(performance.now() - started).toBeLessThan(200); // recording is synchronous: no payment waits on it
     await expect(log.flush()).rejects.toBeInstanceOf(ArchiveUnavailableError);
     expect(log.stats).toMatchObject({ recorded: 410, shipped: 10, dropped: 100 });
     expect(log.stats.shipFailures).toBeGreaterThanOrEqual(1);
