@@ -20,6 +20,9 @@ import { type Pki, ROOT_USER } from './certificates';
 import { bootstrapEtcdAuth } from './etcd-auth';
 import { httpOk, ManagedProcess, waitFor } from './managed-process';
 
+/** 8 GiB: etcd's recommended maximum backend size. */
+export const DEFAULT_ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
+
 export interface EtcdMemberSpec {
   name: string;
   clientPort: number;
@@ -50,6 +53,12 @@ export interface EtcdClusterOptions {
   electionTimeoutMs?: number;
   /** Most operations in one transaction. Default 2048 (etcd's own default is 128). */
   maxTxnOps?: number;
+  /**
+   * Backend quota, bytes (--quota-backend-bytes): past it etcd raises NOSPACE. Default
+   * DEFAULT_ETCD_QUOTA_BYTES, 8 GiB, the most etcd's documentation recommends (etcd's own default
+   * is 2 GiB). Set explicitly, so that the hosts can watch it (issue 14).
+   */
+  quotaBytes?: number;
   /** Cluster token, so members of different clusters never join each other. Default derived from ports. */
   token?: string;
   /**
@@ -148,6 +157,7 @@ export class EtcdCluster {
       heartbeatMs = 100,
       electionTimeoutMs = 1000,
       maxTxnOps = 2048,
+      quotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
       token = `payments-${members.map((m) => m.clientPort).join('-')}`,
     } = this.options;
     const clientUrl = `${this.scheme}://${bind}:${spec.clientPort}`;
@@ -168,6 +178,7 @@ export class EtcdCluster {
       ['--heartbeat-interval', String(heartbeatMs)],
       ['--election-timeout', String(electionTimeoutMs)],
       ['--max-txn-ops', String(maxTxnOps)],
+      ['--quota-backend-bytes', String(quotaBytes)],
       ['--logger', 'zap'],
       ['--log-level', 'warn'],
       metricsUrl ? ['--listen-metrics-urls', metricsUrl] : [],
