@@ -46,6 +46,7 @@ const client = createEtcdClient({
   callDeadlineMs: config.etcdCallDeadlineMs,
   tls: config.etcdTls,
 });
+const metrics = createMetrics({ processMetrics: true });
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const coordination = createHostCoordination({
   client,
@@ -58,6 +59,7 @@ const coordination = createHostCoordination({
   root: config.ledgerRoot,
   ttlSeconds: config.membershipTtlSeconds,
   maintenanceIntervalMs: config.maintenanceIntervalMs,
+  onWatchRestart: (watch, reason) => metrics.etcdWatchRestarts.inc({ watch, reason }),
   log: (event) => logger.info(event, 'coordination'),
 });
 // The time master is the elected leader. A static view (CLUSTER_HOSTS) is kept for tests and for
@@ -101,7 +103,6 @@ const clocks = createHostClocks({
   maxEventLatenessMs: c.eventsMaxLatenessMs,
 });
 hostClock = clocks.hostClock;
-const metrics = createMetrics({ processMetrics: true });
 const ledger = new EtcdLedger({
   client,
   root: config.ledgerRoot,
@@ -134,6 +135,7 @@ setInterval(() => {
   const bound = clocks.hostClock.errorBoundMs();
   metrics.clockOffsetMs.set(clocks.hostClock.raw() - clocks.hostClock.now());
   metrics.clockErrorBoundMs.set(Number.isFinite(bound) ? bound : -1);
+  metrics.clockSyncRounds.set(clocks.deps.sync?.stats.rounds ?? 0);
 }, 1000).unref();
 const app = createApp({
   ledger,

@@ -21,6 +21,8 @@ export interface ClusterStatusSource {
   isLeader(): boolean;
   registered(): boolean;
   etcdMembers(): Promise<EtcdMemberStatus[]>;
+  /** Names of the watch-backed views that may be out of date right now (/ready refuses while any is). */
+  staleViews?: () => string[];
   /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
   hostDetails?: (host: HostStatus) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
@@ -42,6 +44,8 @@ export interface HostCoordinationOptions {
   ttlSeconds?: number;
   /** Leader maintenance period, ms. Default 30 000. */
   maintenanceIntervalMs?: number;
+  /** Called when a watch is rebuilt after a failure, e.g. a compacted revision (for metrics). */
+  onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -66,6 +70,7 @@ export function createHostCoordination({
   root,
   ttlSeconds = 2,
   maintenanceIntervalMs = 30_000,
+  onWatchRestart,
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
   const membership = new Membership({
@@ -74,9 +79,18 @@ export function createHostCoordination({
     root,
     ttlSeconds,
     log,
+    onWatchRestart,
     self: { id: hostId, url, version },
   });
-  const election = new LeaderElection({ client, clock, root, ttlSeconds, log, self: { id: hostId, url } });
+  const election = new LeaderElection({
+    client,
+    clock,
+    root,
+    ttlSeconds,
+    log,
+    onWatchRestart,
+    self: { id: hostId, url },
+  });
   const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client, tls: etcdTls });
   const maintenance = new LedgerMaintenance({
     client,
@@ -96,6 +110,10 @@ export function createHostCoordination({
     isLeader: () => election.isLeader(),
     registered: () => membership.registered(),
     etcdMembers: () => members.statuses(),
+    staleViews: () => [
+      ...(membership.viewStale() ? ['membership'] : []),
+      ...(election.viewStale() ? ['election'] : []),
+    ],
   };
   return {
     view,
