@@ -15,6 +15,7 @@ import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets'
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
+import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-health';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdEventStore } from '../coordination/events/etcd-event-store';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
@@ -41,10 +42,13 @@ const logger = createLogger({
   clock,
   destination: pino.destination({ dest: 1, sync: false, minLength: 4096 }),
 });
+// The health probe (in coordination) steers the client away from members that do not answer.
+const etcdRouting = new EtcdEndpointRouting();
 const client = createEtcdClient({
   endpoints: config.etcdEndpoints,
   callDeadlineMs: config.etcdCallDeadlineMs,
   tls: config.etcdTls,
+  routing: etcdRouting,
 });
 const metrics = createMetrics({ processMetrics: true });
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -53,6 +57,7 @@ const coordination = createHostCoordination({
   clock,
   etcdEndpoints: config.etcdEndpoints,
   etcdTls: config.etcdTls,
+  etcdRouting,
   hostId: config.hostId,
   url: config.advertisedUrl,
   version: String(packageJson.version),

@@ -4,7 +4,9 @@
  * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
  */
 import type { Etcd3 } from 'etcd3';
+import { DEFAULT_ROOT, keyLayout } from '../../ledger/etcd/key-layout';
 import type { Clock } from '../clock/clock';
+import { EtcdEndpointHealth, type EtcdEndpointRouting } from '../etcd/endpoint-health';
 import type { EtcdTlsCredentials } from '../etcd/etcd-client';
 import type { ClusterView, LeaderInfo } from './cluster-view';
 import { EtcdClusterView } from './etcd-cluster-view';
@@ -21,6 +23,10 @@ export interface ClusterStatusSource {
   isLeader(): boolean;
   registered(): boolean;
   etcdMembers(): Promise<EtcdMemberStatus[]>;
+  /** False while no etcd member answers this host's health probe (etcd/endpoint-health.ts). */
+  etcdReachable?: () => boolean;
+  /** Calls `listener` when etcdReachable changes; returns the unsubscribe. */
+  onEtcdReachability?: (listener: (reachable: boolean) => void) => () => void;
   /** Names of the watch-backed views that may be out of date right now (/ready refuses while any is). */
   staleViews?: () => string[];
   /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
@@ -34,6 +40,8 @@ export interface HostCoordinationOptions {
   etcdEndpoints: string[];
   /** TLS credentials for the per-member probe clients, as the main client's. Default none. */
   etcdTls?: EtcdTlsCredentials;
+  /** The main client's routing (given to createEtcdClient), steered by the health probe. Default none. */
+  etcdRouting?: EtcdEndpointRouting;
   hostId: string;
   /** URL other hosts and clients reach this host at. */
   url: string;
@@ -64,6 +72,7 @@ export function createHostCoordination({
   clock,
   etcdEndpoints,
   etcdTls,
+  etcdRouting,
   hostId,
   url,
   version,
@@ -102,6 +111,13 @@ export function createHostCoordination({
     log,
     intervalMs: maintenanceIntervalMs,
   });
+  const health = new EtcdEndpointHealth({
+    endpoints: etcdEndpoints,
+    tls: etcdTls,
+    routing: etcdRouting,
+    probeKey: keyLayout(root ?? DEFAULT_ROOT).host(hostId),
+    log,
+  });
   const view = new EtcdClusterView(hostId, membership, election);
   const status: ClusterStatusSource = {
     selfId: hostId,
@@ -110,6 +126,8 @@ export function createHostCoordination({
     isLeader: () => election.isLeader(),
     registered: () => membership.registered(),
     etcdMembers: () => members.statuses(),
+    etcdReachable: () => health.reachable(),
+    onEtcdReachability: (listener) => health.onChange(listener),
     staleViews: () => [
       ...(membership.viewStale() ? ['membership'] : []),
       ...(election.viewStale() ? ['election'] : []),
@@ -121,6 +139,7 @@ export function createHostCoordination({
     membership,
     status,
     start() {
+      health.start();
       membership.start();
       election.start();
       maintenance.start();
@@ -129,6 +148,7 @@ export function createHostCoordination({
       maintenance.stop();
       await Promise.all([election.close(), membership.close()]);
       members.close();
+      health.stop();
     },
   };
 }

@@ -15,6 +15,10 @@ export function health({ hostId }: FunctionDeps) {
 
 export function ready({ ledger, hostId, cluster, clocks }: FunctionDeps) {
   return async (c: Context) => {
+    // Before the ping, which would wait out its deadline on a host cut off from etcd.
+    if (cluster?.etcdReachable && !cluster.etcdReachable()) {
+      throw new QuorumUnavailableError(`${hostId} cannot reach any etcd member`);
+    }
     await ledger.ping();
     if (cluster && !cluster.registered()) throw new QuorumUnavailableError(`${hostId} is not registered yet`);
     const stale = cluster?.staleViews?.() ?? [];
