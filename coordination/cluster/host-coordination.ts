@@ -4,10 +4,11 @@
  * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
  */
 import type { Etcd3 } from 'etcd3';
-import { DEFAULT_ROOT, keyLayout } from '../../ledger/etcd/key-layout';
+import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import type { Clock } from '../clock/clock';
 import { EtcdEndpointHealth, type EtcdEndpointRouting } from '../etcd/endpoint-health';
 import type { EtcdTlsCredentials } from '../etcd/etcd-client';
+import { coordinationKeys } from '../etcd/key-layout';
 import type { ClusterView, LeaderInfo } from './cluster-view';
 import { EtcdClusterView } from './etcd-cluster-view';
 import { EtcdMemberProbe, type EtcdMemberStatus } from './etcd-members';
@@ -115,7 +116,7 @@ export function createHostCoordination({
     endpoints: etcdEndpoints,
     tls: etcdTls,
     routing: etcdRouting,
-    probeKey: keyLayout(root ?? DEFAULT_ROOT).host(hostId),
+    probeKey: coordinationKeys(root ?? DEFAULT_ROOT).host(hostId),
     log,
   });
   const view = new EtcdClusterView(hostId, membership, election);

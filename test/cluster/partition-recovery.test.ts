@@ -14,8 +14,11 @@ import { PaymentsClient } from '../../client/payments-client';
 import { ChaosCluster } from '../../dev/chaos/chaos-cluster';
 import { ensureEtcd } from '../../dev/cluster/ensure-etcd';
 
-/** etcd's election timeout in this cluster (dev/cluster/etcd-cluster.ts default). */
-const ELECTION_TIMEOUT_MS = 1000;
+/**
+ * etcd's election timeout (dev/cluster/etcd-cluster.ts default 1000 ms, heartbeat a tenth of it).
+ * PARTITION_ELECTION_TIMEOUT_MS measures another, e.g. 500.
+ */
+const ELECTION_TIMEOUT_MS = Number(process.env.PARTITION_ELECTION_TIMEOUT_MS ?? 1000);
 /** Slack for a 2-core machine shared with other test runs, on top of each target. */
 const SLACK_MS = 500;
 const CLIENTS = 16;
@@ -26,7 +29,11 @@ let cluster: ChaosCluster;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'payments-partition-'));
-  cluster = await ChaosCluster.start({ etcdBinary: ensureEtcd(), dir });
+  cluster = await ChaosCluster.start({
+    etcdBinary: ensureEtcd(),
+    dir,
+    etcdTiming: { electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatMs: ELECTION_TIMEOUT_MS / 10 },
+  });
 }, 120_000);
 afterAll(async () => {
   await cluster?.stop();
@@ -111,7 +118,20 @@ describe('commits after partitions (issue 15 §4)', () => {
       async () => {
         const leader = await cluster.leader();
         if (!leader) throw new Error('no etcd leader');
+        const isolatedAt = performance.now();
         cluster.isolateMember(leader.name);
+        void (async () => {
+          for (let i = 0; i < 100 && performance.now() - isolatedAt < HOLD_MS; i++) {
+            const next = await cluster.leader(leader.name);
+            if (next && next.name !== leader.name) {
+              console.log(
+                `isolate-leader: ${next.name} elected ${Math.round(performance.now() - isolatedAt)} ms after the isolation`,
+              );
+              return;
+            }
+            await sleep(50);
+          }
+        })();
       },
       () => cluster.healNetwork(),
     );
