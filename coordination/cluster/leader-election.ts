@@ -49,6 +49,13 @@ export interface LeadershipTerm {
 
 type TxnOp = IRequestOp | IOperation;
 
+/** An extra compare for fencedTxnIf: `key`'s `column` must equal `value` (Mod revision 0 = absent). */
+export interface TxnGuard {
+  key: string;
+  column: 'Mod' | 'Version' | 'Create';
+  value: string | number;
+}
+
 export class LeaderElection {
   private readonly client: Etcd3;
   private readonly clock: Clock;
@@ -170,6 +177,34 @@ export class LeaderElection {
       );
     }
     return response;
+  }
+
+  /**
+   * Like fencedTxn, with one more compare on `guard` (e.g. "this key is still at the mod revision
+   * I read"), so a leader's decision and its write are checked together in one transaction.
+   * Answers false, writing nothing, when only the guard failed; throws NotLeaderError when the
+   * fence did. (etcd compares are ANDed; the else branch reads the campaign key to tell which.)
+   */
+  async fencedTxnIf(
+    guard: TxnGuard,
+    ops: TxnOp[],
+    term: LeadershipTerm | undefined = this.currentTerm(),
+  ): Promise<boolean> {
+    if (!term) throw new NotLeaderError(`${this.self.id} is not the leader`);
+    const response = await this.client
+      .if(term.campaignKey, 'Create', '==', term.fencingToken)
+      .and(guard.key, guard.column, '==', guard.value)
+      .then(...ops)
+      .else(this.client.get(term.campaignKey))
+      .commit();
+    if (response.succeeded) return true;
+    const campaign = response.responses[0]?.response_range?.kvs[0];
+    if (campaign?.create_revision !== term.fencingToken) {
+      throw new NotLeaderError(
+        `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
+      );
+    }
+    return false;
   }
 
   /** A fenced put of one key. */
