@@ -83,24 +83,9 @@ export function createHostCoordination({
   onWatchRestart,
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
-  const membership = new Membership({
-    client,
-    clock,
-    root,
-    ttlSeconds,
-    log,
-    onWatchRestart,
-    self: { id: hostId, url, version },
-  });
-  const election = new LeaderElection({
-    client,
-    clock,
-    root,
-    ttlSeconds,
-    log,
-    onWatchRestart,
-    self: { id: hostId, url },
-  });
+  const shared = { client, clock, root, ttlSeconds, log, onWatchRestart };
+  const membership = new Membership({ ...shared, self: { id: hostId, url, version } });
+  const election = new LeaderElection({ ...shared, self: { id: hostId, url } });
   const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client, tls: etcdTls });
   const maintenance = new LedgerMaintenance({
     client,

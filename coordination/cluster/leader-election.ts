@@ -166,16 +166,8 @@ export class LeaderElection {
     ops: TxnOp[],
     term: LeadershipTerm | undefined = this.currentTerm(),
   ): Promise<ITxnResponse> {
-    if (!term) throw new NotLeaderError(`${this.self.id} is not the leader`);
-    const response = await this.client
-      .if(term.campaignKey, 'Create', '==', term.fencingToken)
-      .then(...ops)
-      .commit();
-    if (!response.succeeded) {
-      throw new NotLeaderError(
-        `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
-      );
-    }
+    const response = await this.commitFenced(ops, term);
+    if (!response.succeeded) throw this.refused(term!);
     return response;
   }
 
@@ -190,21 +182,27 @@ export class LeaderElection {
     ops: TxnOp[],
     term: LeadershipTerm | undefined = this.currentTerm(),
   ): Promise<boolean> {
+    const response = await this.commitFenced(ops, term, guard);
+    if (response.succeeded) return true;
+    const campaign = response.responses[0]?.response_range?.kvs[0];
+    if (campaign?.create_revision !== term!.fencingToken) throw this.refused(term!);
+    return false;
+  }
+
+  private commitFenced(ops: TxnOp[], term: LeadershipTerm | undefined, guard?: TxnGuard) {
     if (!term) throw new NotLeaderError(`${this.self.id} is not the leader`);
-    const response = await this.client
-      .if(term.campaignKey, 'Create', '==', term.fencingToken)
-      .and(guard.key, guard.column, '==', guard.value)
+    const fenced = this.client.if(term.campaignKey, 'Create', '==', term.fencingToken);
+    const txn = guard ? fenced.and(guard.key, guard.column, '==', guard.value) : fenced;
+    return txn
       .then(...ops)
       .else(this.client.get(term.campaignKey))
       .commit();
-    if (response.succeeded) return true;
-    const campaign = response.responses[0]?.response_range?.kvs[0];
-    if (campaign?.create_revision !== term.fencingToken) {
-      throw new NotLeaderError(
-        `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
-      );
-    }
-    return false;
+  }
+
+  private refused(term: LeadershipTerm): NotLeaderError {
+    return new NotLeaderError(
+      `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
+    );
   }
 
   /** A fenced put of one key. */
