@@ -191,7 +191,7 @@ describe('ledger maintenance (leader duty)', () => {
 
   it("maintenance check-then-act: an operator raising keepRevisions between the leader's policy read and its compaction is honoured", async () => {
     const root = `/test/${randomUUID()}`;
-    const keys = keyLayout(root);
+    const keys = coordinationKeys(root);
     const client = cluster.client();
     const policy = (keepRevisions: number) =>
       JSON.stringify({ keepRevisions, defragMinFreeBytes: 2 ** 40, defragMinFreeRatio: 1 });
