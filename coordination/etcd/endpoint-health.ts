@@ -76,17 +76,12 @@ export class EtcdEndpointRouting {
       }
     }
   }
-
-  /** Endpoints new calls currently avoid. */
-  avoided(): string[] {
-    return [...this.isolated.keys()];
-  }
 }
 
 export interface EtcdEndpointHealthOptions {
   /** Client URLs of every member (as given to the main client). */
   endpoints: string[];
-  /** Key read by the probe (need not exist; the host's role must may read it). */
+  /** Key read by the probe (need not exist; the host's etcd role must be allowed to read it). */
   probeKey: string;
   routing?: EtcdEndpointRouting;
   /** TLS credentials for the per-member probe clients. Default none. */

@@ -1,9 +1,10 @@
 /**
  * GET /health: 200 while the process is up (liveness).
  * GET /ready: 200 only while the host can reach an etcd quorum, (when it runs with cluster
- * membership) its membership key is registered and its watch-backed views are current, and (with clock synchronization) its clock is
- * within the maximum offset of the cluster's; 503 otherwise, so a load balancer routes payments
- * away from a host cut off from etcd, not yet part of the cluster, or with a clock out of bounds.
+ * membership) its membership key is registered and its watch-backed views are current, and (with
+ * clock synchronization) its clock is within the maximum offset of the cluster's; 503 otherwise,
+ * so a load balancer routes payments away from a host cut off from etcd, not yet part of the
+ * cluster, with a possibly stale view of it, or with a clock out of bounds.
  */
 import type { Context } from 'hono';
 import { ClockOffsetError, QuorumUnavailableError } from '../../ledger/errors';
