@@ -117,6 +117,8 @@ export class EtcdEndpointHealth {
     ...rest
   }: EtcdEndpointHealthOptions) {
     this.options = { intervalMs, probeDeadlineMs, lostAfterMs, log, ...rest };
+    // Every request in progress on the ledger routes listens (etcd-reachability.ts): no limit.
+    this.events.setMaxListeners(0);
     this.probes = new Map(
       rest.endpoints.map((url) => [
         url,
