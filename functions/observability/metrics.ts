@@ -39,6 +39,10 @@ export interface Metrics {
   clockErrorBoundMs: Gauge;
   /** Hosts this host sees alive (membership). */
   liveHosts: Gauge;
+  /** etcd watches rebuilt (re-listed and watched again) after a failure, by watch and reason. */
+  etcdWatchRestarts: Counter<'watch' | 'reason'>;
+  /** Berkeley rounds this host has run as time master. */
+  clockSyncRounds: Gauge;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -109,6 +113,19 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
       registers,
     }),
     liveHosts: new Gauge({ name: 'live_hosts', help: 'Function hosts this host sees alive.', registers }),
+    etcdWatchRestarts: new Counter({
+      name: 'etcd_watch_restarts_total',
+      help: 'etcd watches re-listed and watched again after a failure (e.g. a compacted revision), by watch and reason.',
+      labelNames: ['watch', 'reason'],
+      registers,
+    }),
+    // A gauge read from ClockSync's own count at scrape time; prom-client wants counters to be
+    // incremented, not set.
+    clockSyncRounds: new Gauge({
+      name: 'clock_sync_rounds_total',
+      help: 'Berkeley rounds this host has run as time master.',
+      registers,
+    }),
   };
 }
 

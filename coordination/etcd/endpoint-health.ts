@@ -1,0 +1,211 @@
+/**
+ * Which etcd members can serve this host right now, measured, and what follows from it:
+ *  - routing: the host's main client skips a member that fails its probe (its circuit breaker is
+ *    held open, so etcd3 picks another member for every new call and stream), and uses it again
+ *    as soon as a probe succeeds. A member that is isolated from its peers or paused (SIGSTOP)
+ *    accepts connections and never answers, so only a probe with a short deadline can tell;
+ *    without one, each new call would wait out its whole deadline there first (issue 15 §4);
+ *  - reachability: when no member has answered for `lostAfterMs`, the host has lost etcd, and
+ *    the HTTP layer answers 503 at once instead of letting clients wait for deadlines
+ *    (functions/middleware/etcd-reachability.ts).
+ *
+ * Each round asks every member two things, each through a client bound to that member alone:
+ *  - a linearizable read of one key, for routing: it needs the Raft leader to confirm its
+ *    leadership with a quorum (etcd's ReadIndex), so an isolated member fails it as a dead one
+ *    would;
+ *  - a Status call, for reachability: the member answers it locally, even while the cluster
+ *    elects a leader. Reachability must not hang on the linearizable read, or an etcd election
+ *    (every member without a leader for a second) would turn every host away at once, when
+ *    waiting for the election is the faster way to the next commit.
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import { type Etcd3, GRPCUnavailableError } from 'etcd3';
+import { createEtcdClient, type EtcdTlsCredentials } from './etcd-client';
+
+/**
+ * Holds the main client's per-member circuit breakers, so health can open and close them, and
+ * the calls in flight on each member, so the ones on a member found unhealthy can be given up.
+ */
+export class EtcdEndpointRouting {
+  private readonly breakers = new Map<string, CircuitBreakerPolicy>();
+  private readonly isolated = new Map<string, { dispose(): void }>();
+  private readonly inFlight = new Map<string, Set<(error: Error) => void>>();
+
+  /**
+   * Called by createEtcdClient with each member's breaker (its `host` fault-handling policy, which
+   * etcd3 runs every call on that member through). Calls are tracked so that `route` can give up
+   * the ones on a member that stops answering: each fails with a recoverable error, and the
+   * client's retry policy sends it to another member at once instead of after its deadline. The
+   * abandoned call may still complete on etcd, exactly as after a deadline; the ledger's commit
+   * recognises its own earlier commit by its nonce (ledger/etcd/etcd-ledger.ts).
+   */
+  register(endpoint: string, breaker: CircuitBreakerPolicy): CircuitBreakerPolicy {
+    this.breakers.set(endpoint, breaker);
+    const calls = new Set<(error: Error) => void>();
+    this.inFlight.set(endpoint, calls);
+    const execute = breaker.execute.bind(breaker);
+    breaker.execute = ((fn, signal) =>
+      new Promise((resolve, reject) => {
+        calls.add(reject);
+        execute(fn, signal)
+          .then(resolve, reject)
+          .finally(() => calls.delete(reject));
+      })) as CircuitBreakerPolicy['execute'];
+    return breaker;
+  }
+
+  /**
+   * Routes calls away from the unhealthy members, the ones in flight included. When none is
+   * healthy nothing changes: calls then try every member as usual (and fail on their deadlines).
+   */
+  route(healthy: ReadonlySet<string>): void {
+    const anyHealthy = [...this.breakers.keys()].some((e) => healthy.has(e));
+    for (const [endpoint, breaker] of this.breakers) {
+      const skip = anyHealthy && !healthy.has(endpoint);
+      const held = this.isolated.get(endpoint);
+      if (skip && !held) {
+        this.isolated.set(endpoint, breaker.isolate());
+        const abandon = new GRPCUnavailableError(`etcd member ${endpoint} failed its health probe`);
+        for (const reject of this.inFlight.get(endpoint) ?? []) reject(abandon);
+      }
+      if (!skip && held) {
+        held.dispose();
+        this.isolated.delete(endpoint);
+      }
+    }
+  }
+}
+
+export interface EtcdEndpointHealthOptions {
+  /** Client URLs of every member (as given to the main client). */
+  endpoints: string[];
+  /** Key read by the probe (need not exist; the host's etcd role must be allowed to read it). */
+  probeKey: string;
+  routing?: EtcdEndpointRouting;
+  /** TLS credentials for the per-member probe clients. Default none. */
+  tls?: EtcdTlsCredentials;
+  /** Pause between probe rounds, ms. Default 200. */
+  intervalMs?: number;
+  /** Deadline of one probe, ms. Default 400. */
+  probeDeadlineMs?: number;
+  /** No member answered for this long: etcd counts as lost, ms. Default 600. */
+  lostAfterMs?: number;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export class EtcdEndpointHealth {
+  private readonly options: Required<Omit<EtcdEndpointHealthOptions, 'routing' | 'tls'>> & {
+    routing?: EtcdEndpointRouting;
+  };
+  private readonly probes: Map<string, Etcd3>;
+  private readonly events = new EventEmitter();
+  private healthy = new Set<string>();
+  private lastAnswer = performance.now();
+  private lost = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lostTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor({
+    tls,
+    intervalMs = 200,
+    probeDeadlineMs = 400,
+    lostAfterMs = 600,
+    log = () => {},
+    ...rest
+  }: EtcdEndpointHealthOptions) {
+    this.options = { intervalMs, probeDeadlineMs, lostAfterMs, log, ...rest };
+    // Every request in progress on the ledger routes listens (etcd-reachability.ts): no limit.
+    this.events.setMaxListeners(0);
+    this.probes = new Map(
+      rest.endpoints.map((url) => [
+        url,
+        createEtcdClient({
+          endpoints: [url],
+          attempts: 1,
+          callDeadlineMs: probeDeadlineMs,
+          dialTimeoutMs: probeDeadlineMs,
+          tls,
+        }),
+      ]),
+    );
+  }
+
+  start(): void {
+    this.markAnswer();
+    void this.round();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.lostTimer);
+    for (const c of this.probes.values()) c.close();
+  }
+
+  /** False once no member has answered a probe for `lostAfterMs`; true again at the next answer. */
+  reachable(): boolean {
+    return !this.lost;
+  }
+
+  /** Calls `listener` when reachability changes; returns the unsubscribe. */
+  onChange(listener: (reachable: boolean) => void): () => void {
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
+  }
+
+  private async round(): Promise<void> {
+    if (this.stopped) return;
+    const started = performance.now();
+    // Probes run in parallel; reachability is judged as soon as any answers, or at the deadline.
+    const results = await Promise.all(
+      [...this.probes].map(async ([url, client]) => {
+        const answered = client.maintenance.status().then(
+          () => this.markAnswer(),
+          () => undefined,
+        );
+        const linearizable = client
+          .get(this.options.probeKey)
+          .exec()
+          .then(
+            () => true,
+            () => false,
+          );
+        const [, ok] = await Promise.all([answered, linearizable]);
+        return [url, ok] as const;
+      }),
+    );
+    if (this.stopped) return;
+    const healthy = new Set(results.filter(([, ok]) => ok).map(([url]) => url));
+    if ([...healthy].join() !== [...this.healthy].join()) {
+      this.options.log({ level: 'info', msg: 'etcd members answering', healthy: [...healthy].join(',') });
+    }
+    this.healthy = healthy;
+    this.options.routing?.route(healthy);
+    const wait = Math.max(0, this.options.intervalMs - (performance.now() - started));
+    this.timer = setTimeout(() => void this.round(), wait);
+    this.timer.unref();
+  }
+
+  /** Each answer restarts the countdown to `lost`, so loss is noticed on time, not at a round's end. */
+  private markAnswer(): void {
+    this.lastAnswer = performance.now();
+    this.judge();
+    clearTimeout(this.lostTimer);
+    this.lostTimer = setTimeout(() => this.judge(), this.options.lostAfterMs + 1);
+    this.lostTimer.unref();
+  }
+
+  private judge(): void {
+    const lost = !this.stopped && performance.now() - this.lastAnswer > this.options.lostAfterMs;
+    if (lost === this.lost) return;
+    this.lost = lost;
+    this.options.log({
+      level: lost ? 'warn' : 'info',
+      msg: lost ? 'etcd unreachable: answering 503 at once' : 'etcd reachable again',
+    });
+    this.events.emit('change', !lost);
+  }
+}
