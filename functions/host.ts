@@ -15,7 +15,7 @@ import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets'
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
-import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-health';
+import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-routing';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdEventStore } from '../coordination/events/etcd-event-store';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';

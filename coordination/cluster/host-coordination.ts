@@ -6,7 +6,8 @@
 import type { Etcd3 } from 'etcd3';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import type { Clock } from '../clock/clock';
-import { EtcdEndpointHealth, type EtcdEndpointRouting } from '../etcd/endpoint-health';
+import { EtcdEndpointHealth } from '../etcd/endpoint-health';
+import type { EtcdEndpointRouting } from '../etcd/endpoint-routing';
 import type { EtcdTlsCredentials } from '../etcd/etcd-client';
 import { coordinationKeys } from '../etcd/key-layout';
 import type { ClusterView, LeaderInfo } from './cluster-view';

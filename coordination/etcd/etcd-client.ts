@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError } from 'etcd3';
-import type { EtcdEndpointRouting } from './endpoint-health';
+import type { EtcdEndpointRouting } from './endpoint-routing';
 
 export interface EtcdClientOptions {
   /** Client URLs of every member, e.g. `['http://127.0.0.1:2379']`. Give all of them, for failover. */
