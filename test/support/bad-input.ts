@@ -21,7 +21,9 @@ export type Expected =
   | { kind: 'created'; intent: PaymentIntent }
   | { kind: 'found'; id: string; payer: string }
   | { kind: 'listed'; account: string }
-  | { kind: 'healthy' };
+  | { kind: 'healthy' }
+  /** Any answer but a server error: below 500, and a 4xx is a JSON error from the table. */
+  | { kind: 'answered' };
 
 export interface SweepCase {
   /** Which flaw (or which valid shape) the case exercises; shown when a property fails. */
@@ -575,6 +577,78 @@ export const healthCases = fc
       expected: { kind: 'healthy' },
     }),
   );
+
+/**
+ * Names that every plain JavaScript object inherits: a lookup table indexed by a path segment
+ * (`ASSETS[name]`) finds these unless it checks own keys, as GET /dashboard/assets/constructor
+ * once did (a 500).
+ */
+export const PROTOTYPE_NAMES = [
+  'constructor',
+  '__proto__',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+] as const;
+
+/** Every method a client may send; HEAD and OPTIONS included (OPTIONS once reached a 500). */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/** A served route, as hono's `app.routes` (`/payments/:id`) or an OpenAPI document (`/payments/{id}`) names it. */
+export interface RouteTemplate {
+  method: string;
+  path: string;
+}
+
+/** The routes of an OpenAPI document's `paths`, in hono's `:param` form. */
+export function routesOfOpenApi(paths: Record<string, Record<string, unknown>>): RouteTemplate[] {
+  return Object.entries(paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => ({
+      method: method.toUpperCase(),
+      path: path.replace(/\{(\w+)\}/g, ':$1'),
+    })),
+  );
+}
+
+/**
+ * Every route × every method × a path parameter that is a prototype property name (or an
+ * ordinary one), with and without a key, and a body whose keys are prototype names too. Whatever
+ * the combination, the answer is never a 5xx: a method a route does not serve is a 404.
+ */
+export const routeMethodCases = (routes: readonly RouteTemplate[]) =>
+  fc
+    .record({
+      route: fc.constantFrom(...routes),
+      method: fc.constantFrom(...HTTP_METHODS),
+      param: fc.oneof(fc.constantFrom(...PROTOTYPE_NAMES), validIdentifier(), fc.constant('%2e%2e')),
+      keyless: fc.boolean(),
+      body: fc.constantFrom(
+        undefined,
+        '{}',
+        '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}',
+        '{"toString":1,"hasOwnProperty":"x"}',
+      ),
+    })
+    .map(({ route, method, param, keyless, body }): SweepCase => {
+      const path = route.path.replace(/:\w+/g, param === '%2e%2e' ? param : encodeURIComponent(param));
+      const headers: Record<string, string> = keyless ? { authorization: '' } : {};
+      const sendsBody = body !== undefined && method !== 'GET' && method !== 'HEAD';
+      if (sendsBody) headers['content-type'] = 'application/json';
+      return {
+        label: `${method} on ${route.method} ${route.path} (${param}${keyless ? ', no key' : ''})`,
+        method,
+        path,
+        headers,
+        body: sendsBody ? body : undefined,
+        expected: { kind: 'answered' },
+      };
+    });
 
 /** Every endpoint, each case with harmless noise headers added. */
 export const sweepCases = (uniq: () => string) =>
