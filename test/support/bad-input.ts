@@ -32,7 +32,8 @@ export interface SweepCase {
   /** Path and query, as sent (may hold percent escapes and path tricks). */
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  /** Text, or raw bytes for bodies that are not UTF-8. */
+  body?: string | Uint8Array;
   expected: Expected;
 }
 
@@ -124,7 +125,7 @@ const noiseHeaders = fc.dictionary(
 const JSON_TYPE = { 'content-type': 'application/json' };
 const post = (
   label: string,
-  body: string,
+  body: string | Uint8Array,
   headers: Record<string, string>,
   expected: Expected,
 ): SweepCase => ({
@@ -207,6 +208,101 @@ function nested(depth: number, shape: string, p: PaymentIntent): string {
   const base = JSON.stringify(p).slice(0, -1);
   return shape === 'in-metadata' ? `${base},"metadata":${objects}}` : `${base},"deep":${arrays}}`;
 }
+
+/**
+ * Bodies a lenient parser would alter on their way to storage (issue 15 §3), each of which must be
+ * refused with 400: a key given twice (JSON.parse keeps the last), bytes that are not UTF-8 (a
+ * lenient decoder stores U+FFFD), a lone surrogate escape (U+FFFD once encoded as UTF-8).
+ */
+const INVALID_UTF8: number[][] = [
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xbf],
+  [0xc0, 0xaf], // overlong '/'
+  [0xe0, 0x80, 0xaf], // overlong, three bytes
+  [0xed, 0xa0, 0x80], // a surrogate, encoded
+  [0xe2, 0x82], // truncated
+  [0xf4, 0x90, 0x80, 0x80], // beyond U+10FFFF
+  [0xf8, 0x88, 0x80, 0x80, 0x80], // five-byte form
+];
+
+const alteredByLenientParsing = fc.oneof(
+  // the same key twice, at the top or inside metadata, with another value or the same one
+  fc
+    .record({
+      p: validPayment,
+      key: fc.constantFrom('id', 'payer', 'payee', 'amount', 'currency', 'description', 'metadata'),
+      same: fc.boolean(),
+      spelling: fc.constantFrom('plain', 'escaped'),
+    })
+    .map(({ p: given, key, same, spelling }) => {
+      // Every key the duplicate may repeat is present once already.
+      const p = {
+        ...given,
+        description: given.description ?? 'first',
+        metadata: given.metadata ?? { k: 'v' },
+      };
+      const name =
+        spelling === 'escaped' ? `\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${key.slice(1)}` : key;
+      const value = same
+        ? (p as Record<string, unknown>)[key]
+        : key === 'amount'
+          ? 100_000
+          : key === 'metadata'
+            ? {}
+            : 'other';
+      return post(
+        `duplicate key ${key} (${same ? 'same value' : 'other value'}, ${spelling})`,
+        `${JSON.stringify(p).slice(0, -1)},"${name}":${JSON.stringify(value)}}`,
+        JSON_TYPE,
+        rejected(400),
+      );
+    }),
+  fc
+    .record({ p: validPayment, key: validIdentifier(10) })
+    .map(({ p, key }) =>
+      post(
+        'duplicate metadata key',
+        `${JSON.stringify({ ...p, metadata: undefined }).slice(0, -1)},"metadata":{"${key}":"a","${key}":"b"}}`,
+        JSON_TYPE,
+        rejected(400),
+      ),
+    ),
+  fc.record({ p: validPayment, bytes: fc.constantFrom(...INVALID_UTF8) }).map(({ p, bytes }) => {
+    const text = JSON.stringify({ ...p, description: 'before|after' });
+    const cut = text.indexOf('|');
+    const body = Buffer.concat([
+      Buffer.from(text.slice(0, cut)),
+      Buffer.from(bytes),
+      Buffer.from(text.slice(cut + 1)),
+    ]);
+    return post(
+      `bytes not UTF-8 (${bytes.map((b) => b.toString(16)).join(' ')})`,
+      body,
+      JSON_TYPE,
+      rejected(400),
+    );
+  }),
+  fc
+    .record({
+      p: validPayment,
+      lone: fc.constantFrom('\\ud800', '\\udfff', '\\udc00\\ud800', 'a\\ud83d', '\\udcb8b'),
+      where: fc.constantFrom('description', 'metadata value', 'metadata key', 'unknown key'),
+    })
+    .map(({ p, lone, where }) => {
+      const base = JSON.stringify({ ...p, description: undefined, metadata: undefined }).slice(0, -1);
+      const field =
+        where === 'description'
+          ? `"description":"${lone}"`
+          : where === 'metadata value'
+            ? `"metadata":{"k":"${lone}"}`
+            : where === 'metadata key'
+              ? `"metadata":{"${lone}":"v"}`
+              : `"${lone}":1`;
+      return post(`lone surrogate escape in ${where}`, `${base},${field}}`, JSON_TYPE, rejected(400));
+    }),
+);
 
 /** POST /payments with exactly one flaw, or valid at the limits. */
 export const postCases = (uniq: () => string) =>
@@ -363,6 +459,7 @@ export const postCases = (uniq: () => string) =>
     validPayment.map(({ id: _id, ...rest }) =>
       post('no id anywhere', JSON.stringify(rest), JSON_TYPE, rejected(400)),
     ),
+    alteredByLenientParsing,
     fc
       .record({ p: validPayment, extra: fc.integer({ min: 1, max: 4096 }) })
       .map(({ p, extra }) =>
