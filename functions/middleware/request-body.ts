@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
 import { visit } from 'jsonc-parser';
 import { type ErrorDetail, InvalidRequestError } from '../../ledger/errors';
-import { PayloadTooLargeError } from '../http-errors';
+import { PayloadTooLargeError, RequestTimeoutError } from '../http-errors';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -30,7 +30,18 @@ declare module 'hono' {
 export interface ReadBodyOptions {
   /** Largest accepted body in bytes; a larger one is answered 413. */
   maxBytes: number;
+  /**
+   * Time the whole body may take to arrive, ms, from when the handler asks for it; a slower one is
+   * answered 408 `request_timeout` and its connection closed. Default DEFAULT_BODY_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
 }
+
+/**
+ * 64 KiB in 10 s is 6.5 KB/s, which any client that means to pay reaches; a slow-body client
+ * (one byte every 5 s, issue 17 §1) held its slot for Node's 300 s default before.
+ */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 async function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -61,20 +72,43 @@ async function readWeb(request: Request, maxBytes: number): Promise<Buffer> {
   return Buffer.concat(chunks, size);
 }
 
-/** Middleware: reads the body into `c.var.bodyText`; 413 over the limit, 400 when the client hangs up. */
-export function readBody({ maxBytes }: ReadBodyOptions): MiddlewareHandler {
+/** Rejects with RequestTimeoutError when `read` takes longer than `timeoutMs`, and stops waiting for it. */
+async function withinDeadline<T>(read: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeoutError(timeoutMs)), timeoutMs);
+  });
+  // The abandoned read ends with an error once the answer closes the connection.
+  read.catch(() => undefined);
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Middleware: reads the body into `c.var.bodyText`; 413 over the limit, 408 past the deadline, 400
+ * when the client hangs up or the bytes are not UTF-8.
+ */
+export function readBody({
+  maxBytes,
+  timeoutMs = DEFAULT_BODY_TIMEOUT_MS,
+}: ReadBodyOptions): MiddlewareHandler {
   return async (c: Context, next) => {
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > maxBytes) throw new PayloadTooLargeError(maxBytes);
     const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
     let bytes: Buffer;
     try {
-      bytes =
+      bytes = await withinDeadline(
         incoming instanceof Readable
-          ? await readIncoming(incoming as IncomingMessage, maxBytes)
-          : await readWeb(c.req.raw, maxBytes);
+          ? readIncoming(incoming as IncomingMessage, maxBytes)
+          : readWeb(c.req.raw, maxBytes),
+        timeoutMs,
+      );
     } catch (cause) {
-      if (cause instanceof PayloadTooLargeError) throw cause;
+      if (cause instanceof PayloadTooLargeError || cause instanceof RequestTimeoutError) throw cause;
       // A client that hangs up mid-body is a client mistake (400), not a server fault.
       throw new InvalidRequestError(
         'request body could not be read',
