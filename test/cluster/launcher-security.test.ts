@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/cluster/free-port';
-import { REPO_ROOT } from '../../dev/cluster/host-fleet';
 import type { LocalClusterState } from '../../dev/cluster/local-control';
-import { ManagedProcess, waitFor } from '../../dev/cluster/managed-process';
+import { type ManagedProcess, waitFor } from '../../dev/cluster/managed-process';
+import { startLauncher } from '../support/launcher';
 
 const asRoot = process.getuid?.() === 0;
 let dir: string;
@@ -29,22 +29,16 @@ beforeAll(async () => {
   dataDir = join(dir, 'data');
   startLog = join(dir, 'start.log');
   const [client, peer, host] = [await freePort(), await freePort(), await freePort()];
-  launcher = new ManagedProcess({
-    name: 'npm start',
-    command: process.execPath,
-    args: [
-      '--import',
-      'tsx',
-      join(REPO_ROOT, 'dev/start.ts'),
-      ...['--data-dir', dataDir, '--etcd-members', '1', '--hosts', '1'],
+  launcher = startLauncher(
+    dataDir,
+    startLog,
+    [
+      ...['--etcd-members', '1', '--hosts', '1'],
       ...['--etcd-client-ports', String(client), '--etcd-peer-ports', String(peer)],
       ...['--host-ports', String(host)],
     ],
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-    logFile: startLog,
-  });
-  launcher.start();
+    { ...process.env, LOG_LEVEL: 'warn' },
+  );
   await waitFor(
     'npm start to be ready',
     async () => existsSync(startLog) && readFileSync(startLog, 'utf8').includes('ready: try'),

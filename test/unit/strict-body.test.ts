@@ -29,6 +29,13 @@ async function refusal(response: Response) {
   return error;
 }
 
+/** The fields a refused body's error names; and nothing of payment `id` reached the ledger. */
+async function refusedFields(body: string, id: string): Promise<string[] | undefined> {
+  const error = await refusal(await post(body));
+  expect(await ledger.findById(id)).toEqual([]);
+  return error.details?.map((d) => d.field);
+}
+
 /** A payment body with `description` made of these raw bytes (not text). */
 function withDescriptionBytes(id: string, bytes: number[]): Uint8Array {
   const [head, tail] = [
@@ -54,13 +61,8 @@ describe('duplicate JSON keys (last wins in JSON.parse)', () => {
   });
 
   it('refuses a body that names the payer twice, instead of recording the second payer', async () => {
-    const error = await refusal(
-      await post(
-        '{"id":"d2","payer":"acct-a","payee":"shop-1","payer":"acct-b","amount":1,"currency":"EUR"}',
-      ),
-    );
-    expect(error.details?.map((d) => d.field)).toEqual(['payer']);
-    expect(await ledger.findById('d2')).toEqual([]);
+    const body = '{"id":"d2","payer":"acct-a","payee":"shop-1","payer":"acct-b","amount":1,"currency":"EUR"}';
+    expect(await refusedFields(body, 'd2')).toEqual(['payer']);
   });
 
   it('refuses a duplicate spelled with an escape, and one inside metadata, naming its path', async () => {
@@ -120,13 +122,9 @@ describe('bytes that are not UTF-8 (replaced by U+FFFD when decoded leniently)',
 
 describe('lone surrogate escapes (turned into U+FFFD when stored as UTF-8)', () => {
   it('refuses \\ud800 in a description, naming the field', async () => {
-    const error = await refusal(
-      await post(
-        '{"id":"s1","payer":"acct-a","payee":"shop-1","amount":1,"currency":"EUR","description":"a\\ud800"}',
-      ),
-    );
-    expect(error.details?.map((d) => d.field)).toEqual(['description']);
-    expect(await ledger.findById('s1')).toEqual([]);
+    const body =
+      '{"id":"s1","payer":"acct-a","payee":"shop-1","amount":1,"currency":"EUR","description":"a\\ud800"}';
+    expect(await refusedFields(body, 's1')).toEqual(['description']);
   });
 
   it('accepts an escaped surrogate pair, which is one real character', async () => {
