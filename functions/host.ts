@@ -91,6 +91,7 @@ const clocks = createHostClocks({
   peer: new HttpTimePeer({ apiKey: () => hostKey }),
   eventStore: new EtcdEventStore({ client, root: config.ledgerRoot }),
   clock: { offsetMs: c.offsetMs, driftPpm: c.driftPpm, maxSlewRate: c.maxSlewRate },
+  hlc: { maxOffsetMs: c.maxOffsetMs },
   sync: {
     roundIntervalMs: c.syncIntervalMs,
     resyncErrorMs: c.resyncErrorMs,

@@ -13,7 +13,7 @@ import type { EventStore } from '../events/event-store';
 import type { RecordEvent } from '../events/event-types';
 import { HostClock, type HostClockOptions } from './clock';
 import { ClockSync, type ClockSyncOptions } from './clock-sync';
-import { HybridClock } from './hlc';
+import { HybridClock, type HybridClockOptions } from './hlc';
 import { HttpTimePeer, type TimePeer } from './time-peer';
 
 export interface HostClocksOptions {
@@ -26,6 +26,8 @@ export interface HostClocksOptions {
   peer?: TimePeer;
   /** Simulated skew and slewing (coordination/clock/clock.ts). */
   clock?: HostClockOptions;
+  /** HLC bounds (coordination/clock/hlc.ts): the maximum offset a received timestamp may lead by. */
+  hlc?: Omit<HybridClockOptions, 'clock'>;
   /** Synchronization tuning (coordination/clock/clock-sync.ts). */
   sync?: Omit<ClockSyncOptions, 'clock' | 'view' | 'peer' | 'record'>;
   /** Event log tuning (coordination/events/event-log.ts). */
@@ -40,12 +42,13 @@ export function createHostClocks({
   eventStore,
   peer = new HttpTimePeer(),
   clock: clockOptions,
+  hlc: hlcOptions,
   sync: syncOptions,
   events: eventOptions,
   maxEventLatenessMs = 5000,
 }: HostClocksOptions) {
   const hostClock = new HostClock(clockOptions);
-  const hlc = new HybridClock({ clock: hostClock });
+  const hlc = new HybridClock({ ...hlcOptions, clock: hostClock });
   const eventLog = eventStore
     ? new EventLog({
         ...eventOptions,

@@ -40,7 +40,9 @@ export interface InProcessHostsOptions {
   /** When false, hosts get no cluster view and never synchronize. Default true. */
   syncEnabled?: boolean;
   /** Applied to every host. */
-  tuning?: Pick<HostClocksOptions, 'sync' | 'events' | 'maxEventLatenessMs'> & { maxSlewRate?: number };
+  tuning?: Pick<HostClocksOptions, 'sync' | 'events' | 'hlc' | 'maxEventLatenessMs'> & {
+    maxSlewRate?: number;
+  };
 }
 
 export interface InProcessHost {
@@ -91,6 +93,7 @@ export class InProcessHosts {
           eventStore,
           peer,
           clock: { offsetMs: spec.offsetMs, driftPpm: spec.driftPpm, maxSlewRate: tuning.maxSlewRate },
+          hlc: tuning.hlc,
           sync: tuning.sync,
           events: tuning.events,
           maxEventLatenessMs: tuning.maxEventLatenessMs,

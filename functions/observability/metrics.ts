@@ -37,6 +37,8 @@ export interface Metrics {
   clockOffsetMs: Gauge;
   /** Bound on the error of that estimate, ms. */
   clockErrorBoundMs: Gauge;
+  /** Received HLC timestamps left out of the receive rule (coordination/clock/hlc.ts), by reason. */
+  hlcMessagesIgnored: Counter<'reason'>;
   /** Hosts this host sees alive (membership). */
   liveHosts: Gauge;
 }
@@ -106,6 +108,12 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
     clockErrorBoundMs: new Gauge({
       name: 'clock_error_bound_ms',
       help: 'Bound on the error of the clock offset estimate, ms.',
+      registers,
+    }),
+    hlcMessagesIgnored: new Counter({
+      name: 'hlc_messages_ignored_total',
+      help: 'Received HLC timestamps ignored: ahead (beyond the maximum offset) or malformed.',
+      labelNames: ['reason'],
       registers,
     }),
     liveHosts: new Gauge({ name: 'live_hosts', help: 'Function hosts this host sees alive.', registers }),
