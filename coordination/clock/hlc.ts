@@ -118,7 +118,9 @@ export class HybridClock {
     else c = 0;
     const next = carry(l, c);
     // Only a message can move l ahead of pt; the bound is checked on the state it would leave.
-    if (next.l > this.l && next.l - pt > this.maxOffsetMs) return this.ignore('ahead');
+    // It must lead pt by less than the maximum offset, leaving 1 ms for a later counter carry in
+    // tick() (a forged c of 99,998 is one tick from one), so l never leads pt by more than it.
+    if (next.l > this.l && next.l - pt >= this.maxOffsetMs) return this.ignore('ahead');
     return this.store(next.l, next.c);
   }
 

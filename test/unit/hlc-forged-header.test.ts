@@ -140,10 +140,18 @@ describe('HybridClock receive rule bounds (issue 15 §1)', () => {
     const now = 1_700_000_000_000;
     const clock = new HybridClock({ clock: { now: () => now } });
     expect(clock.tick()).toBe(formatHlc({ l: now, c: 0 }));
-    expect(clock.receive(formatHlc({ l: now + MAX_OFFSET_MS + 1, c: 0 }))).toBe(formatHlc({ l: now, c: 1 }));
-    expect(clock.receive(formatHlc({ l: now + MAX_OFFSET_MS, c: 0 }))).toBe(
-      formatHlc({ l: now + MAX_OFFSET_MS, c: 1 }),
+    expect(clock.receive(formatHlc({ l: now + MAX_OFFSET_MS, c: 0 }))).toBe(formatHlc({ l: now, c: 1 }));
+    expect(clock.receive(formatHlc({ l: now + MAX_OFFSET_MS - 1, c: 0 }))).toBe(
+      formatHlc({ l: now + MAX_OFFSET_MS - 1, c: 1 }),
     );
     expect(clock.ignored).toEqual({ ahead: 1, malformed: 0 });
+  });
+
+  it('a forged counter one tick from overflow, at the edge of the bound, cannot carry l past it', () => {
+    const now = 1_700_000_000_000;
+    const clock = new HybridClock({ clock: { now: () => now } });
+    clock.receive(formatHlc({ l: now + MAX_OFFSET_MS - 1, c: 99_998 }));
+    for (let i = 0; i < 3; i++) clock.tick();
+    expect(parseHlc(clock.current())!.l - now).toBeLessThanOrEqual(MAX_OFFSET_MS);
   });
 });
