@@ -88,6 +88,8 @@ export interface BerkeleyRoundOptions {
   /** Live hosts, the master included or not. */
   hosts: HostInfo[];
   round: number;
+  /** The master's fencing token, sent with every adjustment (coordination/clock/time-peer.ts). */
+  fencingToken: string;
   /** Readings further apart than this are not averaged together, ms. */
   outlierBoundMs: number;
   /** Polls per host per round; the fastest counts. Default 3. */
@@ -129,6 +131,7 @@ export async function berkeleyRound({
   selfId,
   hosts,
   round,
+  fencingToken,
   outlierBoundMs,
   samplesPerHost = 3,
   maxRttMs = 10,
@@ -191,6 +194,7 @@ export async function berkeleyRound({
           deltaMs,
           errorMs,
           round,
+          fencingToken,
         });
         return base;
       } catch {

@@ -69,6 +69,8 @@ export class ClockSync {
   private knownHosts = new Set<string>();
   private unreachable = new Set<string>();
   private readonly answered = new Set<string>();
+  /** Highest master fencing token seen (issue 15 §6). */
+  private highestToken = 0n;
   private unsubscribe: (() => void) | undefined;
 
   constructor({
@@ -111,10 +113,23 @@ export class ClockSync {
     this.unsubscribe?.();
   }
 
-  /** Applies an adjustment from `POST /time/adjust`; throws StaleMasterError if it is not from the leader. */
+  /**
+   * Applies an adjustment from `POST /time/adjust`. Throws StaleMasterError if it is not from the
+   * leader this host knows, or if its fencing token is older than the highest seen, in an
+   * adjustment or as the leader's token in this host's view: the fencing-token rule of leases
+   * (Kleppmann, "How to do distributed locking", 2016), applied to the clock.
+   */
   handleAdjustment(adjustment: TimeAdjustment): void {
     const leader = this.options.view.leader();
-    if (leader?.id !== adjustment.master) throw new StaleMasterError(adjustment.master, leader?.id);
+    if (leader) this.highestToken = maxToken(this.highestToken, BigInt(leader.fencingToken));
+    const token = BigInt(adjustment.fencingToken);
+    if (leader?.id !== adjustment.master || token < this.highestToken) {
+      throw new StaleMasterError(
+        `${adjustment.master} (token ${token})`,
+        leader && `${leader.id} (token ${this.highestToken} or newer)`,
+      );
+    }
+    this.highestToken = token;
     this.options.clock.adjust(adjustment.deltaMs, adjustment.errorMs, 'berkeley');
   }
 
@@ -178,6 +193,7 @@ export class ClockSync {
       selfId: view.selfId,
       hosts: view.liveHosts(),
       round: this.round,
+      fencingToken: view.leader()?.fencingToken ?? '0',
       outlierBoundMs,
       samplesPerHost,
       maxRttMs,
@@ -208,3 +224,5 @@ export class ClockSync {
     this.knownHosts = live;
   }
 }
+
+const maxToken = (a: bigint, b: bigint): bigint => (a > b ? a : b);

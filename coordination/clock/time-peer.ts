@@ -36,6 +36,12 @@ export interface TimeAdjustment {
   errorMs: number;
   /** Round number, for logs and events. */
   round: number;
+  /**
+   * The master's fencing token: its campaign key's create revision (coordination/cluster/
+   * leader-election.ts), decimal. A host refuses a token older than the highest it has seen, so
+   * of two masters during a handover only the newer one can adjust it (issue 15 §6).
+   */
+  fencingToken: string;
 }
 
 export interface TimePeer {
