@@ -1,0 +1,133 @@
+/**
+ * The time master's external reference: NTP servers asked over UDP (RFC 5905, client mode)
+ * through @hapi/sntp. External synchronization happens here, at the master; Berkeley rounds then
+ * spread that time among the hosts (coordination/clock/berkeley.ts).
+ *
+ * One sample of one server gives this machine's offset t and the round trip d; the true offset is
+ * within d/2 of t (the same bound as Cristian's), widened by the server's own distance to its
+ * reference (root delay / 2 + root dispersion, RFC 5905 §11.2 "root distance"). Per server the
+ * sample with the smallest delay is kept (the clock filter of RFC 5905 §10), and the servers are
+ * combined by Marzullo's intersection (coordination/clock/clock-selection.ts): a majority must
+ * agree, or the reference is unusable and the master falls back to internal agreement.
+ *
+ * The SNTP client times the exchange on the machine's clock (Date.now). The host's own clock is
+ * that clock skewed (coordination/clock/clock.ts, simulated offset and drift), so the offset of the
+ * host's clock is the machine's offset plus (machine − host) read at one instant after the answer.
+ */
+import * as Sntp from '@hapi/sntp';
+import type { HostClock } from './clock';
+import { machineTime } from './clock';
+import { marzullo } from './clock-selection';
+
+/** Date.now() counts whole milliseconds: T1 and T4 are floored, which biases t by +0.5 ms on average (±0.5). */
+const DATE_NOW_STEP_MS = 1;
+
+export interface ServerSample {
+  server: string;
+  /** What to add to the host's clock (targetNow) to reach this server's time, ms. */
+  offsetMs: number;
+  /** Round trip of the kept sample, ms. */
+  delayMs: number;
+  /** Bound on |true offset − offsetMs|, ms. */
+  errorMs: number;
+}
+
+export interface ReferenceSample {
+  /** What to add to the host's clock to reach the reference time (midpoint of the intersection), ms. */
+  offsetMs: number;
+  /** Half the width of the servers' intersection: the true offset lies within ± this, ms. */
+  errorMs: number;
+  /** Servers that answered and agreed / answered. */
+  agreeing: number;
+  answered: number;
+  servers: ServerSample[];
+}
+
+/** An external time reference for the time master. Kept behind an interface so tests can give their own. */
+export interface TimeReference {
+  /** Names of the servers, for /cluster and logs. */
+  readonly servers: string[];
+  /** Measures `clock` against the reference; throws when no majority of servers answers and agrees. */
+  sample(clock: HostClock): Promise<ReferenceSample>;
+  /** UDP datagrams sent and received so far. */
+  readonly messages: number;
+}
+
+export interface NtpReferenceOptions {
+  /** `host:port` of each NTP server (e.g. the launcher's chrony on 127.0.0.1). */
+  servers: string[];
+  /** Requests per server per sample; the fastest is kept. Default 3. */
+  samplesPerServer?: number;
+  /** Deadline of one request, ms. Default 500. */
+  timeoutMs?: number;
+}
+
+/** Parses `host:port`; throws on anything else. */
+export function parseNtpServer(text: string): { host: string; port: number } {
+  const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || !(port > 0 && port < 65_536)) throw new Error(`bad NTP server "${text}": want host:port`);
+  return { host: match[1]!, port };
+}
+
+export class NtpReference implements TimeReference {
+  readonly servers: string[];
+  messages = 0;
+  private readonly samplesPerServer: number;
+  private readonly timeoutMs: number;
+
+  constructor({ servers, samplesPerServer = 3, timeoutMs = 500 }: NtpReferenceOptions) {
+    if (servers.length === 0) throw new Error('NtpReference needs at least one server');
+    for (const s of servers) parseNtpServer(s);
+    this.servers = servers;
+    this.samplesPerServer = samplesPerServer;
+    this.timeoutMs = timeoutMs;
+  }
+
+  async sample(clock: HostClock): Promise<ReferenceSample> {
+    const answered = (await Promise.all(this.servers.map((s) => this.sampleServer(s, clock)))).filter(
+      (s): s is ServerSample => s !== undefined,
+    );
+    // A majority of all configured servers must agree, not only of those that answered.
+    const minAgreeing = Math.floor(this.servers.length / 2) + 1;
+    const intersection = marzullo(
+      answered.map((s) => ({ lo: s.offsetMs - s.errorMs, hi: s.offsetMs + s.errorMs })),
+      minAgreeing,
+    );
+    if (!intersection) {
+      throw new Error(
+        `no majority of NTP servers agrees (${answered.length} of ${this.servers.length} answered: ${this.servers.join(', ')})`,
+      );
+    }
+    return {
+      offsetMs: intersection.midpoint,
+      errorMs: (intersection.hi - intersection.lo) / 2,
+      agreeing: intersection.count,
+      answered: answered.length,
+      servers: answered,
+    };
+  }
+
+  /** The fastest of `samplesPerServer` exchanges with one server; undefined when none answered. */
+  private async sampleServer(server: string, clock: HostClock): Promise<ServerSample | undefined> {
+    const { host, port } = parseNtpServer(server);
+    let best: ServerSample | undefined;
+    for (let i = 0; i < this.samplesPerServer; i++) {
+      try {
+        this.messages += 1;
+        const answer = await Sntp.time({ host, port, timeout: this.timeoutMs });
+        this.messages += 1;
+        // Read back to back: their difference is the simulated skew, constant over microseconds.
+        const machine = machineTime();
+        const host_ = clock.targetNow();
+        if (!answer.isValid || answer.leapIndicator === 'alarm' || !(answer.d >= 0)) continue;
+        const offsetMs = answer.t - DATE_NOW_STEP_MS / 2 + (machine - host_);
+        const errorMs = answer.d / 2 + answer.rootDelay / 2 + answer.rootDispersion + DATE_NOW_STEP_MS / 2;
+        if (!best || answer.d < best.delayMs) best = { server, offsetMs, delayMs: answer.d, errorMs };
+      } catch {
+        // a lost or late datagram; the other samples may do
+      }
+    }
+    return best;
+  }
+}
