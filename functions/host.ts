@@ -11,6 +11,7 @@ import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { type Clock, isoTimestamp, systemClock } from '../coordination/clock/clock';
 import { createHostClocks } from '../coordination/clock/host-clocks';
+import { NtpReference } from '../coordination/clock/ntp-reference';
 import { peerClockDetails } from '../coordination/clock/peer-clock-offsets';
 import { HttpTimePeer } from '../coordination/clock/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
@@ -95,8 +96,8 @@ const clocks = createHostClocks({
   sync: {
     roundIntervalMs: c.syncIntervalMs,
     resyncErrorMs: c.resyncErrorMs,
-    outlierBoundMs: c.outlierBoundMs,
     maxOffsetMs: c.maxOffsetMs,
+    reference: c.ntpServers.length > 0 ? new NtpReference({ servers: c.ntpServers }) : undefined,
   },
   events: { flushIntervalMs: c.eventsFlushMs, retentionMs: c.eventsRetentionMs },
   maxEventLatenessMs: c.eventsMaxLatenessMs,
@@ -126,7 +127,15 @@ coordination.status.hostDetails = (host) => {
     // This host's own offset is zero by definition; its error bound is its own estimate.
     const bound = clocks.hostClock.errorBoundMs();
     const synced = Number.isFinite(bound);
-    return { clockOffsetMs: 0, clockErrorBoundMs: synced ? bound : null, clockSynced: synced };
+    const status = clocks.sync?.timeSource();
+    return {
+      clockOffsetMs: 0,
+      clockErrorBoundMs: synced ? bound : null,
+      clockSynced: synced,
+      clockSource: status?.source ?? null,
+      referenceErrorBoundMs: status?.referenceErrorBoundMs ?? null,
+      ...(status?.referenceError ? { referenceError: status.referenceError } : {}),
+    };
   }
   return host.alive ? peerClockDetails(timePeer, clocks.hostClock, host.url) : { clockOffsetMs: null };
 };
@@ -136,6 +145,10 @@ setInterval(() => {
   const bound = clocks.hostClock.errorBoundMs();
   metrics.clockOffsetMs.set(clocks.hostClock.raw() - clocks.hostClock.now());
   metrics.clockErrorBoundMs.set(Number.isFinite(bound) ? bound : -1);
+  const status = clocks.sync?.timeSource();
+  for (const source of ['reference', 'internal', 'master', 'unsynchronized'] as const)
+    metrics.clockTimeSource.set({ source }, status?.source === source ? 1 : 0);
+  metrics.clockReferenceErrorBoundMs.set(status?.referenceErrorBoundMs ?? -1);
 }, 1000).unref();
 const app = createApp({
   ledger,

@@ -7,16 +7,24 @@
  *     retransmission), so each host is polled `samplesPerHost` times, the fastest sample is
  *     kept (as in Cristian's algorithm), and a host whose fastest RTT still exceeds `maxRttMs`
  *     sits this round out;
- *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
- *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule). Hosts not
- *     synchronized yet, or only within more than `maxVoterErrorMs`, do not vote;
- *  3. send every host (outliers too) the adjustment that brings it to that average; the master
- *     adjusts itself as well. Hosts slew (coordination/clock/clock.ts), so nothing steps back. An
- *     adjustment smaller than its reading's error (±RTT/2) is sent as 0 (a dead band).
+ *  2. choose the cluster's time, by a rule that does not depend on which host leads (issue 16):
+ *     - while the master's clock is disciplined by an external reference (NTP, coordination/clock/
+ *       ntp-reference.ts), the master's time is the reference's, and every other host is brought
+ *       to it: external synchronization at the master, internal among the hosts. A host far off
+ *       is corrected; it has no vote that could pull the cluster away from the reference;
+ *     - without a reference, Welch and Lynch's fault-tolerant midpoint of the readings
+ *       (coordination/clock/clock-selection.ts), the master's own counting like any other. Hosts
+ *       synchronized within `maxVoterErrorMs` vote; when none is (a cold start), all do;
+ *  3. send every host (outliers too) the adjustment that brings it to that time; without a
+ *     reference the master adjusts itself as well. Hosts slew (coordination/clock/clock.ts), so
+ *     nothing steps back. An adjustment smaller than its reading's error (±RTT/2) is sent as 0
+ *     (a dead band). The error sent is the reading's RTT/2 plus the master's own error, so a
+ *     host's bound covers the whole chain to the reference.
  */
 
 import type { HostInfo } from '../cluster/cluster-view';
 import type { HostClock } from './clock';
+import { faultTolerantMidpoint } from './clock-selection';
 import type { TimePeer } from './time-peer';
 
 export interface FaultTolerantAverage {
@@ -26,8 +34,11 @@ export interface FaultTolerantAverage {
 }
 
 /**
- * The mean of the largest subset of `offsets` spanning at most `boundMs`. Ties go to the subset
- * holding `preferredIndex` (the master's own reading), then to the tighter one.
+ * TEMPO's rule, which rounds used until issue 16: the mean of the largest subset of `offsets`
+ * spanning at most `boundMs`, ties to the subset holding `preferredIndex` (the master's reading),
+ * then to the tighter one. With three clocks that all disagree, the tie makes the master's clock
+ * the cluster's, whoever leads: the fault issue 16 reports. No longer used by berkeleyRound (see
+ * step 2 above); kept, with its tests, as the record of that rule.
  */
 export function faultTolerantAverage(
   offsets: number[],
@@ -90,8 +101,11 @@ export interface BerkeleyRoundOptions {
   round: number;
   /** The master's fencing token, sent with every adjustment (coordination/clock/time-peer.ts). */
   fencingToken: string;
-  /** Readings further apart than this are not averaged together, ms. */
-  outlierBoundMs: number;
+  /**
+   * True while the master's clock is disciplined by its external reference (step 2). Default
+   * false: internal agreement only.
+   */
+  referenced?: boolean;
   /** Polls per host per round; the fastest counts. Default 3. */
   samplesPerHost?: number;
   /** A host whose fastest RTT is above this sits the round out, ms. Default 10. */
@@ -132,7 +146,7 @@ export async function berkeleyRound({
   hosts,
   round,
   fencingToken,
-  outlierBoundMs,
+  referenced = false,
   samplesPerHost = 3,
   maxRttMs = 10,
   maxVoterErrorMs = 5,
@@ -149,34 +163,30 @@ export async function berkeleyRound({
     else if (reading.rttMs > maxRttMs) skipped.push(reading.host.id);
     else usable.push(reading);
   });
+  const masterErrorMs = clock.synced ? clock.estimateErrorMs() : 0;
   const readings = [
-    { host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0, synced: true },
+    {
+      host: { id: selfId, url: '', since: '' },
+      offsetMs: 0,
+      rttMs: 0,
+      synced: clock.synced && clock.estimateErrorMs() <= maxVoterErrorMs,
+    },
     ...usable,
   ];
-  // A host never synchronized (just joined), or synchronized with a poor error bound (a slow
-  // Cristian sample), is corrected but does not vote: its clock says little about the cluster's
-  // time yet, and letting it vote would drag everyone, the master included, towards its error.
-  const voters = readings.filter((r) => r.synced);
-  const vote = faultTolerantAverage(
-    voters.map((r) => r.offsetMs),
-    outlierBoundMs,
-    0,
-  );
-  const { averageMs } = vote;
-  const included = readings.map((r) => r.synced && vote.included[voters.indexOf(r)] === true);
+  const { averageMs, included } = chooseClusterTime(readings, referenced);
   const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.rttMs / 2);
   const results = await Promise.all(
     readings.map(async (reading, i): Promise<BerkeleyReading | undefined> => {
       const self = reading.host.id === selfId;
-      // The master's own error against the average is about the mean error of what was averaged.
-      const errorMs = self
-        ? averagedErrors.reduce((s, e) => s + e, 0) / averagedErrors.length
+      // The master's own error against the chosen time is about the mean error of what chose it.
+      const measurementErrorMs = self
+        ? averagedErrors.reduce((s, e) => s + e, 0) / Math.max(1, averagedErrors.length)
         : reading.rttMs / 2;
       // A correction within its own measurement error is noise: applying it would only make the
       // cluster's time random-walk round after round. The adjustment is still sent (as 0), to
       // refresh the host's error bound.
       const measured = averageMs - reading.offsetMs;
-      const deltaMs = Math.abs(measured) <= errorMs ? 0 : measured;
+      const deltaMs = Math.abs(measured) <= measurementErrorMs ? 0 : measured;
       const base = {
         host: reading.host.id,
         offsetMs: reading.offsetMs,
@@ -185,14 +195,15 @@ export async function berkeleyRound({
         deltaMs,
       };
       if (self) {
-        clock.adjust(deltaMs, errorMs, 'berkeley');
+        // Referenced, the master's clock was set against the reference, not by this round.
+        if (!referenced) clock.adjust(deltaMs, measurementErrorMs, 'berkeley');
         return base;
       }
       try {
         await peer.sendAdjustment(reading.host.url, {
           master: selfId,
           deltaMs,
-          errorMs,
+          errorMs: measurementErrorMs + masterErrorMs,
           round,
           fencingToken,
         });
@@ -204,4 +215,22 @@ export async function berkeleyRound({
     }),
   );
   return { round, averageMs, readings: results.filter((r) => r !== undefined), failed, skipped };
+}
+
+/**
+ * Step 2: the offset (from the master's clock) every host is brought to, and which readings chose
+ * it. Readings are the master's own (index 0, offset 0) and the other hosts'.
+ */
+function chooseClusterTime(
+  readings: { offsetMs: number; synced: boolean }[],
+  referenced: boolean,
+): FaultTolerantAverage {
+  if (referenced) return { averageMs: 0, included: readings.map((_, i) => i === 0) };
+  // A host never synchronized (just joined), or synchronized with a poor error bound (a slow
+  // Cristian sample), is corrected but does not vote: its clock says little about the cluster's
+  // time yet. On a cold start nobody is synchronized, and every clock votes.
+  const synced = readings.filter((r) => r.synced);
+  const voters = synced.length > 0 ? synced : readings;
+  const { midpoint, kept } = faultTolerantMidpoint(voters.map((r) => r.offsetMs));
+  return { averageMs: midpoint, included: readings.map((r) => kept[voters.indexOf(r)] === true) };
 }

@@ -12,7 +12,7 @@ export interface CristianResult {
   offsetMs: number;
   /** The chosen sample's round trip, ms. */
   rttMs: number;
-  /** ±RTT/2. */
+  /** ±(RTT/2 + the master's own error bound): the whole chain to the cluster's reference. */
   errorMs: number;
   /** Samples that answered. */
   samples: number;
@@ -33,20 +33,24 @@ export async function measureOffset({
   masterUrl,
   samples = 5,
 }: CristianOptions): Promise<CristianResult> {
-  let best: { offsetMs: number; rttMs: number } | undefined;
+  let best: { offsetMs: number; rttMs: number; masterErrorMs: number } | undefined;
   let answered = 0;
   let lastError: unknown;
   for (let i = 0; i < samples; i++) {
     // The round trip is timed on this host's own raw clock: its drift (ppm) is negligible over one RTT.
     const sent = clock.raw();
     try {
-      const { time } = await peer.readTime(masterUrl);
+      const { time, synced, estimateErrorMs } = await peer.readTime(masterUrl);
       const received = clock.raw();
+      // A master that has not synchronized yet (to its reference, or in its first round) is not
+      // copied: its clock would become the cluster's, whatever its error (issue 16).
+      if (!synced || estimateErrorMs === null)
+        throw new Error(`time master ${masterUrl} is not synchronized yet`);
       const rttMs = received - sent;
       // Compared with where this clock is heading (targetNow), so a correction still slewing is not counted twice.
       const offsetMs = time + rttMs / 2 - clock.targetNow();
       answered += 1;
-      if (!best || rttMs < best.rttMs) best = { offsetMs, rttMs };
+      if (!best || rttMs < best.rttMs) best = { offsetMs, rttMs, masterErrorMs: estimateErrorMs };
     } catch (error) {
       lastError = error;
     }
@@ -55,7 +59,8 @@ export async function measureOffset({
     throw new Error(`time master ${masterUrl} did not answer any of ${samples} samples`, {
       cause: lastError,
     });
-  return { ...best, errorMs: best.rttMs / 2, samples: answered };
+  const { offsetMs, rttMs, masterErrorMs } = best;
+  return { offsetMs, rttMs, errorMs: rttMs / 2 + masterErrorMs, samples: answered };
 }
 
 /** One Cristian synchronization: measure, then adjust the clock (it slews there). */

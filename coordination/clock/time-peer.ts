@@ -24,6 +24,15 @@ export interface TimeReading {
   /** ± bound on `time`, ms; null before the first sync. */
   estimateErrorMs: number | null;
   synced: boolean;
+  /**
+   * Where the host's time comes from (coordination/clock/clock-sync.ts `timeSource()`):
+   * `reference` (the master, on its NTP reference), `internal` (the master without one),
+   * `master` (a host following the master), `unsynchronized`; null on a host that does not
+   * synchronize.
+   */
+  source: 'reference' | 'internal' | 'master' | 'unsynchronized' | null;
+  /** On the master: its error bound against the reference, growing while none answers, ms; else null. */
+  referenceErrorBoundMs: number | null;
 }
 
 /** What `POST /time/adjust` carries. */

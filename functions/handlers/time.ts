@@ -29,9 +29,10 @@ export const adjustmentSchema = z.strictObject({
     .regex(/^\d{1,20}$/, "fencingToken must be the master's campaign revision (1 to 20 digits)"),
 });
 
-export function getTime({ hostClock, hostId }: ClockDeps & { hostId: string }) {
+export function getTime({ hostClock, sync, hostId }: ClockDeps & { hostId: string }) {
   return (c: Context) => {
     const bound = hostClock.errorBoundMs();
+    const status = sync?.timeSource();
     const reading: TimeReading = {
       host: hostId,
       time: hostClock.targetNow(),
@@ -40,6 +41,8 @@ export function getTime({ hostClock, hostId }: ClockDeps & { hostId: string }) {
       errorBoundMs: Number.isFinite(bound) ? bound : null,
       estimateErrorMs: hostClock.synced ? hostClock.estimateErrorMs() : null,
       synced: hostClock.synced,
+      source: status?.source ?? null,
+      referenceErrorBoundMs: status?.referenceErrorBoundMs ?? null,
     };
     return c.json(reading);
   };

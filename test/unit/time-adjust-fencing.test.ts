@@ -35,7 +35,8 @@ let view: FencedView;
 let hostClock: HostClock;
 
 beforeEach(() => {
-  hostClock = new HostClock();
+  // True time stands still, so nothing is slewed in while the test reads the pending correction.
+  hostClock = new HostClock({ source: () => 1_700_000_000_000 });
   view = new FencedView('h1', HOSTS, 'h2');
   const sync = new ClockSync({ clock: hostClock, view, peer: unusedPeer });
   app = createTestApp({
