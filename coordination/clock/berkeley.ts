@@ -24,7 +24,7 @@
 
 import type { HostInfo } from '../cluster/cluster-view';
 import type { HostClock } from './clock';
-import { faultTolerantMidpoint } from './clock-selection';
+import { faultTolerantMidpoint, intersectSamples, type OffsetEstimate } from './clock-selection';
 import type { TimePeer } from './time-peer';
 
 export interface FaultTolerantAverage {
@@ -114,7 +114,10 @@ export interface BerkeleyRoundOptions {
   maxVoterErrorMs?: number;
 }
 
-/** The fastest of `samples` polls of one host, or undefined when none answered. */
+/**
+ * `samples` polls of one host, combined by `intersectSamples` (never looser than the fastest
+ * poll's ±RTT/2); undefined when none answered. `rttMs` is the fastest round trip.
+ */
 async function pollHost(
   clock: HostClock,
   peer: TimePeer,
@@ -122,20 +125,25 @@ async function pollHost(
   samples: number,
   maxVoterErrorMs: number,
 ) {
-  let best: { host: HostInfo; offsetMs: number; rttMs: number; synced: boolean } | undefined;
+  const estimates: OffsetEstimate[] = [];
+  let rttMs = Number.POSITIVE_INFINITY;
+  let synced = false;
   for (let i = 0; i < samples; i++) {
     const sent = clock.raw();
     try {
-      const { time, estimateErrorMs } = await peer.readTime(host.url);
-      const rttMs = clock.raw() - sent;
-      const offsetMs = time + rttMs / 2 - clock.targetNow();
-      const synced = estimateErrorMs !== null && estimateErrorMs <= maxVoterErrorMs;
-      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs, synced };
+      const reading = await peer.readTime(host.url);
+      const rtt = clock.raw() - sent;
+      estimates.push({ offsetMs: reading.time + rtt / 2 - clock.targetNow(), errorMs: rtt / 2 });
+      if (rtt < rttMs) {
+        rttMs = rtt;
+        synced = reading.estimateErrorMs !== null && reading.estimateErrorMs <= maxVoterErrorMs;
+      }
     } catch {
       // a lost sample; the others may do
     }
   }
-  return best;
+  if (estimates.length === 0) return undefined;
+  return { host, rttMs, synced, ...intersectSamples(estimates) };
 }
 
 /** One round, steps 1 to 3 above. */
@@ -169,19 +177,20 @@ export async function berkeleyRound({
       host: { id: selfId, url: '', since: '' },
       offsetMs: 0,
       rttMs: 0,
+      errorMs: 0,
       synced: clock.synced && clock.estimateErrorMs() <= maxVoterErrorMs,
     },
     ...usable,
   ];
   const { averageMs, included } = chooseClusterTime(readings, referenced);
-  const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.rttMs / 2);
+  const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.errorMs);
   const results = await Promise.all(
     readings.map(async (reading, i): Promise<BerkeleyReading | undefined> => {
       const self = reading.host.id === selfId;
       // The master's own error against the chosen time is about the mean error of what chose it.
       const measurementErrorMs = self
         ? averagedErrors.reduce((s, e) => s + e, 0) / Math.max(1, averagedErrors.length)
-        : reading.rttMs / 2;
+        : reading.errorMs;
       // A correction within its own measurement error is noise: applying it would only make the
       // cluster's time random-walk round after round. The adjustment is still sent (as 0), to
       // refresh the host's error bound.

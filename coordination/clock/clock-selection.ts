@@ -96,3 +96,28 @@ export function faultTolerantMidpoint(
   for (const r of left) kept[r.i] = true;
   return { midpoint: (left[0]!.v + left[left.length - 1]!.v) / 2, kept, f };
 }
+
+export interface OffsetEstimate {
+  /** Estimated offset, ms. */
+  offsetMs: number;
+  /** The true offset lies within ± this, ms. */
+  errorMs: number;
+}
+
+/**
+ * Combines several samples of one source taken moments apart (each right within its own ±error:
+ * Cristian's ±RTT/2) by Marzullo's intersection with every sample required to agree. Each sample
+ * bounds the true offset from below by its return leg and from above by its outgoing leg, so the
+ * intersection's half-width is half of (fastest outgoing leg + fastest return leg) over all the
+ * samples, never more than the fastest round trip's, and tighter under jitter. Samples that do not
+ * all intersect (a clock changed between them) fall back to the one with the smallest error.
+ */
+export function intersectSamples(samples: OffsetEstimate[]): OffsetEstimate {
+  if (samples.length === 0) throw new RangeError('no samples');
+  const all = marzullo(
+    samples.map((s) => ({ lo: s.offsetMs - s.errorMs, hi: s.offsetMs + s.errorMs })),
+    samples.length,
+  );
+  if (all) return { offsetMs: all.midpoint, errorMs: (all.hi - all.lo) / 2 };
+  return samples.reduce((best, s) => (s.errorMs < best.errorMs ? s : best));
+}

@@ -6,8 +6,9 @@
  * One sample of one server gives this machine's offset t and the round trip d; the true offset is
  * within d/2 of t (the same bound as Cristian's), widened by the server's own distance to its
  * reference (root delay / 2 + root dispersion, RFC 5905 §11.2 "root distance"). Per server the
- * sample with the smallest delay is kept (the clock filter of RFC 5905 §10), and the servers are
- * combined by Marzullo's intersection (coordination/clock/clock-selection.ts): a majority must
+ * samples are intersected (`intersectSamples`: never looser than the smallest-delay sample that
+ * RFC 5905 §10's clock filter keeps, tighter under jitter), and the servers are combined by
+ * Marzullo's intersection (coordination/clock/clock-selection.ts): a majority must
  * agree, or the reference is unusable and the master falls back to internal agreement.
  *
  * The SNTP client times the exchange on the machine's clock (Date.now). The host's own clock is
@@ -17,7 +18,7 @@
 import * as Sntp from '@hapi/sntp';
 import type { HostClock } from './clock';
 import { machineTime } from './clock';
-import { marzullo } from './clock-selection';
+import { intersectSamples, marzullo } from './clock-selection';
 
 /** Date.now() counts whole milliseconds: T1 and T4 are floored, which biases t by +0.5 ms on average (±0.5). */
 const DATE_NOW_STEP_MS = 1;
@@ -26,7 +27,7 @@ export interface ServerSample {
   server: string;
   /** What to add to the host's clock (targetNow) to reach this server's time, ms. */
   offsetMs: number;
-  /** Round trip of the kept sample, ms. */
+  /** Smallest round trip of the samples, ms. */
   delayMs: number;
   /** Bound on |true offset − offsetMs|, ms. */
   errorMs: number;
@@ -108,10 +109,11 @@ export class NtpReference implements TimeReference {
     };
   }
 
-  /** The fastest of `samplesPerServer` exchanges with one server; undefined when none answered. */
+  /** The intersection of `samplesPerServer` exchanges with one server; undefined when none answered. */
   private async sampleServer(server: string, clock: HostClock): Promise<ServerSample | undefined> {
     const { host, port } = parseNtpServer(server);
-    let best: ServerSample | undefined;
+    const samples: { offsetMs: number; errorMs: number }[] = [];
+    let delayMs = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.samplesPerServer; i++) {
       try {
         this.messages += 1;
@@ -119,15 +121,25 @@ export class NtpReference implements TimeReference {
         this.messages += 1;
         // Read back to back: their difference is the simulated skew, constant over microseconds.
         const machine = machineTime();
-        const host_ = clock.targetNow();
-        if (!answer.isValid || answer.leapIndicator === 'alarm' || !(answer.d >= 0)) continue;
-        const offsetMs = answer.t - DATE_NOW_STEP_MS / 2 + (machine - host_);
-        const errorMs = answer.d / 2 + answer.rootDelay / 2 + answer.rootDispersion + DATE_NOW_STEP_MS / 2;
-        if (!best || answer.d < best.delayMs) best = { server, offsetMs, delayMs: answer.d, errorMs };
+        const hostNow = clock.targetNow();
+        // T1 and T4 are whole milliseconds, so on loopback d can read slightly below 0.
+        if (!answer.isValid || answer.leapIndicator === 'alarm' || !(answer.d >= -DATE_NOW_STEP_MS)) continue;
+        // Flooring T1 and T4 (by ε1, ε4 in [0, 1) ms) adds (ε1 + ε4)/2 to t: take off its mean, 0.5 ms,
+        // and allow ±0.5 ms for the rest. The true delay is below d + 1 ms, so the bound is
+        // (d + 1)/2 + 0.5, widened by the server's root distance.
+        samples.push({
+          offsetMs: answer.t - DATE_NOW_STEP_MS / 2 + (machine - hostNow),
+          errorMs:
+            (answer.d + DATE_NOW_STEP_MS) / 2 +
+            DATE_NOW_STEP_MS / 2 +
+            answer.rootDelay / 2 +
+            answer.rootDispersion,
+        });
+        delayMs = Math.min(delayMs, answer.d);
       } catch {
         // a lost or late datagram; the other samples may do
       }
     }
-    return best;
+    return samples.length === 0 ? undefined : { server, delayMs, ...intersectSamples(samples) };
   }
 }
