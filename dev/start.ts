@@ -20,6 +20,7 @@ import { DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
+import { ensureChrony, LocalChrony } from './cluster/local-chrony';
 import { type LocalControl, startLocalControl } from './cluster/local-control';
 import { localEtcdSecurity } from './cluster/local-security';
 
@@ -41,6 +42,9 @@ const HELP = `Usage: npm start -- [flags]
                             ms, e.g. -2000,0,1500
   --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
                             ppm, e.g. 200,-150,0
+  --ntp-servers LIST        NTP servers (host:port,...) the    env PAY_NTP_SERVERS     default: launch chrony
+                            time master disciplines its clock                          on 127.0.0.1:11123,
+                            against                                                     serving this machine's clock
   --help                    this text
 `;
 
@@ -56,6 +60,7 @@ const { values } = parseArgs({
     'insecure-etcd': { type: 'boolean' },
     'clock-offsets': { type: 'string' },
     'clock-drift-ppm': { type: 'string' },
+    'ntp-servers': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -137,12 +142,25 @@ const clockDrifts = numbers(
   '--clock-drift-ppm',
   100_000,
 );
+const ntpServers = setting('ntp-servers', 'PAY_NTP_SERVERS');
+// Without --ntp-servers, chrony on loopback is the reference (issue 16); without chrony either,
+// the hosts fall back to internal agreement, and say so in /cluster and /metrics.
+let chrony: LocalChrony | undefined;
+if (!ntpServers) {
+  try {
+    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port: 11123 });
+  } catch (error) {
+    console.warn(`warning: no NTP reference: ${(error as Error).message}`);
+  }
+}
+const ntpEnv = ntpServers ?? chrony?.address;
 const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
 const hosts = hostList.map((h, i) => ({
   ...h,
   env: {
     CLOCK_OFFSET_MS: String(clockOffsets?.[i] ?? 0),
     CLOCK_DRIFT_PPM: String(clockDrifts?.[i] ?? 0),
+    ...(ntpEnv ? { NTP_SERVERS: ntpEnv } : {}),
   },
 }));
 
@@ -176,6 +194,7 @@ async function stopAll(reason: string): Promise<void> {
   console.log(`\n${reason}: stopping hosts, then etcd ...`);
   await fleet.stop();
   await etcd?.stop();
+  await chrony?.stop();
   console.log('stopped.');
   process.exit(0);
 }
@@ -217,6 +236,10 @@ try {
     console.log(`starting ${members.length} etcd members (data in ${dataDir}; ${security}) ...`);
     await etcd.start();
   }
+  if (chrony) {
+    console.log(`starting chronyd on ${chrony.address} (NTP reference; the system clock is left alone) ...`);
+    chrony.start();
+  }
   adminKey = await issueLocalAdminKey();
   console.log(`starting ${hosts.length} function hosts ...`);
   await fleet.start();
@@ -234,6 +257,16 @@ const rows = [
     address: m.clientUrl,
     detail: `peer ${m.peerUrl}, data ${m.dataDir}`,
   })) ?? endpoints.map((url) => ({ what: 'etcd (external)', pid: undefined, address: url, detail: '' }))),
+  ...(chrony
+    ? [
+        {
+          what: 'chronyd (NTP)',
+          pid: chrony.process.pid,
+          address: chrony.address,
+          detail: `udp, ${dataDir}/chrony`,
+        },
+      ]
+    : []),
   ...fleet.hosts.map((h) => ({
     what: `host ${h.id}`,
     pid: h.process.pid,

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-function findOnPath(binary: string, pathVariable: string): string | undefined {
+export function findOnPath(binary: string, pathVariable: string): string | undefined {
   for (const dir of pathVariable.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, binary);

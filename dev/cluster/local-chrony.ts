@@ -1,0 +1,115 @@
+/**
+ * Debian's chrony on loopback as the local NTP reference of `npm start` (issue 16): it serves
+ * this machine's clock (`local stratum 10`, no upstream servers) to the time master, over the
+ * real protocol on an unprivileged UDP port.
+ *
+ * It runs as our own process, `chronyd -d -x -f <dir>/chrony.conf`: `-x` leaves the system clock
+ * alone, `-d` keeps it in the foreground so it is stopped by pid like etcd. As root chronyd drops
+ * to the `_chrony` user (`-u`), which gets its directory. Installing the package must not leave a
+ * system chrony running (it would set the machine's clock and contact public pools): apt-get runs
+ * with services held back (a policy-rc.d answering 101 while it installs), and a systemd unit, if
+ * any, is disabled and stopped.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { findOnPath } from './ensure-etcd';
+import { ManagedProcess } from './managed-process';
+
+const POLICY_RC = '/usr/sbin/policy-rc.d';
+
+/** chronyd's path, installing Debian's `chrony` package (services held back) when missing and root. */
+export function ensureChrony({ log = console.log }: { log?: (line: string) => void } = {}): string {
+  const search = `${process.env.PATH ?? ''}${delimiter}/usr/sbin${delimiter}/sbin`;
+  const found = findOnPath('chronyd', search);
+  if (found) return found;
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      "chronyd is not installed. Install Debian's chrony package, or pass --ntp-servers host:port.",
+    );
+  }
+  log('chronyd not found: installing Debian package chrony with apt-get (its service held back) ...');
+  const ownPolicy = !existsSync(POLICY_RC);
+  if (ownPolicy)
+    writeFileSync(
+      POLICY_RC,
+      '#!/bin/sh\n# written by dev/cluster/local-chrony.ts while apt-get runs\nexit 101\n',
+      { mode: 0o755 },
+    );
+  try {
+    for (const args of [
+      ['update', '-q'],
+      ['install', '-y', '-q', '--no-install-recommends', 'chrony'],
+    ]) {
+      const result = spawnSync('apt-get', args, {
+        stdio: 'inherit',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+      if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed; install chrony by hand`);
+    }
+  } finally {
+    if (ownPolicy) rmSync(POLICY_RC, { force: true });
+  }
+  // On a machine run by systemd the package enables its unit: keep the system daemon off.
+  spawnSync('systemctl', ['disable', '--now', 'chrony'], { stdio: 'ignore' });
+  const installed = findOnPath('chronyd', search);
+  if (!installed) throw new Error('chrony was installed but no chronyd binary was found');
+  log(`installed ${execFileSync(installed, ['-v']).toString().trim()}`);
+  return installed;
+}
+
+export interface LocalChronyOptions {
+  binary: string;
+  /** Directory for its config, pid file, drift file and log. */
+  dir: string;
+  /** UDP port it serves NTP on, on 127.0.0.1. */
+  port: number;
+}
+
+export class LocalChrony {
+  readonly process: ManagedProcess;
+  readonly address: string;
+
+  constructor({ binary, dir, port }: LocalChronyOptions) {
+    mkdirSync(dir, { recursive: true });
+    const conf = join(dir, 'chrony.conf');
+    writeFileSync(
+      conf,
+      [
+        '# Written by dev/cluster/local-chrony.ts: serve this machine clock on loopback only.',
+        `port ${port}`,
+        'bindaddress 127.0.0.1',
+        'allow 127.0.0.1',
+        'local stratum 10',
+        'cmdport 0',
+        `pidfile ${join(dir, 'chronyd.pid')}`,
+        `driftfile ${join(dir, 'chrony.drift')}`,
+        '',
+      ].join('\n'),
+    );
+    const args = ['-d', '-x', '-f', conf];
+    if (process.getuid?.() === 0) {
+      const uid = Number(spawnSync('id', ['-u', '_chrony']).stdout?.toString().trim());
+      const gid = Number(spawnSync('id', ['-g', '_chrony']).stdout?.toString().trim());
+      if (Number.isInteger(uid) && uid > 0) {
+        chownSync(dir, uid, gid);
+        args.push('-u', '_chrony');
+      }
+    }
+    this.address = `127.0.0.1:${port}`;
+    this.process = new ManagedProcess({
+      name: 'chronyd',
+      command: binary,
+      args,
+      logFile: join(dir, 'chronyd.log'),
+    });
+  }
+
+  start(): void {
+    this.process.start();
+  }
+
+  stop(): Promise<void> {
+    return this.process.stop();
+  }
+}
