@@ -11,7 +11,7 @@ import { sampleDelayMs, seededRandom } from '../../dev/chaos/link-delay';
 import { LinkProxy } from '../../dev/chaos/link-proxy';
 import { UdpRelay } from '../../dev/chaos/udp-relay';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -49,7 +49,7 @@ describe('TCP link proxy with delays', () => {
     await proxy.listen();
     cleanups.push(() => proxy.close());
     const socket = connect(proxy.port, '127.0.0.1');
-    cleanups.push(() => {
+    cleanups.push(async () => {
       socket.destroy();
     });
     await new Promise((r) => socket.once('connect', r));
