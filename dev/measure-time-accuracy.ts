@@ -113,9 +113,11 @@ async function startRig(
     for (const a of SKEWED)
       for (const b of SKEWED) if (a !== b) ports.set(`${a.id}>${b.id}`, await getPort());
   const checks: SampleCheck[] = [];
+  // Over delayed links, 8 samples per poll, NTP and HTTP alike (test/cluster/clock-reference.test.ts too).
   const ntp = new NtpReference({
     servers: [relay?.address ?? `${chronyHost}:${chronyPort}`],
     timeoutMs: 300,
+    samplesPerServer: delays ? 8 : 3,
   });
   // The NTP estimate against the truth: the machine clock minus the host's, read right after the sample.
   const reference = {
