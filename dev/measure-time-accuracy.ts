@@ -27,12 +27,12 @@ import getPort from 'get-port';
 import { machineTime } from '../coordination/clock/clock';
 import { NtpReference, type TimeReference } from '../coordination/clock/ntp-reference';
 import type { TimePeer, TimeReading } from '../coordination/clock/time-peer';
-import { MemoryLedger } from '../ledger/memory-ledger';
+import type { DelayedHostLinks } from './chaos/delayed-host-links';
 import type { LinkDelays } from './chaos/link-delay';
-import { LinkProxy } from './chaos/link-proxy';
 import { UdpRelay } from './chaos/udp-relay';
-import { InProcessHosts } from './cluster/in-process-hosts';
+import type { InProcessHosts } from './cluster/in-process-hosts';
 import { ensureChrony, LocalChrony } from './cluster/local-chrony';
+import { SKEWED_HOSTS, startSkewedHosts } from './cluster/skewed-hosts';
 import { offsetPlot } from './report/offset-plot';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
@@ -40,11 +40,7 @@ const quick = values.quick ?? false;
 const out = values.out ?? 'results/time-accuracy.md';
 const WINDOW_MS = quick ? 3000 : 6000;
 
-const SKEWED = [
-  { id: 'h1', offsetMs: -2000, driftPpm: 200 },
-  { id: 'h2', offsetMs: 0, driftPpm: -150 },
-  { id: 'h3', offsetMs: 1500, driftPpm: -200 },
-];
+const SKEWED = SKEWED_HOSTS;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const q = (sorted: number[], p: number) =>
@@ -96,7 +92,7 @@ interface Rig {
   cluster: InProcessHosts;
   reference: TimeReference & { messages: number };
   relay?: UdpRelay;
-  proxies: LinkProxy[];
+  links?: DelayedHostLinks;
   checks: SampleCheck[];
 }
 
@@ -108,10 +104,6 @@ async function startRig(
 ): Promise<Rig> {
   const [chronyHost, chronyPort] = chrony.address.split(':');
   const relay = delays ? await UdpRelay.start({ targetPort: Number(chronyPort), delays }) : undefined;
-  const ports = new Map<string, number>();
-  if (delays)
-    for (const a of SKEWED)
-      for (const b of SKEWED) if (a !== b) ports.set(`${a.id}>${b.id}`, await getPort());
   const checks: SampleCheck[] = [];
   // Over delayed links, 8 samples per poll, NTP and HTTP alike (test/cluster/clock-reference.test.ts too).
   const ntp = new NtpReference({
@@ -135,26 +127,11 @@ async function startRig(
       return s;
     },
   };
-  const cluster = await InProcessHosts.start({
-    hosts: SKEWED,
-    ledger: new MemoryLedger(),
+  const { cluster, links } = await startSkewedHosts({
     leaderId,
-    route: (from, to) => (delays ? `http://127.0.0.1:${ports.get(`${from}>${to.id}`)}` : to.url),
-    tuning: {
-      sync: { roundIntervalMs, checkIntervalMs: 50, reference, samplesPerHost: delays ? 8 : 3, maxRttMs: 40 },
-    },
+    delays,
+    sync: { roundIntervalMs, reference, samplesPerHost: delays ? 8 : 3, maxRttMs: 40 },
   });
-  const proxies: LinkProxy[] = [];
-  for (const [link, listenPort] of ports) {
-    const proxy = new LinkProxy({
-      name: link,
-      listenPort,
-      targetPort: Number(new URL(cluster.host(link.split('>')[1]!).url).port),
-      delays,
-    });
-    await proxy.listen();
-    proxies.push(proxy);
-  }
   // Every clock poll (Berkeley's and Cristian's) checked against the truth: the polled host's
   // clock minus the poller's, read in this process the instant the answer arrives. The instance
   // method is wrapped, so the hosts' own synchronization uses the same code path.
@@ -174,12 +151,12 @@ async function startRig(
       return reading;
     };
   }
-  return { cluster, reference, relay, proxies, checks };
+  return { cluster, reference, relay, links, checks };
 }
 
 async function stopRig(rig: Rig): Promise<void> {
   await rig.cluster.stop();
-  await Promise.all(rig.proxies.map((p) => p.close()));
+  await rig.links?.close();
   await rig.relay?.close();
 }
 

@@ -30,18 +30,6 @@ export interface LinkDelays {
   retransmitMs?: number;
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** One packet's delay, ms, or undefined when it is lost. */
 export function sampleDelayMs(
   { delayMs, jitterMs = 0, loss = 0 }: LinkDelay,

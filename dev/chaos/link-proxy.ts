@@ -17,7 +17,8 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import * as tls from 'node:tls';
-import { type LinkDelays, pipeDelayed, seededRandom } from './link-delay';
+import { type LinkDelays, pipeDelayed } from './link-delay';
+import { seededRandom } from './workload';
 
 export interface LinkProxyOptions {
   /** Name for logs, e.g. `peer n2` or `h1->n3`. */

@@ -5,7 +5,8 @@
  * with jitter they may overtake each other, as on a real network.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { type LinkDelays, sampleDelayMs, seededRandom } from './link-delay';
+import { type LinkDelays, sampleDelayMs } from './link-delay';
+import { seededRandom } from './workload';
 
 export interface UdpRelayOptions {
   targetPort: number;

@@ -5,23 +5,16 @@
  * it. True time is the machine clock, read in this process at the same instant as the hosts'
  * clocks, and bracketing each payment's committedAt between the request's send and receipt.
  */
-import getPort from 'get-port';
 import { afterEach, describe, expect, it } from 'vitest';
 import { machineTime } from '../../coordination/clock/clock';
 import { NtpReference } from '../../coordination/clock/ntp-reference';
 import type { TimeReading } from '../../coordination/clock/time-peer';
+import type { DelayedHostLinks } from '../../dev/chaos/delayed-host-links';
 import type { LinkDelays } from '../../dev/chaos/link-delay';
-import { LinkProxy } from '../../dev/chaos/link-proxy';
 import { UdpRelay } from '../../dev/chaos/udp-relay';
-import { InProcessHosts } from '../../dev/cluster/in-process-hosts';
-import { MemoryLedger } from '../../ledger/memory-ledger';
+import type { InProcessHosts } from '../../dev/cluster/in-process-hosts';
+import { SKEWED_HOSTS, startSkewedHosts } from '../../dev/cluster/skewed-hosts';
 import { TestSntpServer } from '../support/sntp-server';
-
-const SKEWED = [
-  { id: 'h1', offsetMs: -2000, driftPpm: 200 },
-  { id: 'h2', offsetMs: 0, driftPpm: -150 },
-  { id: 'h3', offsetMs: 1500, driftPpm: -200 },
-];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,14 +22,14 @@ interface Rig {
   cluster: InProcessHosts;
   sntp: TestSntpServer;
   relay?: UdpRelay;
-  proxies: LinkProxy[];
+  links?: DelayedHostLinks;
 }
 
 let rig: Rig | undefined;
 afterEach(async () => {
   if (!rig) return;
   await rig.cluster.stop();
-  await Promise.all(rig.proxies.map((p) => p.close()));
+  await rig.links?.close();
   await rig.relay?.close();
   await rig.sntp.close();
   rig = undefined;
@@ -54,42 +47,17 @@ async function start(
 ): Promise<Rig> {
   const sntp = await TestSntpServer.start();
   const relay = delays ? await UdpRelay.start({ targetPort: sntp.port, delays }) : undefined;
-  const ports = new Map<string, number>();
-  if (delays)
-    for (const a of SKEWED)
-      for (const b of SKEWED) if (a !== b) ports.set(`${a.id}>${b.id}`, await getPort());
   const reference = new NtpReference({
     servers: [(relay ?? sntp).address],
     timeoutMs: 200,
     samplesPerServer: samples,
   });
-  const cluster = await InProcessHosts.start({
-    hosts: SKEWED,
-    ledger: new MemoryLedger(),
+  const { cluster, links } = await startSkewedHosts({
     leaderId,
-    route: (from, to) => (delays ? `http://127.0.0.1:${ports.get(`${from}>${to.id}`)}` : to.url),
-    tuning: {
-      sync: {
-        checkIntervalMs: 50,
-        reference: withReference ? reference : undefined,
-        samplesPerHost: samples,
-        maxRttMs,
-      },
-    },
+    delays,
+    sync: { reference: withReference ? reference : undefined, samplesPerHost: samples, maxRttMs },
   });
-  const proxies: LinkProxy[] = [];
-  for (const [link, listenPort] of ports) {
-    const to = link.split('>')[1]!;
-    const proxy = new LinkProxy({
-      name: link,
-      listenPort,
-      targetPort: Number(new URL(cluster.host(to).url).port),
-      delays,
-    });
-    await proxy.listen();
-    proxies.push(proxy);
-  }
-  return { cluster, sntp, relay, proxies };
+  return { cluster, sntp, relay, links };
 }
 
 /** Polls until every live host stays within `boundMs` of true time for `holdMs`; returns when it first held. */

@@ -7,9 +7,10 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import getPort from 'get-port';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sampleDelayMs, seededRandom } from '../../dev/chaos/link-delay';
+import { sampleDelayMs } from '../../dev/chaos/link-delay';
 import { LinkProxy } from '../../dev/chaos/link-proxy';
 import { UdpRelay } from '../../dev/chaos/udp-relay';
+import { seededRandom } from '../../dev/chaos/workload';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
