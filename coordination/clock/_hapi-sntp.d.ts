@@ -16,6 +16,9 @@ declare module '@hapi/sntp' {
     stratum: string;
     rootDelay: number;
     rootDispersion: number;
+    /** T2 and T3: when the server received the request and sent the answer, ms since the epoch (fractional). */
+    receiveTimestamp: number;
+    transmitTimestamp: number;
     leapIndicator: string;
     isValid: boolean;
   }

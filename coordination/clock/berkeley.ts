@@ -14,7 +14,8 @@
  *       is corrected; it has no vote that could pull the cluster away from the reference;
  *     - without a reference, Welch and Lynch's fault-tolerant midpoint of the readings
  *       (coordination/clock/clock-selection.ts), the master's own counting like any other. Hosts
- *       synchronized within `maxVoterErrorMs` vote; when none is (a cold start), all do;
+ *       synchronized within `maxVoterErrorMs` vote; when none is (a cold start), all do, and the
+ *       round waits until every live host has answered;
  *  3. send every host (outliers too) the adjustment that brings it to that time; without a
  *     reference the master adjusts itself as well. Hosts slew (coordination/clock/clock.ts), so
  *     nothing steps back. An adjustment smaller than its reading's error (±RTT/2) is sent as 0
@@ -89,6 +90,7 @@ export interface BerkeleyRoundResult {
   failed: string[];
   /** Hosts left out of this round because no reading was fast enough. */
   skipped: string[];
+  // averageMs is NaN and readings empty when a cold start waited for more hosts (step 2).
 }
 
 export interface BerkeleyRoundOptions {
@@ -182,6 +184,13 @@ export async function berkeleyRound({
     },
     ...usable,
   ];
+  // A cold start without a reference (no clock synchronized yet) waits for a reading from every
+  // live host: chosen among fewer, and the master alone when the others' first polls are slow, the
+  // cluster's time would again be whichever clock leads.
+  const live = new Set([selfId, ...hosts.map((h) => h.id)]).size;
+  if (!referenced && !readings.some((r) => r.synced) && readings.length < live) {
+    return { round, averageMs: Number.NaN, readings: [], failed, skipped };
+  }
   const { averageMs, included } = chooseClusterTime(readings, referenced);
   const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.errorMs);
   const results = await Promise.all(

@@ -11,17 +11,15 @@
  * Marzullo's intersection (coordination/clock/clock-selection.ts): a majority must
  * agree, or the reference is unusable and the master falls back to internal agreement.
  *
- * The SNTP client times the exchange on the machine's clock (Date.now). The host's own clock is
- * that clock skewed (coordination/clock/clock.ts, simulated offset and drift), so the offset of the
- * host's clock is the machine's offset plus (machine − host) read at one instant after the answer.
+ * The exchange is timed here on the machine's clock (T1 before the request, T4 after the answer);
+ * the server's T2 and T3 come from the answer. The host's own clock is the machine's clock skewed
+ * (coordination/clock/clock.ts, simulated offset and drift), so the host's offset is the machine's
+ * plus (machine − host), read at T4.
  */
 import * as Sntp from '@hapi/sntp';
 import type { HostClock } from './clock';
 import { machineTime } from './clock';
 import { intersectSamples, marzullo } from './clock-selection';
-
-/** Date.now() counts whole milliseconds: T1 and T4 are floored, which biases t by +0.5 ms on average (±0.5). */
-const DATE_NOW_STEP_MS = 1;
 
 export interface ServerSample {
   server: string;
@@ -117,25 +115,27 @@ export class NtpReference implements TimeReference {
     for (let i = 0; i < this.samplesPerServer; i++) {
       try {
         this.messages += 1;
+        // T1 and T4 read here, on the sub-millisecond machine clock: the library's own are whole
+        // milliseconds (Date.now), which would cost 1 ms of bound. These bracket its exchange, so the
+        // round trip is the same or a little longer (socket set-up), never shorter.
+        const t1 = machineTime();
         const answer = await Sntp.time({ host, port, timeout: this.timeoutMs });
-        this.messages += 1;
-        // Read back to back: their difference is the simulated skew, constant over microseconds.
-        const machine = machineTime();
+        const t4 = machineTime();
         const hostNow = clock.targetNow();
-        // T1 and T4 are whole milliseconds, so on loopback d can read slightly below 0.
-        if (!answer.isValid || answer.leapIndicator === 'alarm' || !(answer.d >= -DATE_NOW_STEP_MS)) continue;
-        // Flooring T1 and T4 (by ε1, ε4 in [0, 1) ms) adds (ε1 + ε4)/2 to t: take off its mean, 0.5 ms,
-        // and allow ±0.5 ms for the rest. The true delay is below d + 1 ms, so the bound is
-        // (d + 1)/2 + 0.5, widened by the server's root distance.
+        this.messages += 1;
+        if (!answer.isValid || answer.leapIndicator === 'alarm') continue;
+        // RFC 5905 §8: offset θ = ((T2 − T1) + (T3 − T4)) / 2, delay δ = (T4 − T1) − (T3 − T2); the true
+        // offset is within δ/2 of θ, widened by the server's root distance. θ is the machine clock's;
+        // the host's clock is the machine's plus (host − machine), read at T4.
+        const t2 = answer.receiveTimestamp;
+        const t3 = answer.transmitTimestamp;
+        const delay = t4 - t1 - (t3 - t2);
+        if (!(delay >= 0)) continue;
         samples.push({
-          offsetMs: answer.t - DATE_NOW_STEP_MS / 2 + (machine - hostNow),
-          errorMs:
-            (answer.d + DATE_NOW_STEP_MS) / 2 +
-            DATE_NOW_STEP_MS / 2 +
-            answer.rootDelay / 2 +
-            answer.rootDispersion,
+          offsetMs: (t2 - t1 + (t3 - t4)) / 2 + (t4 - hostNow),
+          errorMs: delay / 2 + answer.rootDelay / 2 + answer.rootDispersion,
         });
-        delayMs = Math.min(delayMs, answer.d);
+        delayMs = Math.min(delayMs, delay);
       } catch {
         // a lost or late datagram; the other samples may do
       }

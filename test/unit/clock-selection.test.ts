@@ -4,9 +4,11 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { berkeleyRound } from '../../coordination/clock/berkeley';
 import { HostClock } from '../../coordination/clock/clock';
 import { faultTolerantMidpoint, marzullo } from '../../coordination/clock/clock-selection';
 import { NtpReference } from '../../coordination/clock/ntp-reference';
+import type { TimeAdjustment, TimePeer } from '../../coordination/clock/time-peer';
 import { TestSntpServer } from '../support/sntp-server';
 
 describe("Marzullo's intersection", () => {
@@ -85,6 +87,57 @@ describe('Welch and Lynch fault-tolerant midpoint', () => {
         },
       ),
     );
+  });
+});
+
+describe('Berkeley round without a reference (issue 16)', () => {
+  const hosts = ['h1', 'h2', 'h3'].map((id) => ({ id, url: `http://${id}`, since: '' }));
+  const round = (peer: TimePeer, clock: HostClock) =>
+    berkeleyRound({ clock, peer, selfId: 'h1', hosts, round: 1, fencingToken: '1' });
+
+  it("on a cold start where only the master's own reading is at hand, adjusts nobody (it would adopt the leader's clock)", async () => {
+    const sent: TimeAdjustment[] = [];
+    const silent: TimePeer = {
+      readTime: () => Promise.reject(new Error('slow first connection')),
+      sendAdjustment: async (_url, a) => {
+        sent.push(a);
+      },
+    };
+    const master = new HostClock({ offsetMs: -2000 });
+    const result = await round(silent, master);
+    expect(result.readings).toEqual([]);
+    expect(master.synced).toBe(false);
+    expect(sent).toEqual([]);
+  });
+
+  it('on a cold start with every host answering, brings all to the median, the master included', async () => {
+    const t = 1_700_000_000_000;
+    const offsets: Record<string, number> = { h2: 0, h3: 1500 };
+    const sent: Record<string, number> = {};
+    const peer: TimePeer = {
+      readTime: async (url) => {
+        const id = url.slice('http://'.length);
+        const time = t + offsets[id]!;
+        return {
+          host: id,
+          time,
+          corrected: time,
+          raw: time,
+          errorBoundMs: null,
+          estimateErrorMs: null,
+          synced: false,
+          source: null,
+          referenceErrorBoundMs: null,
+        };
+      },
+      sendAdjustment: async (url, a) => {
+        sent[url] = a.deltaMs;
+      },
+    };
+    const master = new HostClock({ source: () => t, offsetMs: -2000 });
+    await round(peer, master);
+    expect(master.pendingMs()).toBeCloseTo(2000, 6);
+    expect(sent).toEqual({ 'http://h2': 0, 'http://h3': -1500 });
   });
 });
 
