@@ -39,7 +39,7 @@
  *   CLOCK_MAX_OFFSET_MS      /ready is 503 beyond this offset           default 500
  *   CLOCK_SYNC               set to `off` to disable synchronization    default on
  *   NTP_SERVERS              host:port,... the time master's NTP        default none: internal
- *                            reference (coordination/clock/ntp-reference.ts)  agreement only
+ *                            reference (coordination/clock-sync/ntp-reference.ts)  agreement only
  *   CLUSTER_HOSTS            id=url,... static cluster view (until the  default none: no sync
  *                            etcd membership view is wired in)
  *   CLUSTER_LEADER           leader (time master) of the static view    default first host
@@ -48,7 +48,7 @@
  *   EVENTS_MAX_LATENESS_MS   GET /events stops waiting for a host       default 5000
  */
 import { z } from 'zod';
-import { parseNtpServer } from '../coordination/clock/ntp-reference';
+import { parseNtpServer } from '../coordination/clock-sync/ntp-reference';
 import type { HostInfo } from '../coordination/cluster/cluster-view';
 import { parseClusterHosts } from '../coordination/cluster/static-cluster-view';
 import { DEFAULT_MAX_QUEUED } from '../ledger/etcd/commit-batcher';

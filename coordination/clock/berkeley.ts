@@ -13,7 +13,7 @@
  *       to it: external synchronization at the master, internal among the hosts. A host far off
  *       is corrected; it has no vote that could pull the cluster away from the reference;
  *     - without a reference, Welch and Lynch's fault-tolerant midpoint of the readings
- *       (coordination/clock/clock-selection.ts), the master's own counting like any other. Hosts
+ *       (coordination/clock-sync/clock-selection.ts), the master's own counting like any other. Hosts
  *       synchronized within `maxVoterErrorMs` vote; when none is (a cold start), all do, and the
  *       round waits until every live host has answered;
  *  3. send every host (outliers too) the adjustment that brings it to that time; without a
@@ -23,9 +23,9 @@
  *     host's bound covers the whole chain to the reference.
  */
 
+import { faultTolerantMidpoint, intersectSamples, type OffsetEstimate } from '../clock-sync/clock-selection';
 import type { HostInfo } from '../cluster/cluster-view';
 import type { HostClock } from './clock';
-import { faultTolerantMidpoint, intersectSamples, type OffsetEstimate } from './clock-selection';
 import type { TimePeer } from './time-peer';
 
 export interface FaultTolerantAverage {

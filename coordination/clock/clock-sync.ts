@@ -1,7 +1,7 @@
 /**
  * One host's part in clock synchronization, driven by the ClusterView:
  *  - the leader is the time master: every `roundIntervalMs` it samples its external reference
- *    when it has one (NTP, coordination/clock/ntp-reference.ts) and slews its own clock to it,
+ *    when it has one (NTP, coordination/clock-sync/ntp-reference.ts) and slews its own clock to it,
  *    then runs a Berkeley round (coordination/clock/berkeley.ts) that brings the other hosts to
  *    its time. When no reference answers, the round falls back to internal agreement (the
  *    fault-tolerant midpoint), the status says so (`timeSource()`: /cluster, /metrics), and the
@@ -19,12 +19,12 @@
  *    of CockroachDB's --max-offset.
  */
 import { StaleMasterError } from '../../ledger/errors';
+import type { ReferenceSample, TimeReference } from '../clock-sync/ntp-reference';
 import type { ClusterView } from '../cluster/cluster-view';
 import type { RecordEvent } from '../events/event-types';
 import { type BerkeleyRoundResult, berkeleyRound } from './berkeley';
 import type { HostClock } from './clock';
 import { cristianSync } from './cristian';
-import type { ReferenceSample, TimeReference } from './ntp-reference';
 import type { TimeAdjustment, TimePeer } from './time-peer';
 
 export interface ClockSyncOptions {

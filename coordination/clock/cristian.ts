@@ -3,10 +3,11 @@
  * 3(3), 1989): ask the time master for its time T, measure the round trip RTT, and estimate the
  * master's clock at receipt as T + RTT/2, which is right within ±RTT/2 (T was read somewhere
  * inside the round trip). Of several samples the one with the smallest RTT has the tightest single
- * bound; intersecting all of them (coordination/clock/clock-selection.ts) is tighter still.
+ * bound; intersecting all of them (coordination/clock-sync/clock-selection.ts) is tighter still.
  */
+
+import { intersectSamples, type OffsetEstimate } from '../clock-sync/clock-selection';
 import type { HostClock } from './clock';
-import { intersectSamples, type OffsetEstimate } from './clock-selection';
 import type { TimePeer } from './time-peer';
 
 export interface CristianResult {

@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { machineTime } from '../../coordination/clock/clock';
-import { NtpReference } from '../../coordination/clock/ntp-reference';
 import type { TimeReading } from '../../coordination/clock/time-peer';
+import { NtpReference } from '../../coordination/clock-sync/ntp-reference';
 import type { DelayedHostLinks } from '../../dev/chaos/delayed-host-links';
 import type { LinkDelays } from '../../dev/chaos/link-delay';
 import { UdpRelay } from '../../dev/chaos/udp-relay';

@@ -6,9 +6,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { berkeleyRound } from '../../coordination/clock/berkeley';
 import { HostClock } from '../../coordination/clock/clock';
-import { faultTolerantMidpoint, marzullo } from '../../coordination/clock/clock-selection';
-import { NtpReference } from '../../coordination/clock/ntp-reference';
 import type { TimeAdjustment, TimePeer } from '../../coordination/clock/time-peer';
+import { faultTolerantMidpoint, marzullo } from '../../coordination/clock-sync/clock-selection';
+import { NtpReference } from '../../coordination/clock-sync/ntp-reference';
 import { TestSntpServer } from '../support/sntp-server';
 
 describe("Marzullo's intersection", () => {

@@ -1,4 +1,4 @@
-/** Types for the parts of @hapi/sntp (which ships none) that coordination/clock/ntp-reference.ts uses. */
+/** Types for the parts of @hapi/sntp (which ships none) that coordination/clock-sync/ntp-reference.ts uses. */
 declare module '@hapi/sntp' {
   export interface SntpTimeOptions {
     host: string;

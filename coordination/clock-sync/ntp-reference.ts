@@ -8,7 +8,7 @@
  * reference (root delay / 2 + root dispersion, RFC 5905 §11.2 "root distance"). Per server the
  * samples are intersected (`intersectSamples`: never looser than the smallest-delay sample that
  * RFC 5905 §10's clock filter keeps, tighter under jitter), and the servers are combined by
- * Marzullo's intersection (coordination/clock/clock-selection.ts): a majority must
+ * Marzullo's intersection (coordination/clock-sync/clock-selection.ts): a majority must
  * agree, or the reference is unusable and the master falls back to internal agreement.
  *
  * The exchange is timed here on the machine's clock (T1 before the request, T4 after the answer);
@@ -17,8 +17,7 @@
  * plus (machine − host), read at T4.
  */
 import * as Sntp from '@hapi/sntp';
-import type { HostClock } from './clock';
-import { machineTime } from './clock';
+import { type HostClock, machineTime } from '../clock/clock';
 import { intersectSamples, marzullo } from './clock-selection';
 
 export interface ServerSample {
