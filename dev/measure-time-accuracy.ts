@@ -21,7 +21,9 @@
  * Flags: --quick (shorter windows), --out FILE (markdown, default results/time-accuracy.md).
  * Every figure is from this machine's clock; measurements on a shared machine are noisy.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import getPort from 'get-port';
 import { machineTime } from '../coordination/clock/clock';
@@ -414,9 +416,10 @@ async function part3and4(chrony: LocalChrony): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const chronyDir = join(tmpdir(), `measure-time-chrony-${process.pid}`);
   const chrony = new LocalChrony({
     binary: ensureChrony(),
-    dir: `/tmp/measure-time-chrony-${process.pid}`,
+    dir: chronyDir,
     port: await getPort(),
   });
   chrony.start();
@@ -431,6 +434,7 @@ async function main(): Promise<void> {
     await part3and4(chrony);
   } finally {
     await chrony.stop();
+    rmSync(chronyDir, { recursive: true, force: true });
   }
   writeFileSync(out, `${lines.join('\n')}\n`);
 }
