@@ -24,6 +24,7 @@ import { ensurePostgres } from './cluster/ensure-postgres';
 import { DEFAULT_ETCD_QUOTA_BYTES, defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { hostAccount, installHostCredentials } from './cluster/host-credentials';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
+import { ensureChrony, LocalChrony } from './cluster/local-chrony';
 import { type LocalControl, startLocalControl } from './cluster/local-control';
 import { localEtcdSecurity } from './cluster/local-security';
 import { PostgresCluster } from './cluster/postgres-cluster';
@@ -52,6 +53,9 @@ const HELP = `Usage: npm start -- [flags]
                             ms, e.g. -2000,0,1500
   --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
                             ppm, e.g. 200,-150,0
+  --ntp-servers LIST        NTP servers (host:port,...) the    env PAY_NTP_SERVERS     default: launch chrony
+                            time master disciplines its clock                          on 127.0.0.1:11123,
+                            against                                                     serving this machine's clock
   (as root, hosts run as the account in PAY_HOST_ACCOUNT, default nobody, with only their own
    etcd certificate, key and the CA certificate, copied to <data-dir>/host-credentials)
   --help                    this text
@@ -71,6 +75,7 @@ const { values } = parseArgs({
     'insecure-etcd': { type: 'boolean' },
     'clock-offsets': { type: 'string' },
     'clock-drift-ppm': { type: 'string' },
+    'ntp-servers': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -168,6 +173,18 @@ const externalArchiveUrl = setting('archive-url', 'PAY_ARCHIVE_URL');
 if (externalArchiveUrl !== undefined && !/^postgres(ql)?:\/\/[^/]+/.test(externalArchiveUrl)) {
   fail(`--archive-url must be a postgres:// URL, got ${externalArchiveUrl}`);
 }
+const ntpServers = setting('ntp-servers', 'PAY_NTP_SERVERS');
+// Without --ntp-servers, chrony on loopback is the reference (issue 16); without chrony either,
+// the hosts fall back to internal agreement, and say so in /cluster and /metrics.
+let chrony: LocalChrony | undefined;
+if (!ntpServers) {
+  try {
+    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port: 11123 });
+  } catch (error) {
+    console.warn(`warning: no NTP reference: ${(error as Error).message}`);
+  }
+}
+const ntpEnv = ntpServers ?? chrony?.address;
 const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
 
 mkdirSync(dataDir, { recursive: true });
@@ -200,6 +217,7 @@ const hosts = hostList.map((h, i) => ({
     CLOCK_OFFSET_MS: String(clockOffsets?.[i] ?? 0),
     CLOCK_DRIFT_PPM: String(clockDrifts?.[i] ?? 0),
     ARCHIVE_URL: archiveUrl,
+    ...(ntpEnv ? { NTP_SERVERS: ntpEnv } : {}),
   },
 }));
 
@@ -234,7 +252,7 @@ async function stopAll(reason: string): Promise<void> {
   control?.close();
   console.log(`\n${reason}: stopping hosts, then etcd and PostgreSQL ...`);
   await fleet.stop();
-  await Promise.all([etcd?.stop(), postgres?.stop()]);
+  await Promise.all([etcd?.stop(), postgres?.stop(), chrony?.stop()]);
   console.log('stopped.');
   process.exit(0);
 }
@@ -268,6 +286,10 @@ try {
     console.log(`starting ${members.length} etcd members (data in ${dataDir}; ${security}) ...`);
     await etcd.start();
   }
+  if (chrony) {
+    console.log(`starting chronyd on ${chrony.address} (NTP reference; the system clock is left alone) ...`);
+    chrony.start();
+  }
   adminKey = await issueLocalAdminKey();
   console.log(`starting ${hosts.length} function hosts ...`);
   await fleet.start();
@@ -293,6 +315,16 @@ const rows = [
         detail: `data ${server.dataDir}, log ${server.dataDir}.log`,
       }))
     : [{ what: 'postgres (external)', pid: undefined, address: redactPassword(archiveUrl), detail: '' }]),
+  ...(chrony
+    ? [
+        {
+          what: 'chronyd (NTP)',
+          pid: chrony.process.pid,
+          address: chrony.address,
+          detail: `udp, ${dataDir}/chrony`,
+        },
+      ]
+    : []),
   ...fleet.hosts.map((h) => ({
     what: `host ${h.id}`,
     pid: h.process.pid,

@@ -87,6 +87,8 @@ export function createApp({
     }),
   );
   if (deps.clocks) {
+    deps.clocks.hlc.onIgnored((reason) => metrics.hlcMessagesIgnored.inc({ reason }));
+    // After the key gate: X-HLC is honoured only on requests it verified (issue 15 §1).
     app.use('*', hlcHeaders(deps.clocks));
     app.use('/payments', clockGuard(deps.clocks));
   }

@@ -50,9 +50,10 @@
  *   CLOCK_MAX_SLEW_RATE      fastest slew, ms per ms                    default 0.5
  *   CLOCK_SYNC_INTERVAL_MS   period of the master's Berkeley rounds     default 1000
  *   CLOCK_RESYNC_ERROR_MS    Cristian re-sync threshold on the error    default 25
- *   CLOCK_OUTLIER_BOUND_MS   Berkeley fault-tolerant average bound      default 1000
  *   CLOCK_MAX_OFFSET_MS      /ready is 503 beyond this offset           default 500
  *   CLOCK_SYNC               set to `off` to disable synchronization    default on
+ *   NTP_SERVERS              host:port,... the time master's NTP        default none: internal
+ *                            reference (coordination/clock-sync/ntp-reference.ts)  agreement only
  *   CLUSTER_HOSTS            id=url,... a static cluster view instead   default none: the etcd
  *                            of etcd membership (tests, debugging)      membership view
  *   CLUSTER_LEADER           leader (time master) of the static view    default first host
@@ -61,6 +62,7 @@
  *   EVENTS_MAX_LATENESS_MS   GET /events stops waiting for a host       default 5000
  */
 import { z } from 'zod';
+import { parseNtpServer } from '../coordination/clock-sync/ntp-reference';
 import type { HostInfo } from '../coordination/cluster/cluster-view';
 import { parseClusterHosts } from '../coordination/cluster/static-cluster-view';
 import { DEFAULT_MAX_QUEUED } from '../ledger/etcd/commit-batcher';
@@ -112,9 +114,9 @@ const envSchema = z.object({
   CLOCK_MAX_SLEW_RATE: z.coerce.number().gt(0).lt(1).default(0.5),
   CLOCK_SYNC_INTERVAL_MS: positiveInt(1000),
   CLOCK_RESYNC_ERROR_MS: positiveInt(25),
-  CLOCK_OUTLIER_BOUND_MS: positiveInt(1000),
   CLOCK_MAX_OFFSET_MS: positiveInt(500),
   CLOCK_SYNC: z.enum(['on', 'off']).default('on'),
+  NTP_SERVERS: z.string().optional(),
   CLUSTER_HOSTS: z.string().optional(),
   CLUSTER_LEADER: z.string().optional(),
   EVENTS_FLUSH_MS: positiveInt(500),
@@ -129,9 +131,10 @@ export interface ClockConfig {
   maxSlewRate: number;
   syncIntervalMs: number;
   resyncErrorMs: number;
-  outlierBoundMs: number;
   maxOffsetMs: number;
   syncEnabled: boolean;
+  /** NTP servers (`host:port`) the time master disciplines its clock against; empty: none. */
+  ntpServers: string[];
   /** Static cluster view, when CLUSTER_HOSTS is set. */
   clusterHosts: HostInfo[] | undefined;
   clusterLeader: string | undefined;
@@ -236,9 +239,16 @@ function readClockConfig(e: z.infer<typeof envSchema>): ClockConfig {
     maxSlewRate: e.CLOCK_MAX_SLEW_RATE,
     syncIntervalMs: e.CLOCK_SYNC_INTERVAL_MS,
     resyncErrorMs: e.CLOCK_RESYNC_ERROR_MS,
-    outlierBoundMs: e.CLOCK_OUTLIER_BOUND_MS,
     maxOffsetMs: e.CLOCK_MAX_OFFSET_MS,
     syncEnabled: e.CLOCK_SYNC === 'on',
+    ntpServers: (e.NTP_SERVERS ?? '')
+      .split(',')
+      .map((server) => server.trim())
+      .filter(Boolean)
+      .map((server) => {
+        parseNtpServer(server);
+        return server;
+      }),
     clusterHosts,
     clusterLeader: e.CLUSTER_LEADER ?? clusterHosts?.[0]?.id,
     eventsFlushMs: e.EVENTS_FLUSH_MS,

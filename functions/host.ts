@@ -11,6 +11,7 @@ import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { type Clock, isoTimestamp, systemClock } from '../coordination/clock/clock';
 import { createHostClocks } from '../coordination/clock-sync/host-clocks';
+import { NtpReference } from '../coordination/clock-sync/ntp-reference';
 import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets';
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
@@ -98,11 +99,12 @@ const clocks = createHostClocks({
   peer: new HttpTimePeer({ apiKey: () => hostKey }),
   eventStore: new EtcdEventStore({ client, root: config.ledgerRoot }),
   clock: { offsetMs: c.offsetMs, driftPpm: c.driftPpm, maxSlewRate: c.maxSlewRate },
+  hlc: { maxOffsetMs: c.maxOffsetMs },
   sync: {
     roundIntervalMs: c.syncIntervalMs,
     resyncErrorMs: c.resyncErrorMs,
-    outlierBoundMs: c.outlierBoundMs,
     maxOffsetMs: c.maxOffsetMs,
+    reference: c.ntpServers.length > 0 ? new NtpReference({ servers: c.ntpServers }) : undefined,
   },
   events: { flushIntervalMs: c.eventsFlushMs, retentionMs: c.eventsRetentionMs },
   maxEventLatenessMs: c.eventsMaxLatenessMs,
@@ -130,7 +132,15 @@ coordination.status.hostDetails = (host) => {
     // This host's own offset is zero by definition; its error bound is its own estimate.
     const bound = clocks.hostClock.errorBoundMs();
     const synced = Number.isFinite(bound);
-    return { clockOffsetMs: 0, clockErrorBoundMs: synced ? bound : null, clockSynced: synced };
+    const status = clocks.deps.sync?.timeSource();
+    return {
+      clockOffsetMs: 0,
+      clockErrorBoundMs: synced ? bound : null,
+      clockSynced: synced,
+      clockSource: status?.source ?? null,
+      referenceErrorBoundMs: status?.referenceErrorBoundMs ?? null,
+      ...(status?.referenceError ? { referenceError: status.referenceError } : {}),
+    };
   }
   return host.alive ? peerClockDetails(timePeer, clocks.hostClock, host.url) : { clockOffsetMs: null };
 };
@@ -141,6 +151,10 @@ setInterval(() => {
   metrics.clockOffsetMs.set(clocks.hostClock.raw() - clocks.hostClock.now());
   metrics.clockErrorBoundMs.set(Number.isFinite(bound) ? bound : -1);
   metrics.clockSyncRounds.set(clocks.deps.sync?.stats.rounds ?? 0);
+  const status = clocks.deps.sync?.timeSource();
+  for (const source of ['reference', 'internal', 'master', 'unsynchronized'] as const)
+    metrics.clockTimeSource.set({ source }, status?.source === source ? 1 : 0);
+  metrics.clockReferenceErrorBoundMs.set(status?.referenceErrorBoundMs ?? -1);
 }, 1000).unref();
 const app = createApp({
   ledger,

@@ -7,16 +7,25 @@
  *     retransmission), so each host is polled `samplesPerHost` times, the fastest sample is
  *     kept (as in Cristian's algorithm), and a host whose fastest RTT still exceeds `maxRttMs`
  *     sits this round out;
- *  2. take the fault-tolerant average: the largest group of readings that agree within a bound,
- *     averaged, so a host with a wild clock cannot pull the others (TEMPO's rule). Hosts not
- *     synchronized yet, or only within more than `maxVoterErrorMs`, do not vote;
- *  3. send every host (outliers too) the adjustment that brings it to that average; the master
- *     adjusts itself as well. Hosts slew (coordination/clock/clock.ts), so nothing steps back. An
- *     adjustment smaller than its reading's error (±RTT/2) is sent as 0 (a dead band).
+ *  2. choose the cluster's time, by a rule that does not depend on which host leads (issue 16):
+ *     - while the master's clock is disciplined by an external reference (NTP, coordination/clock/
+ *       ntp-reference.ts), the master's time is the reference's, and every other host is brought
+ *       to it: external synchronization at the master, internal among the hosts. A host far off
+ *       is corrected; it has no vote that could pull the cluster away from the reference;
+ *     - without a reference, Welch and Lynch's fault-tolerant midpoint of the readings
+ *       (coordination/clock-sync/clock-selection.ts), the master's own counting like any other. Hosts
+ *       synchronized within `maxVoterErrorMs` vote; when none is (a cold start), all do, and the
+ *       round waits until every live host has answered;
+ *  3. send every host (outliers too) the adjustment that brings it to that time; without a
+ *     reference the master adjusts itself as well. Hosts slew (coordination/clock/clock.ts), so
+ *     nothing steps back. An adjustment smaller than its reading's error (±RTT/2) is sent as 0
+ *     (a dead band). The error sent is the reading's RTT/2 plus the master's own error, so a
+ *     host's bound covers the whole chain to the reference.
  */
 
 import type { HostClock } from '../clock/clock';
 import type { HostInfo } from '../cluster/cluster-view';
+import { faultTolerantMidpoint, intersectSamples, type OffsetEstimate } from './clock-selection';
 import type { TimePeer } from './time-peer';
 
 export interface FaultTolerantAverage {
@@ -26,8 +35,11 @@ export interface FaultTolerantAverage {
 }
 
 /**
- * The mean of the largest subset of `offsets` spanning at most `boundMs`. Ties go to the subset
- * holding `preferredIndex` (the master's own reading), then to the tighter one.
+ * TEMPO's rule, which rounds used until issue 16: the mean of the largest subset of `offsets`
+ * spanning at most `boundMs`, ties to the subset holding `preferredIndex` (the master's reading),
+ * then to the tighter one. With three clocks that all disagree, the tie makes the master's clock
+ * the cluster's, whoever leads: the fault issue 16 reports. No longer used by berkeleyRound (see
+ * step 2 above); kept, with its tests, as the record of that rule.
  */
 export function faultTolerantAverage(
   offsets: number[],
@@ -78,6 +90,7 @@ export interface BerkeleyRoundResult {
   failed: string[];
   /** Hosts left out of this round because no reading was fast enough. */
   skipped: string[];
+  // averageMs is NaN and readings empty when a cold start waited for more hosts (step 2).
 }
 
 export interface BerkeleyRoundOptions {
@@ -88,8 +101,13 @@ export interface BerkeleyRoundOptions {
   /** Live hosts, the master included or not. */
   hosts: HostInfo[];
   round: number;
-  /** Readings further apart than this are not averaged together, ms. */
-  outlierBoundMs: number;
+  /** The master's fencing token, sent with every adjustment (coordination/clock/time-peer.ts). */
+  fencingToken: string;
+  /**
+   * True while the master's clock is disciplined by its external reference (step 2). Default
+   * false: internal agreement only.
+   */
+  referenced?: boolean;
   /** Polls per host per round; the fastest counts. Default 3. */
   samplesPerHost?: number;
   /** A host whose fastest RTT is above this sits the round out, ms. Default 10. */
@@ -98,7 +116,10 @@ export interface BerkeleyRoundOptions {
   maxVoterErrorMs?: number;
 }
 
-/** The fastest of `samples` polls of one host, or undefined when none answered. */
+/**
+ * `samples` polls of one host, combined by `intersectSamples` (never looser than the fastest
+ * poll's ±RTT/2); undefined when none answered. `rttMs` is the fastest round trip.
+ */
 async function pollHost(
   clock: HostClock,
   peer: TimePeer,
@@ -106,20 +127,25 @@ async function pollHost(
   samples: number,
   maxVoterErrorMs: number,
 ) {
-  let best: { host: HostInfo; offsetMs: number; rttMs: number; synced: boolean } | undefined;
+  const estimates: OffsetEstimate[] = [];
+  let rttMs = Number.POSITIVE_INFINITY;
+  let synced = false;
   for (let i = 0; i < samples; i++) {
     const sent = clock.raw();
     try {
-      const { time, estimateErrorMs } = await peer.readTime(host.url);
-      const rttMs = clock.raw() - sent;
-      const offsetMs = time + rttMs / 2 - clock.targetNow();
-      const synced = estimateErrorMs !== null && estimateErrorMs <= maxVoterErrorMs;
-      if (!best || rttMs < best.rttMs) best = { host, offsetMs, rttMs, synced };
+      const reading = await peer.readTime(host.url);
+      const rtt = clock.raw() - sent;
+      estimates.push({ offsetMs: reading.time + rtt / 2 - clock.targetNow(), errorMs: rtt / 2 });
+      if (rtt < rttMs) {
+        rttMs = rtt;
+        synced = reading.estimateErrorMs !== null && reading.estimateErrorMs <= maxVoterErrorMs;
+      }
     } catch {
       // a lost sample; the others may do
     }
   }
-  return best;
+  if (estimates.length === 0) return undefined;
+  return { host, rttMs, synced, ...intersectSamples(estimates) };
 }
 
 /** One round, steps 1 to 3 above. */
@@ -129,7 +155,8 @@ export async function berkeleyRound({
   selfId,
   hosts,
   round,
-  outlierBoundMs,
+  fencingToken,
+  referenced = false,
   samplesPerHost = 3,
   maxRttMs = 10,
   maxVoterErrorMs = 5,
@@ -146,34 +173,38 @@ export async function berkeleyRound({
     else if (reading.rttMs > maxRttMs) skipped.push(reading.host.id);
     else usable.push(reading);
   });
+  const masterErrorMs = clock.synced ? clock.estimateErrorMs() : 0;
   const readings = [
-    { host: { id: selfId, url: '', since: '' }, offsetMs: 0, rttMs: 0, synced: true },
+    {
+      host: { id: selfId, url: '', since: '' },
+      offsetMs: 0,
+      rttMs: 0,
+      errorMs: 0,
+      synced: clock.synced && clock.estimateErrorMs() <= maxVoterErrorMs,
+    },
     ...usable,
   ];
-  // A host never synchronized (just joined), or synchronized with a poor error bound (a slow
-  // Cristian sample), is corrected but does not vote: its clock says little about the cluster's
-  // time yet, and letting it vote would drag everyone, the master included, towards its error.
-  const voters = readings.filter((r) => r.synced);
-  const vote = faultTolerantAverage(
-    voters.map((r) => r.offsetMs),
-    outlierBoundMs,
-    0,
-  );
-  const { averageMs } = vote;
-  const included = readings.map((r) => r.synced && vote.included[voters.indexOf(r)] === true);
-  const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.rttMs / 2);
+  // A cold start without a reference (no clock synchronized yet) waits for a reading from every
+  // live host: chosen among fewer, and the master alone when the others' first polls are slow, the
+  // cluster's time would again be whichever clock leads.
+  const live = new Set([selfId, ...hosts.map((h) => h.id)]).size;
+  if (!referenced && !readings.some((r) => r.synced) && readings.length < live) {
+    return { round, averageMs: Number.NaN, readings: [], failed, skipped };
+  }
+  const { averageMs, included } = chooseClusterTime(readings, referenced);
+  const averagedErrors = readings.filter((_, i) => included[i]).map((r) => r.errorMs);
   const results = await Promise.all(
     readings.map(async (reading, i): Promise<BerkeleyReading | undefined> => {
       const self = reading.host.id === selfId;
-      // The master's own error against the average is about the mean error of what was averaged.
-      const errorMs = self
-        ? averagedErrors.reduce((s, e) => s + e, 0) / averagedErrors.length
-        : reading.rttMs / 2;
+      // The master's own error against the chosen time is about the mean error of what chose it.
+      const measurementErrorMs = self
+        ? averagedErrors.reduce((s, e) => s + e, 0) / Math.max(1, averagedErrors.length)
+        : reading.errorMs;
       // A correction within its own measurement error is noise: applying it would only make the
       // cluster's time random-walk round after round. The adjustment is still sent (as 0), to
       // refresh the host's error bound.
       const measured = averageMs - reading.offsetMs;
-      const deltaMs = Math.abs(measured) <= errorMs ? 0 : measured;
+      const deltaMs = Math.abs(measured) <= measurementErrorMs ? 0 : measured;
       const base = {
         host: reading.host.id,
         offsetMs: reading.offsetMs,
@@ -182,15 +213,17 @@ export async function berkeleyRound({
         deltaMs,
       };
       if (self) {
-        clock.adjust(deltaMs, errorMs, 'berkeley');
+        // Referenced, the master's clock was set against the reference, not by this round.
+        if (!referenced) clock.adjust(deltaMs, measurementErrorMs, 'berkeley');
         return base;
       }
       try {
         await peer.sendAdjustment(reading.host.url, {
           master: selfId,
           deltaMs,
-          errorMs,
+          errorMs: measurementErrorMs + masterErrorMs,
           round,
+          fencingToken,
         });
         return base;
       } catch {
@@ -200,4 +233,22 @@ export async function berkeleyRound({
     }),
   );
   return { round, averageMs, readings: results.filter((r) => r !== undefined), failed, skipped };
+}
+
+/**
+ * Step 2: the offset (from the master's clock) every host is brought to, and which readings chose
+ * it. Readings are the master's own (index 0, offset 0) and the other hosts'.
+ */
+function chooseClusterTime(
+  readings: { offsetMs: number; synced: boolean }[],
+  referenced: boolean,
+): FaultTolerantAverage {
+  if (referenced) return { averageMs: 0, included: readings.map((_, i) => i === 0) };
+  // A host never synchronized (just joined), or synchronized with a poor error bound (a slow
+  // Cristian sample), is corrected but does not vote: its clock says little about the cluster's
+  // time yet. On a cold start nobody is synchronized, and every clock votes.
+  const synced = readings.filter((r) => r.synced);
+  const voters = synced.length > 0 ? synced : readings;
+  const { midpoint, kept } = faultTolerantMidpoint(voters.map((r) => r.offsetMs));
+  return { averageMs: midpoint, included: readings.map((r) => kept[voters.indexOf(r)] === true) };
 }

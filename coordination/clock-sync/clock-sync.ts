@@ -1,13 +1,19 @@
 /**
  * One host's part in clock synchronization, driven by the ClusterView:
- *  - the leader is the time master: it runs a Berkeley round (coordination/clock-sync/berkeley.ts) every
- *    `roundIntervalMs`. A host that becomes leader keeps its clock as it is (it was being
+ *  - the leader is the time master: every `roundIntervalMs` it samples its external reference
+ *    when it has one (NTP, coordination/clock-sync/ntp-reference.ts) and slews its own clock to it,
+ *    then runs a Berkeley round (coordination/clock-sync/berkeley.ts) that brings the other hosts to
+ *    its time. When no reference answers, the round falls back to internal agreement (the
+ *    fault-tolerant midpoint), the status says so (`timeSource()`: /cluster, /metrics), and the
+ *    bound on the master's error against true time grows with the drift allowance since the last
+ *    reference sample. A host that becomes leader keeps its clock as it is (it was being
  *    synchronized with everyone else), so the master changes without a jump;
  *  - any other host runs Cristian's algorithm (coordination/clock-sync/cristian.ts) against the leader when
  *    it joins (not synchronized yet) and whenever its error bound grows past `resyncErrorMs`,
- *    e.g. because Berkeley rounds stopped reaching it;
- *  - it accepts Berkeley adjustments only from the leader it knows, so a deposed master cannot
- *    steer it;
+ *    e.g. because Berkeley rounds stopped reaching it; a leader not synchronized itself is not
+ *    copied (its clock would become the cluster's, whatever its error);
+ *  - it accepts Berkeley adjustments only from the leader it knows, with a fencing token no
+ *    older than the highest it has seen, so a deposed master cannot steer it;
  *  - readiness: a host whose clock may be more than `maxOffsetMs` from the cluster (not yet
  *    synchronized, or still slewing a large correction in) must not take payments, in the spirit
  *    of CockroachDB's --max-offset.
@@ -18,6 +24,7 @@ import type { ClusterView } from '../cluster/cluster-view';
 import type { RecordEvent } from '../events/event-types';
 import { type BerkeleyRoundResult, berkeleyRound } from './berkeley';
 import { cristianSync } from './cristian';
+import type { ReferenceSample, TimeReference } from './ntp-reference';
 import type { TimeAdjustment, TimePeer } from './time-peer';
 
 export interface ClockSyncOptions {
@@ -34,8 +41,8 @@ export interface ClockSyncOptions {
   resyncErrorMs?: number;
   /** Samples per Cristian sync. Default 5. */
   cristianSamples?: number;
-  /** Berkeley readings further apart than this are not averaged together, ms. Default 1000. */
-  outlierBoundMs?: number;
+  /** The master's external reference (NTP servers). Default none: internal agreement only. */
+  reference?: TimeReference;
   /** Largest offset from the cluster at which the host is ready, ms. Default 500. */
   maxOffsetMs?: number;
   /** Berkeley polls per host per round, the fastest counts. Default 3. */
@@ -52,6 +59,16 @@ export interface ClockReadiness {
   reason?: string;
 }
 
+export interface TimeSourceStatus {
+  source: 'reference' | 'internal' | 'master' | 'unsynchronized';
+  /** The master's reference servers (configured on every host; used by whichever leads). */
+  referenceServers: string[];
+  /** The master's bound on its error against the reference, ms; null when not the master or never referenced. */
+  referenceErrorBoundMs: number | null;
+  /** Why the last reference sample failed, on the master. */
+  referenceError?: string;
+}
+
 export class ClockSync {
   /** Counters for measurement and the status endpoint. */
   readonly stats = {
@@ -59,8 +76,14 @@ export class ClockSync {
     cristianSyncs: 0,
     cristianFailures: 0,
     lastRound: undefined as BerkeleyRoundResult | undefined,
+    referenceSamples: 0,
+    referenceFailures: 0,
+    lastReference: undefined as ReferenceSample | undefined,
   };
-  private readonly options: Required<Omit<ClockSyncOptions, 'record'>> & { record: RecordEvent };
+  private readonly options: Required<Omit<ClockSyncOptions, 'record' | 'reference'>> & {
+    record: RecordEvent;
+    reference: TimeReference | undefined;
+  };
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private round = 0;
@@ -69,6 +92,13 @@ export class ClockSync {
   private knownHosts = new Set<string>();
   private unreachable = new Set<string>();
   private readonly answered = new Set<string>();
+  /** Highest master fencing token seen (issue 15 §6). */
+  private highestToken = 0n;
+  /** Whether the last reference sample succeeded, and its raw time and error. */
+  private referenced = false;
+  private lastReferenceRaw: number | undefined;
+  private lastReferenceErrorMs = Number.POSITIVE_INFINITY;
+  private referenceError: string | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor({
@@ -76,11 +106,11 @@ export class ClockSync {
     checkIntervalMs = 200,
     resyncErrorMs = 25,
     cristianSamples = 5,
-    outlierBoundMs = 1000,
     maxOffsetMs = 500,
     samplesPerHost = 3,
     maxRttMs = 10,
     record = () => {},
+    reference,
     ...required
   }: ClockSyncOptions) {
     this.options = {
@@ -89,11 +119,11 @@ export class ClockSync {
       checkIntervalMs,
       resyncErrorMs,
       cristianSamples,
-      outlierBoundMs,
       maxOffsetMs,
       samplesPerHost,
       maxRttMs,
       record,
+      reference,
     };
   }
 
@@ -111,10 +141,23 @@ export class ClockSync {
     this.unsubscribe?.();
   }
 
-  /** Applies an adjustment from `POST /time/adjust`; throws StaleMasterError if it is not from the leader. */
+  /**
+   * Applies an adjustment from `POST /time/adjust`. Throws StaleMasterError if it is not from the
+   * leader this host knows, or if its fencing token is older than the highest seen, in an
+   * adjustment or as the leader's token in this host's view: the fencing-token rule of leases
+   * (Kleppmann, "How to do distributed locking", 2016), applied to the clock.
+   */
   handleAdjustment(adjustment: TimeAdjustment): void {
     const leader = this.options.view.leader();
-    if (leader?.id !== adjustment.master) throw new StaleMasterError(adjustment.master, leader?.id);
+    if (leader) this.highestToken = maxToken(this.highestToken, BigInt(leader.fencingToken));
+    const token = BigInt(adjustment.fencingToken);
+    if (leader?.id !== adjustment.master || token < this.highestToken) {
+      throw new StaleMasterError(
+        `${adjustment.master} (token ${token})`,
+        leader && `${leader.id} (token ${this.highestToken} or newer)`,
+      );
+    }
+    this.highestToken = token;
     this.options.clock.adjust(adjustment.deltaMs, adjustment.errorMs, 'berkeley');
   }
 
@@ -138,10 +181,14 @@ export class ClockSync {
   async step(): Promise<void> {
     const { view, clock } = this.options;
     if (view.isLeader()) {
-      if (!clock.synced) clock.adjust(0, 0, 'reference');
-      if (clock.raw() - this.lastRoundRaw >= this.options.roundIntervalMs) await this.runRound();
+      if (clock.raw() - this.lastRoundRaw >= this.options.roundIntervalMs) {
+        this.lastRoundRaw = clock.raw();
+        await this.sampleReference();
+        await this.runRound();
+      }
       return;
     }
+    this.referenced = false;
     const leader = view.leader();
     const needed = !clock.synced || clock.estimateErrorMs() > this.options.resyncErrorMs;
     if (leader && leader.id !== view.selfId && needed) {
@@ -168,9 +215,64 @@ export class ClockSync {
     }
   }
 
+  /**
+   * Where this host's time comes from: `reference` (the master, disciplined by its reference),
+   * `internal` (the master without a reachable reference: internal agreement), `master` (this
+   * host, following the master), or `unsynchronized`. With the bound on the error against true
+   * time when this host is the master and has sampled a reference at least once: the last
+   * sample's error plus the drift allowance since, plus what is still to slew in.
+   */
+  timeSource(): TimeSourceStatus {
+    const { view, clock, reference } = this.options;
+    const leads = view.isLeader();
+    const source = leads
+      ? this.referenced
+        ? 'reference'
+        : 'internal'
+      : clock.synced
+        ? 'master'
+        : 'unsynchronized';
+    const referenceErrorBoundMs =
+      leads && this.lastReferenceRaw !== undefined
+        ? this.lastReferenceErrorMs +
+          (Math.abs(clock.raw() - this.lastReferenceRaw) * clock.maxDriftPpm) / 1e6 +
+          Math.abs(clock.pendingMs())
+        : null;
+    return {
+      source,
+      referenceServers: reference?.servers ?? [],
+      referenceErrorBoundMs,
+      ...(leads && this.referenceError ? { referenceError: this.referenceError } : {}),
+    };
+  }
+
+  /**
+   * The master's external synchronization: slews its clock to the reference. No dead band here:
+   * each sample is against the same absolute reference, so its noise does not accumulate as a
+   * chain of relative corrections would.
+   */
+  private async sampleReference(): Promise<void> {
+    const { reference, clock } = this.options;
+    if (!reference) return;
+    try {
+      const sample = await reference.sample(clock);
+      clock.adjust(sample.offsetMs, sample.errorMs, 'reference');
+      this.referenced = true;
+      this.lastReferenceRaw = clock.raw();
+      this.lastReferenceErrorMs = sample.errorMs;
+      this.referenceError = undefined;
+      this.stats.referenceSamples += 1;
+      this.stats.lastReference = sample;
+    } catch (error) {
+      if (this.referenced) this.options.record('failure.detected', { peer: 'reference', by: 'clock-sync' });
+      this.referenced = false;
+      this.referenceError = error instanceof Error ? error.message : String(error);
+      this.stats.referenceFailures += 1;
+    }
+  }
+
   private async runRound(): Promise<void> {
-    const { view, clock, peer, outlierBoundMs, samplesPerHost, maxRttMs } = this.options;
-    this.lastRoundRaw = clock.raw();
+    const { view, clock, peer, samplesPerHost, maxRttMs } = this.options;
     this.round += 1;
     const result = await berkeleyRound({
       clock,
@@ -178,7 +280,8 @@ export class ClockSync {
       selfId: view.selfId,
       hosts: view.liveHosts(),
       round: this.round,
-      outlierBoundMs,
+      fencingToken: view.leader()?.fencingToken ?? '0',
+      referenced: this.referenced,
       samplesPerHost,
       maxRttMs,
     });
@@ -208,3 +311,5 @@ export class ClockSync {
     this.knownHosts = live;
   }
 }
+
+const maxToken = (a: bigint, b: bigint): bigint => (a > b ? a : b);

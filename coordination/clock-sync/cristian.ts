@@ -2,17 +2,19 @@
  * Cristian's algorithm (F. Cristian, "Probabilistic clock synchronization", Distributed Computing
  * 3(3), 1989): ask the time master for its time T, measure the round trip RTT, and estimate the
  * master's clock at receipt as T + RTT/2, which is right within ±RTT/2 (T was read somewhere
- * inside the round trip). Of several samples the one with the smallest RTT has the tightest bound.
+ * inside the round trip). Of several samples the one with the smallest RTT has the tightest single
+ * bound; intersecting all of them (coordination/clock-sync/clock-selection.ts) is tighter still.
  */
 import type { HostClock } from '../clock/clock';
+import { intersectSamples, type OffsetEstimate } from './clock-selection';
 import type { TimePeer } from './time-peer';
 
 export interface CristianResult {
   /** T + RTT/2 − local: what to add to the local clock. */
   offsetMs: number;
-  /** The chosen sample's round trip, ms. */
+  /** The fastest sample's round trip, ms. */
   rttMs: number;
-  /** ±RTT/2. */
+  /** ±(the samples' intersection, at most RTT/2, + the master's own error bound): the whole chain to the reference. */
   errorMs: number;
   /** Samples that answered. */
   samples: number;
@@ -33,29 +35,36 @@ export async function measureOffset({
   masterUrl,
   samples = 5,
 }: CristianOptions): Promise<CristianResult> {
-  let best: { offsetMs: number; rttMs: number } | undefined;
-  let answered = 0;
+  const estimates: OffsetEstimate[] = [];
+  let rttMs = Number.POSITIVE_INFINITY;
+  let masterErrorMs = 0;
   let lastError: unknown;
   for (let i = 0; i < samples; i++) {
     // The round trip is timed on this host's own raw clock: its drift (ppm) is negligible over one RTT.
     const sent = clock.raw();
     try {
-      const { time } = await peer.readTime(masterUrl);
+      const { time, synced, estimateErrorMs } = await peer.readTime(masterUrl);
       const received = clock.raw();
-      const rttMs = received - sent;
+      // A master that has not synchronized yet (to its reference, or in its first round) is not
+      // copied: its clock would become the cluster's, whatever its error (issue 16).
+      if (!synced || estimateErrorMs === null)
+        throw new Error(`time master ${masterUrl} is not synchronized yet`);
+      const rtt = received - sent;
       // Compared with where this clock is heading (targetNow), so a correction still slewing is not counted twice.
-      const offsetMs = time + rttMs / 2 - clock.targetNow();
-      answered += 1;
-      if (!best || rttMs < best.rttMs) best = { offsetMs, rttMs };
+      estimates.push({ offsetMs: time + rtt / 2 - clock.targetNow(), errorMs: rtt / 2 });
+      rttMs = Math.min(rttMs, rtt);
+      masterErrorMs = Math.max(masterErrorMs, estimateErrorMs);
     } catch (error) {
       lastError = error;
     }
   }
-  if (!best)
+  if (estimates.length === 0)
     throw new Error(`time master ${masterUrl} did not answer any of ${samples} samples`, {
       cause: lastError,
     });
-  return { ...best, errorMs: best.rttMs / 2, samples: answered };
+  // The samples intersected (never looser than the fastest one's ±RTT/2), plus the master's own error.
+  const { offsetMs, errorMs } = intersectSamples(estimates);
+  return { offsetMs, rttMs, errorMs: errorMs + masterErrorMs, samples: estimates.length };
 }
 
 /** One Cristian synchronization: measure, then adjust the clock (it slews there). */

@@ -6,7 +6,7 @@
  * payment events through its `record`.
  */
 import { HostClock, type HostClockOptions } from '../clock/clock';
-import { HybridClock } from '../clock/hlc';
+import { HybridClock, type HybridClockOptions } from '../clock/hlc';
 import type { ClusterView } from '../cluster/cluster-view';
 import { EventLog, type EventLogOptions } from '../events/event-log';
 import type { EventStore } from '../events/event-store';
@@ -24,6 +24,8 @@ export interface HostClocksOptions {
   peer?: TimePeer;
   /** Simulated skew and slewing (coordination/clock/clock.ts). */
   clock?: HostClockOptions;
+  /** HLC bounds (coordination/clock/hlc.ts): the maximum offset a received timestamp may lead by. */
+  hlc?: Omit<HybridClockOptions, 'clock'>;
   /** Synchronization tuning (coordination/clock-sync/clock-sync.ts). */
   sync?: Omit<ClockSyncOptions, 'clock' | 'view' | 'peer' | 'record'>;
   /** Event log tuning (coordination/events/event-log.ts). */
@@ -38,12 +40,13 @@ export function createHostClocks({
   eventStore,
   peer = new HttpTimePeer(),
   clock: clockOptions,
+  hlc: hlcOptions,
   sync: syncOptions,
   events: eventOptions,
   maxEventLatenessMs = 5000,
 }: HostClocksOptions) {
   const hostClock = new HostClock(clockOptions);
-  const hlc = new HybridClock({ clock: hostClock });
+  const hlc = new HybridClock({ ...hlcOptions, clock: hostClock });
   const eventLog = eventStore
     ? new EventLog({
         ...eventOptions,

@@ -24,6 +24,15 @@ export interface TimeReading {
   /** ± bound on `time`, ms; null before the first sync. */
   estimateErrorMs: number | null;
   synced: boolean;
+  /**
+   * Where the host's time comes from (coordination/clock/clock-sync.ts `timeSource()`):
+   * `reference` (the master, on its NTP reference), `internal` (the master without one),
+   * `master` (a host following the master), `unsynchronized`; null on a host that does not
+   * synchronize.
+   */
+  source: 'reference' | 'internal' | 'master' | 'unsynchronized' | null;
+  /** On the master: its error bound against the reference, growing while none answers, ms; else null. */
+  referenceErrorBoundMs: number | null;
 }
 
 /** What `POST /time/adjust` carries. */
@@ -36,6 +45,12 @@ export interface TimeAdjustment {
   errorMs: number;
   /** Round number, for logs and events. */
   round: number;
+  /**
+   * The master's fencing token: its campaign key's create revision (coordination/cluster/
+   * leader-election.ts), decimal. A host refuses a token older than the highest it has seen, so
+   * of two masters during a handover only the newer one can adjust it (issue 15 §6).
+   */
+  fencingToken: string;
 }
 
 export interface TimePeer {

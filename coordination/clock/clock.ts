@@ -60,7 +60,8 @@ export class HostClock implements Clock {
   private readonly offsetMs: number;
   private readonly driftPpm: number;
   private readonly maxSlewRate: number;
-  private readonly maxDriftPpm: number;
+  /** Drift the error bound assumes, ppm. */
+  readonly maxDriftPpm: number;
   private readonly origin: number;
   /** Correction the protocols asked for, and the part of it slewed in so far. */
   private targetMs = 0;

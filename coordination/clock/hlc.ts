@@ -49,21 +49,32 @@ export interface HybridClockOptions {
   /** The physical clock pt: the host's corrected clock. */
   clock: Clock;
   /**
-   * A received l further ahead of our physical clock than this is refused (left out of the
-   * update), so one host with a wild clock cannot drag every HLC into the future. Default 60 s.
+   * The maximum offset, ms: the receive rule never moves l further than this ahead of pt. A
+   * message whose l is beyond it is ignored (the receive counts as a local event) and counted in
+   * `ignored`, as CockroachDB ignores (and logs) a remote timestamp beyond its `--max-offset`.
+   * Default 500, the cluster's CLOCK_MAX_OFFSET_MS.
    */
-  maxForwardJumpMs?: number;
+  maxOffsetMs?: number;
 }
+
+/** Why a received timestamp was left out of the update. */
+export type IgnoredReason = 'ahead' | 'malformed';
+
+/** The largest l the rendering holds (15 digits), a safe integer. */
+const MAX_L = 999_999_999_999_999;
 
 export class HybridClock {
   private readonly clock: Clock;
-  private readonly maxForwardJumpMs: number;
+  private readonly maxOffsetMs: number;
   private l = 0;
   private c = 0;
+  private readonly listeners = new Set<(reason: IgnoredReason) => void>();
+  /** Received timestamps left out of the update, by reason. */
+  readonly ignored: Record<IgnoredReason, number> = { ahead: 0, malformed: 0 };
 
-  constructor({ clock, maxForwardJumpMs = 60_000 }: HybridClockOptions) {
+  constructor({ clock, maxOffsetMs = 500 }: HybridClockOptions) {
     this.clock = clock;
-    this.maxForwardJumpMs = maxForwardJumpMs;
+    this.maxOffsetMs = maxOffsetMs;
   }
 
   /** The latest timestamp issued or received, without advancing. */
@@ -71,17 +82,20 @@ export class HybridClock {
     return formatHlc({ l: this.l, c: this.c });
   }
 
+  /** Calls `listener` each time a received timestamp is ignored; returns an unsubscribe. */
+  onIgnored(listener: (reason: IgnoredReason) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /**
    * Send or local event (Fig. 5, "Send or local event"):
    *   l' := l;  l := max(l', pt);  if l = l' then c := c + 1 else c := 0
    */
   tick(): string {
-    const pt = Math.floor(this.clock.now());
-    const previous = this.l;
-    this.l = Math.max(previous, pt);
-    this.c = this.l === previous ? this.c + 1 : 0;
-    this.checkCounter();
-    return this.current();
+    const pt = this.physical();
+    const l = Math.max(this.l, pt);
+    return this.store(l, l === this.l ? this.c + 1 : 0);
   }
 
   /**
@@ -91,25 +105,58 @@ export class HybridClock {
    *   else if l = l' then c := c + 1
    *   else if l = l_m then c := c_m + 1
    *   else c := 0
-   * Returns the timestamp of the receive event. A malformed or implausibly far-ahead `remote`
-   * is ignored, and the receive counts as a local event.
+   * Returns the timestamp of the receive event. The new (l, c) is computed aside and stored only
+   * once valid. A malformed `remote`, or one whose l would take the clock more than `maxOffsetMs`
+   * ahead of pt, is ignored and counted, and the receive counts as a local event: so no message
+   * can drag this clock, and through it the cluster, into the future, nor corrupt its state.
    */
   receive(remote: string | undefined): string {
+    if (remote === undefined) return this.tick();
     const m = parseHlc(remote);
-    const pt = Math.floor(this.clock.now());
-    if (!m || m.l - pt > this.maxForwardJumpMs) return this.tick();
-    const previous = this.l;
-    this.l = Math.max(previous, m.l, pt);
-    if (this.l === previous && this.l === m.l) this.c = Math.max(this.c, m.c) + 1;
-    else if (this.l === previous) this.c += 1;
-    else if (this.l === m.l) this.c = m.c + 1;
-    else this.c = 0;
-    this.checkCounter();
-    return this.current();
+    if (!m) return this.ignore('malformed');
+    const pt = this.physical();
+    const l = Math.max(this.l, m.l, pt);
+    let c: number;
+    if (l === this.l && l === m.l) c = Math.max(this.c, m.c) + 1;
+    else if (l === this.l) c = this.c + 1;
+    else if (l === m.l) c = m.c + 1;
+    else c = 0;
+    const next = carry(l, c);
+    // Only a message can move l ahead of pt; the bound is checked on the state it would leave.
+    // It must lead pt by less than the maximum offset, leaving 1 ms for a later counter carry in
+    // tick() (a forged c of 99,998 is one tick from one), so l never leads pt by more than it.
+    if (next.l > this.l && next.l - pt >= this.maxOffsetMs) return this.ignore('ahead');
+    return this.store(next.l, next.c);
   }
 
-  /** c is bounded in theory (by the skew over the event rate); past the rendering width, wait for pt to move. */
-  private checkCounter(): void {
-    if (this.c > MAX_COUNTER) throw new RangeError(`HLC counter overflow at l=${this.l}`);
+  private ignore(reason: IgnoredReason): string {
+    this.ignored[reason] += 1;
+    for (const listener of this.listeners) listener(reason);
+    return this.tick();
   }
+
+  private physical(): number {
+    const pt = Math.floor(this.clock.now());
+    if (!(Number.isSafeInteger(pt) && pt >= 0 && pt <= MAX_L))
+      throw new RangeError(`physical clock reads ${pt}`);
+    return pt;
+  }
+
+  /** Validates, then stores. Only an l past the rendering's 15 digits could fail (year 33658). */
+  private store(l: number, c: number): string {
+    const next = carry(l, c);
+    if (next.l > MAX_L) throw new RangeError(`HLC l=${next.l} past the rendering's range`);
+    this.l = next.l;
+    this.c = next.c;
+    return this.current();
+  }
+}
+
+/**
+ * c past the rendering's 5 digits: move l on by 1 ms and restart c. The order is kept ((l+1, 0) is
+ * above every (l, c)), and l leads pt by one more millisecond, which only 100,000 events within
+ * one millisecond can cause; the paper bounds c by the event rate over the clock skew (Thm. 3).
+ */
+function carry(l: number, c: number): HlcTimestamp {
+  return c > MAX_COUNTER ? { l: l + 1, c: 0 } : { l, c };
 }

@@ -17,6 +17,8 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import * as tls from 'node:tls';
+import { type LinkDelays, pipeDelayed } from './link-delay';
+import { seededRandom } from './workload';
 
 export interface LinkProxyOptions {
   /** Name for logs, e.g. `peer n2` or `h1->n3`. */
@@ -32,6 +34,8 @@ export interface LinkProxyOptions {
    * with `client`. Default none: bytes pass through.
    */
   tls?: { server: tls.TlsOptions; client: tls.ConnectionOptions };
+  /** Delay, jitter and loss per direction (`forward`: to the target), dev/chaos/link-delay.ts. Default none. */
+  delays?: LinkDelays;
 }
 
 /** Decides whether a connection from `sender` (undefined when unknown) is cut. */
@@ -53,9 +57,11 @@ export class LinkProxy {
   private readonly server: Server;
   private readonly links = new Set<Link>();
   private rule: CutRule = NOTHING_CUT;
+  private readonly random: () => number;
 
   constructor(private readonly options: LinkProxyOptions) {
     this.name = options.name;
+    this.random = seededRandom(options.delays?.seed ?? 1);
     this.server = options.tls
       ? tls.createServer({ ...options.tls.server, requestCert: true, rejectUnauthorized: true }, (socket) =>
           this.accept(socket),
@@ -134,8 +140,9 @@ export class LinkProxy {
     upstream.on('error', () => this.drop(link));
     upstream.on('close', () => this.drop(link));
     if (alreadyRead.length > 0) upstream.write(alreadyRead);
-    link.client.pipe(upstream);
-    upstream.pipe(link.client);
+    const { delays } = this.options;
+    pipeDelayed(link.client, upstream, delays?.forward, this.random, delays?.retransmitMs);
+    pipeDelayed(upstream, link.client, delays?.back, this.random, delays?.retransmitMs);
   }
 
   private drop(link: Link): void {

@@ -39,8 +39,15 @@ export interface InProcessHostsOptions {
   leaderId?: string;
   /** When false, hosts get no cluster view and never synchronize. Default true. */
   syncEnabled?: boolean;
+  /**
+   * The URL host `fromId` uses to reach `to` (its view of the cluster), e.g. through a delaying
+   * link proxy. Default: `to.url`, direct.
+   */
+  route?: (fromId: string, to: HostInfo) => string;
   /** Applied to every host. */
-  tuning?: Pick<HostClocksOptions, 'sync' | 'events' | 'maxEventLatenessMs'> & { maxSlewRate?: number };
+  tuning?: Pick<HostClocksOptions, 'sync' | 'events' | 'hlc' | 'maxEventLatenessMs'> & {
+    maxSlewRate?: number;
+  };
 }
 
 export interface InProcessHost {
@@ -59,6 +66,8 @@ export class InProcessHosts {
     private members: HostInfo[],
     /** An API key acting for every account, with the admin scope, valid on every host. */
     readonly adminKey: string,
+    /** Each host's view of the members, through the routes it was started with. */
+    private readonly routed: (fromId: string, members: HostInfo[]) => HostInfo[],
   ) {}
 
   static async start({
@@ -67,6 +76,7 @@ export class InProcessHosts {
     eventStore,
     leaderId,
     syncEnabled = true,
+    route = (_, to) => to.url,
     tuning = {},
   }: InProcessHostsOptions) {
     const members: HostInfo[] = [];
@@ -76,13 +86,15 @@ export class InProcessHosts {
       members.push({ id: spec.id, url: `http://127.0.0.1:${port}`, since: '' });
     }
     const leader = leaderId ?? hosts[0]?.id;
+    const routed = (fromId: string, list: HostInfo[]) =>
+      list.map((m) => (m.id === fromId ? m : { ...m, url: route(fromId, m) }));
     // One key store shared by the hosts, as etcd's is by real hosts.
     const apiKeys = new MemoryApiKeyStore();
     const createdAt = new Date(machineTime()).toISOString();
     const admin = await issueApiKey(apiKeys, ADMIN_GRANT, createdAt);
     const started = await Promise.all(
       hosts.map(async (spec, i) => {
-        const view = new StaticClusterView(spec.id, members, leader);
+        const view = new StaticClusterView(spec.id, routed(spec.id, members), leader);
         const hostKey = await issueHostKey(apiKeys, spec.id, createdAt);
         const peer = new HttpTimePeer({ apiKey: () => hostKey });
         const clocks = createHostClocks({
@@ -91,6 +103,7 @@ export class InProcessHosts {
           eventStore,
           peer,
           clock: { offsetMs: spec.offsetMs, driftPpm: spec.driftPpm, maxSlewRate: tuning.maxSlewRate },
+          hlc: tuning.hlc,
           sync: tuning.sync,
           events: tuning.events,
           maxEventLatenessMs: tuning.maxEventLatenessMs,
@@ -110,7 +123,7 @@ export class InProcessHosts {
       }),
     );
     for (const h of started) h.clocks.start();
-    return new InProcessHosts(started, members, admin.key);
+    return new InProcessHosts(started, members, admin.key, routed);
   }
 
   host(id: string): InProcessHost {
@@ -149,7 +162,8 @@ export class InProcessHosts {
     h.server.close();
     (h.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     this.members = this.members.filter((m) => m.id !== id);
-    for (const other of this.hosts) if (other.alive) other.view.update({ hosts: this.members });
+    for (const other of this.hosts)
+      if (other.alive) other.view.update({ hosts: this.routed(other.id, this.members) });
   }
 
   /** Moves the leadership (as an election would). */

@@ -2,7 +2,8 @@
  * The clock endpoints hosts use to synchronize (coordination/clock-sync/clock-sync.ts):
  *   GET  /time         this host's clock readings (what Cristian's and Berkeley's polls read)
  *   POST /time/adjust  a Berkeley adjustment from the time master; 409 stale_master if the
- *                      sender is not the leader this host knows
+ *                      sender is not the leader this host knows, or its fencing token is older
+ *                      than the highest this host has seen; 400 for any field out of bounds
  * The `X-HLC` header and the payment clock guard are middleware (functions/middleware/hlc-headers.ts,
  * functions/middleware/clock-guard.ts).
  */
@@ -12,16 +13,26 @@ import type { TimeReading } from '../../coordination/clock-sync/time-peer';
 import type { ClockDeps } from '../deps';
 import { validated } from '../validation';
 
+/**
+ * Every field of an adjustment is bounded (issue 17 §7: `errorMs: 1e300` and an hour's `deltaMs`
+ * were accepted, and the host refused payments and jumped). A Berkeley correction is at most the
+ * spread of the hosts' clocks; beyond a minute an operator must fix the machine's clock. The error
+ * of a reading is half a round trip, and a peer's requests time out after 500 ms.
+ */
 export const adjustmentSchema = z.strictObject({
   master: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'master must be a host id'),
-  deltaMs: z.number().finite().min(-86_400_000).max(86_400_000),
-  errorMs: z.number().finite().nonnegative(),
-  round: z.number().int().nonnegative(),
+  deltaMs: z.number().finite().min(-60_000).max(60_000),
+  errorMs: z.number().finite().nonnegative().max(1000),
+  round: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  fencingToken: z
+    .string()
+    .regex(/^\d{1,20}$/, "fencingToken must be the master's campaign revision (1 to 20 digits)"),
 });
 
-export function getTime({ hostClock, hostId }: ClockDeps & { hostId: string }) {
+export function getTime({ hostClock, sync, hostId }: ClockDeps & { hostId: string }) {
   return (c: Context) => {
     const bound = hostClock.errorBoundMs();
+    const status = sync?.timeSource();
     const reading: TimeReading = {
       host: hostId,
       time: hostClock.targetNow(),
@@ -30,6 +41,8 @@ export function getTime({ hostClock, hostId }: ClockDeps & { hostId: string }) {
       errorBoundMs: Number.isFinite(bound) ? bound : null,
       estimateErrorMs: hostClock.synced ? hostClock.estimateErrorMs() : null,
       synced: hostClock.synced,
+      source: status?.source ?? null,
+      referenceErrorBoundMs: status?.referenceErrorBoundMs ?? null,
     };
     return c.json(reading);
   };

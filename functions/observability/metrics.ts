@@ -37,6 +37,12 @@ export interface Metrics {
   clockOffsetMs: Gauge;
   /** Bound on the error of that estimate, ms. */
   clockErrorBoundMs: Gauge;
+  /** 1 for where this host's time comes from now (reference, internal, master, unsynchronized), 0 for the others. */
+  clockTimeSource: Gauge<'source'>;
+  /** On the time master: its error bound against the NTP reference, ms (-1 elsewhere or never referenced). */
+  clockReferenceErrorBoundMs: Gauge;
+  /** Received HLC timestamps left out of the receive rule (coordination/clock/hlc.ts), by reason. */
+  hlcMessagesIgnored: Counter<'reason'>;
   /** Hosts this host sees alive (membership). */
   liveHosts: Gauge;
   /** etcd watches rebuilt (re-listed and watched again) after a failure, by watch and reason. */
@@ -110,6 +116,23 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
     clockErrorBoundMs: new Gauge({
       name: 'clock_error_bound_ms',
       help: 'Bound on the error of the clock offset estimate, ms.',
+      registers,
+    }),
+    clockTimeSource: new Gauge({
+      name: 'clock_time_source',
+      help: "1 for this host's current time source (reference: the master on NTP; internal: the master without a reachable reference; master: following the master; unsynchronized).",
+      labelNames: ['source'],
+      registers,
+    }),
+    clockReferenceErrorBoundMs: new Gauge({
+      name: 'clock_reference_error_bound_ms',
+      help: "The time master's error bound against its NTP reference, ms; grows while no reference answers (-1: not the master, or never referenced).",
+      registers,
+    }),
+    hlcMessagesIgnored: new Counter({
+      name: 'hlc_messages_ignored_total',
+      help: 'Received HLC timestamps ignored: ahead (beyond the maximum offset) or malformed.',
+      labelNames: ['reason'],
       registers,
     }),
     liveHosts: new Gauge({ name: 'live_hosts', help: 'Function hosts this host sees alive.', registers }),

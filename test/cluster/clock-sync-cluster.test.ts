@@ -162,7 +162,7 @@ describe('clock synchronization across host processes', () => {
     const stale = await fetch(`${h1}/time/adjust`, {
       method: 'POST',
       headers: withApiKey({ 'content-type': 'application/json' }),
-      body: JSON.stringify({ master: 'h3', deltaMs: 1000, errorMs: 1, round: 1 }),
+      body: JSON.stringify({ master: 'h3', deltaMs: 1000, errorMs: 1, round: 1, fencingToken: '1' }),
     });
     expect(stale.status).toBe(409);
     expect(await stale.json()).toMatchObject({ error: { code: 'stale_master' } });

@@ -100,7 +100,10 @@ const MATRIX: Record<string, Row> = {
   'GET /events': { request: () => ['/events', {}], expect: ADMIN_ONLY },
   'GET /metrics': { request: () => ['/metrics', {}], expect: ADMIN_ONLY },
   'POST /time/adjust': {
-    request: () => ['/time/adjust', json('POST', { master: 'h1', deltaMs: 0, errorMs: 1, round: 1 })],
+    request: () => [
+      '/time/adjust',
+      json('POST', { master: 'h1', deltaMs: 0, errorMs: 1, round: 1, fencingToken: '1' }),
+    ],
     expect: ADMIN_ONLY,
   },
   'POST /admin/keys': {

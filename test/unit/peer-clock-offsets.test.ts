@@ -23,6 +23,8 @@ const reading = (corrected: number, errorBoundMs: number | null): TimeReading =>
   errorBoundMs,
   estimateErrorMs: errorBoundMs,
   synced: errorBoundMs !== null,
+  source: null,
+  referenceErrorBoundMs: null,
 });
 
 describe('peer clock offsets (Cristian-compensated)', () => {

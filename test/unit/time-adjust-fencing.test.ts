@@ -1,0 +1,115 @@
+/**
+ * `POST /time/adjust`, in-process: every field of an adjustment is bounded (issue 17 §7: an
+ * `errorMs` of 1e300 or an hour's `deltaMs` was accepted, and the host refused payments and
+ * jumped), and an adjustment carries its master's fencing token, refused when older than the
+ * highest this host has seen (issue 15 §6: during a handover two masters could both adjust).
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HostClock } from '../../coordination/clock/clock';
+import { HybridClock } from '../../coordination/clock/hlc';
+import { ClockSync } from '../../coordination/clock-sync/clock-sync';
+import type { TimePeer } from '../../coordination/clock-sync/time-peer';
+import type { HostInfo, LeaderInfo } from '../../coordination/cluster/cluster-view';
+import { StaticClusterView } from '../../coordination/cluster/static-cluster-view';
+import { MemoryLedger } from '../../ledger/memory-ledger';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+const HOSTS: HostInfo[] = ['h1', 'h2', 'h3'].map((id) => ({ id, url: `http://${id}`, since: '' }));
+
+/** A view whose leader carries the fencing token the test sets, as the etcd election's does. */
+class FencedView extends StaticClusterView {
+  token = '7';
+  override leader(): LeaderInfo | undefined {
+    const leader = super.leader();
+    return leader && { ...leader, fencingToken: this.token };
+  }
+}
+
+const unusedPeer: TimePeer = {
+  readTime: () => Promise.reject(new Error('not used')),
+  sendAdjustment: () => Promise.reject(new Error('not used')),
+};
+
+let app: TestApp;
+let view: FencedView;
+let hostClock: HostClock;
+
+beforeEach(() => {
+  // True time stands still, so nothing is slewed in while the test reads the pending correction.
+  hostClock = new HostClock({ source: () => 1_700_000_000_000 });
+  view = new FencedView('h1', HOSTS, 'h2');
+  const sync = new ClockSync({ clock: hostClock, view, peer: unusedPeer });
+  app = createTestApp({
+    ledger: new MemoryLedger(),
+    clock: hostClock,
+    hostId: 'h1',
+    clocks: { hostClock, hlc: new HybridClock({ clock: hostClock }), sync },
+  });
+});
+
+const adjust = (body: Record<string, unknown>) =>
+  app.request('/time/adjust', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ master: 'h2', deltaMs: 1, errorMs: 0.5, round: 1, fencingToken: '7', ...body }),
+  });
+
+const errorOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string; message: string } }).error;
+
+describe('adjustment bounds (issue 17 §7)', () => {
+  it('errorMs 1e300 is refused with 400 invalid_request naming the field, and the clock is left alone', async () => {
+    const res = await adjust({ errorMs: 1e300 });
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toContain('errorMs');
+    expect(hostClock.synced).toBe(false);
+  });
+
+  it('an hour of deltaMs, a negative or fractional round and a non-numeric token are refused with 400', async () => {
+    for (const body of [
+      { deltaMs: 3_600_000 },
+      { deltaMs: -3_600_000 },
+      { round: -1 },
+      { round: 1.5 },
+      { round: 2 ** 60 },
+      { fencingToken: 'abc' },
+      { fencingToken: '1'.repeat(40) },
+    ]) {
+      const res = await adjust(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    expect(hostClock.synced).toBe(false);
+  });
+
+  it('an adjustment within every bound is applied', async () => {
+    const res = await adjust({ deltaMs: 2000, errorMs: 3 });
+    expect(res.status).toBe(200);
+    expect(hostClock.pendingMs()).toBeCloseTo(2000, 0);
+  });
+});
+
+describe('fenced adjustments (issue 15 §6)', () => {
+  it('refuses a token older than the highest seen with 409 stale_master, and leaves the clock alone', async () => {
+    expect((await adjust({ fencingToken: '9', deltaMs: 10 })).status).toBe(200);
+    const stale = await adjust({ fencingToken: '8', deltaMs: 1000 });
+    expect(stale.status).toBe(409);
+    expect((await errorOf(stale)).code).toBe('stale_master');
+    expect(hostClock.pendingMs()).toBeCloseTo(10, 0);
+  });
+
+  it("refuses a token older than the leader's in this host's view, even as the first adjustment", async () => {
+    view.token = '12';
+    const stale = await adjust({ fencingToken: '11' });
+    expect(stale.status).toBe(409);
+    expect((await errorOf(stale)).code).toBe('stale_master');
+    expect((await adjust({ fencingToken: '12' })).status).toBe(200);
+  });
+
+  it('compares tokens as numbers, not strings', async () => {
+    expect((await adjust({ fencingToken: '10' })).status).toBe(200);
+    expect((await adjust({ fencingToken: '9' })).status).toBe(409);
+    expect((await adjust({ fencingToken: '100' })).status).toBe(200);
+  });
+});
