@@ -16,6 +16,7 @@ import { observeRequests } from './middleware/observe-requests';
 import { closeWhenBodyUnread } from './middleware/request-body';
 import { limitRequestsInProgress } from './middleware/requests-in-progress';
 import { requireApiKey } from './middleware/require-api-key';
+import { storageGuard } from './middleware/storage-guard';
 import { type Logger, silentLogger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildOpenApiDocument } from './openapi';
@@ -69,6 +70,7 @@ export function createApp({
     app.use('/payments', clockGuard(deps.clocks));
   }
   const cluster = deps.cluster;
+  if (cluster?.storage) app.use('/payments', storageGuard(cluster.storage, metrics));
   let openApiJson: string | undefined;
   mountRoutes(
     app,

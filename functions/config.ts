@@ -24,6 +24,11 @@
  *   HOST_MAX_REQUESTS_IN_PROGRESS  requests in progress before new    default 128
  *                            ones are shed with 503 (probes excepted; functions/middleware/requests-in-progress.ts)
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
+ *   ETCD_QUOTA_BYTES         the etcd cluster's --quota-backend-bytes   default 2147483648 (etcd's own
+ *                            (the launcher passes what it gave etcd)    default, without the flag)
+ *   ETCD_QUOTA_HIGH_WATER    fraction of the quota past which payments  default 0.9
+ *                            get 503 storage_full (coordination/cluster/quota-guard.ts)
+ *   QUOTA_GUARD_INTERVAL_MS  how often db sizes and alarms are read     default 1000
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  *   API_KEY_CACHE_TTL_MS     how long a host trusts a read API key: the default 1000
  *                            bound on how late a revocation takes effect
@@ -48,6 +53,7 @@
  */
 import { z } from 'zod';
 import type { HostInfo } from '../coordination/cluster/cluster-view';
+import { DEFAULT_HIGH_WATER_RATIO, DEFAULT_QUOTA_BYTES } from '../coordination/cluster/quota-guard';
 import { parseClusterHosts } from '../coordination/cluster/static-cluster-view';
 import { DEFAULT_MAX_QUEUED } from '../ledger/etcd/commit-batcher';
 import { DEFAULT_ROOT } from '../ledger/etcd/key-layout';
@@ -80,6 +86,9 @@ const envSchema = z.object({
   COMMIT_MAX_QUEUED: positiveInt(DEFAULT_MAX_QUEUED),
   HOST_MAX_REQUESTS_IN_PROGRESS: positiveInt(DEFAULT_MAX_REQUESTS_IN_PROGRESS),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
+  ETCD_QUOTA_BYTES: positiveInt(DEFAULT_QUOTA_BYTES),
+  ETCD_QUOTA_HIGH_WATER: z.coerce.number().gt(0).max(1).default(DEFAULT_HIGH_WATER_RATIO),
+  QUOTA_GUARD_INTERVAL_MS: positiveInt(1000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
   API_KEY_RATE_LIMIT_RPS: z.coerce.number().int().min(0).default(1000),
@@ -139,6 +148,8 @@ export interface HostConfig {
   clocks: ClockConfig;
   /** Requests in progress past which new ones are shed (functions/middleware/requests-in-progress.ts). */
   maxRequestsInProgress: number;
+  /** The quota guard (coordination/cluster/quota-guard.ts): etcd's quota, the mark as a fraction of it, the poll period. */
+  quota: { quotaBytes: number; highWaterRatio: number; intervalMs: number };
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -183,6 +194,11 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     auth: { cacheTtlMs: e.API_KEY_CACHE_TTL_MS, rateLimitPerSecond: e.API_KEY_RATE_LIMIT_RPS },
     clocks: readClockConfig(e),
     maxRequestsInProgress: e.HOST_MAX_REQUESTS_IN_PROGRESS,
+    quota: {
+      quotaBytes: e.ETCD_QUOTA_BYTES,
+      highWaterRatio: e.ETCD_QUOTA_HIGH_WATER,
+      intervalMs: e.QUOTA_GUARD_INTERVAL_MS,
+    },
   };
 }
 

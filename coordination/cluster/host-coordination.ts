@@ -1,6 +1,6 @@
 /**
  * Everything a function host runs besides its HTTP handlers: membership, the leader campaign, the
- * etcd member probe and the leader's maintenance duty, started and stopped together. The host
+ * etcd member probe, the quota guard and the leader's maintenance duty, started and stopped together. The host
  * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
  */
 import type { Etcd3 } from 'etcd3';
@@ -12,6 +12,7 @@ import { EtcdMemberProbe, type EtcdMemberStatus } from './etcd-members';
 import { LeaderElection } from './leader-election';
 import { LedgerMaintenance } from './ledger-maintenance';
 import { type HostStatus, Membership } from './membership';
+import { etcdStorageSource, QuotaGuard, type QuotaGuardOptions, type StorageReport } from './quota-guard';
 
 /** What GET /cluster reports (functions/handlers/cluster-status.ts): membership, election and the member probe. */
 export interface ClusterStatusSource {
@@ -21,6 +22,8 @@ export interface ClusterStatusSource {
   isLeader(): boolean;
   registered(): boolean;
   etcdMembers(): Promise<EtcdMemberStatus[]>;
+  /** The quota guard's latest report (GET /cluster, /ready, and the payments it refuses). */
+  storage?: () => StorageReport;
   /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
   hostDetails?: (host: HostStatus) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
@@ -42,6 +45,8 @@ export interface HostCoordinationOptions {
   ttlSeconds?: number;
   /** Leader maintenance period, ms. Default 30 000. */
   maintenanceIntervalMs?: number;
+  /** The quota guard's quota, mark and poll interval (coordination/cluster/quota-guard.ts). Defaults there. */
+  quota?: Pick<QuotaGuardOptions, 'quotaBytes' | 'highWaterRatio' | 'intervalMs'>;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -50,6 +55,7 @@ export interface HostCoordination {
   election: LeaderElection;
   membership: Membership;
   status: ClusterStatusSource;
+  quotaGuard: QuotaGuard;
   start(): void;
   /** Resigns leadership and deregisters, so the cluster notices at once rather than after the TTL. */
   close(): Promise<void>;
@@ -66,6 +72,7 @@ export function createHostCoordination({
   root,
   ttlSeconds = 2,
   maintenanceIntervalMs = 30_000,
+  quota = {},
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
   const membership = new Membership({
@@ -88,6 +95,7 @@ export function createHostCoordination({
     log,
     intervalMs: maintenanceIntervalMs,
   });
+  const quotaGuard = new QuotaGuard({ ...quota, source: etcdStorageSource(members, client), log });
   const view = new EtcdClusterView(hostId, membership, election);
   const status: ClusterStatusSource = {
     selfId: hostId,
@@ -96,19 +104,23 @@ export function createHostCoordination({
     isLeader: () => election.isLeader(),
     registered: () => membership.registered(),
     etcdMembers: () => members.statuses(),
+    storage: () => quotaGuard.report(),
   };
   return {
     view,
     election,
     membership,
     status,
+    quotaGuard,
     start() {
+      quotaGuard.start();
       membership.start();
       election.start();
       maintenance.start();
     },
     async close() {
       maintenance.stop();
+      quotaGuard.stop();
       await Promise.all([election.close(), membership.close()]);
       members.close();
     },

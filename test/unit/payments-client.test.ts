@@ -31,6 +31,7 @@ import {
   PaymentNotFoundError,
   QuorumUnavailableError,
   StaleMasterError,
+  StorageFullError,
 } from '../../ledger/errors';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { loadPayment } from '../../loadtest/failover-load';
@@ -261,6 +262,7 @@ describe('GET /cluster and /ready with cluster membership', () => {
       { error: new OverloadedError(512), retried: true },
       { error: new HostBusyError(128), retried: true },
     ],
+    storage_full: [{ error: new StorageFullError('etcd n1 past the high-water mark'), retried: true }],
     internal: [{ error: new Error('a bug of ours'), retried: false }],
   };
 
