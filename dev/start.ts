@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
-import { HOST_USER, readTlsFiles } from './cluster/certificates';
+import { HOST_USER, ROOT_USER, readTlsFiles } from './cluster/certificates';
 import { DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
@@ -225,7 +225,18 @@ try {
   await stopAll('start-up failed');
 }
 // pids and ports for `payctl kill|restart` (dev/cluster/local-control.ts)
-control = await startLocalControl({ etcd, fleet, dataDir, etcdEndpoints: endpoints });
+const rootFiles = pki?.user(ROOT_USER);
+control = await startLocalControl({
+  etcd,
+  fleet,
+  dataDir,
+  etcdEndpoints: endpoints,
+  etcdRootCredentials: rootFiles && {
+    ca: rootFiles.caFile,
+    cert: rootFiles.certFile,
+    key: rootFiles.keyFile,
+  },
+});
 
 const rows = [
   ...(etcd?.members.map((m) => ({

@@ -20,7 +20,7 @@
  * its permission checks on writes (issue 17 §5). It is logged as an error and reported to the
  * listeners (GET /cluster, /metrics, the dashboard).
  */
-import type { Etcd3 } from 'etcd3';
+import { AlarmAction, AlarmType, type Etcd3 } from 'etcd3';
 import { type EtcdMemberProbe, type EtcdMemberStatus, withDeadline } from './etcd-members';
 
 /** One member's backend as last seen (EtcdMemberStatus carries these fields). */
@@ -297,7 +297,9 @@ export function etcdStorageSource(probe: EtcdMemberProbe, client: Etcd3): Storag
   return {
     members: () => probe.statuses(),
     alarms: async () =>
-      (await client.maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' })).alarms.map((a) => ({
+      (
+        await client.maintenance.alarm({ action: AlarmAction.Get, memberID: 0, alarm: AlarmType.None })
+      ).alarms.map((a) => ({
         memberId: String(a.memberID),
         alarm: String(a.alarm),
       })),

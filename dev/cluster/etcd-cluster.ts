@@ -59,6 +59,11 @@ export interface EtcdClusterOptions {
   pki?: Pki;
   /** Ledger key root the host role may read and write. Default DEFAULT_ROOT (ledger/etcd/key-layout.ts). */
   ledgerRoot?: string;
+  /**
+   * More etcd flags, after the ones above (etcd takes the last of a repeated flag), e.g.
+   * `['--quota-backend-bytes', '16777216']` for a test's small quota. Default none.
+   */
+  extraArgs?: string[];
 }
 
 /**
@@ -183,6 +188,7 @@ export class EtcdCluster {
             ['--peer-client-cert-auth'],
           ].flat()
         : [],
+      this.options.extraArgs ?? [],
     ].flat();
     const process = new ManagedProcess({
       name: `etcd ${spec.name}`,

@@ -43,6 +43,8 @@ export interface ScratchClusterOptions {
   startTimeoutMs?: { etcd?: number; hosts?: number };
   /** TLS, client-certificate auth and RBAC on etcd. Default true. */
   secure?: boolean;
+  /** More flags for every etcd member (EtcdClusterOptions.extraArgs). Default none. */
+  etcdArgs?: string[];
 }
 
 export interface ScratchClientOptions extends Partial<EtcdClientOptions> {
@@ -81,6 +83,7 @@ export async function startScratchCluster({
   keepDir = false,
   startTimeoutMs = {},
   secure = true,
+  etcdArgs,
 }: ScratchClusterOptions = {}): Promise<ScratchCluster> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const specs: EtcdMemberSpec[] = [];
@@ -92,7 +95,14 @@ export async function startScratchCluster({
     ? await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) })
     : undefined;
   const ledgerRoot = hostEnv.LEDGER_ROOT ?? DEFAULT_ROOT;
-  const etcd = new EtcdCluster({ binary: ensureEtcd(), dir, members: specs, pki, ledgerRoot });
+  const etcd = new EtcdCluster({
+    binary: ensureEtcd(),
+    dir,
+    members: specs,
+    pki,
+    ledgerRoot,
+    extraArgs: etcdArgs,
+  });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
   for (const [i, spec] of hostSpecs.entries()) Object.assign(spec, { env: hostEnvFor?.(i, hostSpecs) });
