@@ -151,7 +151,7 @@ describe('etcd past the high-water mark', () => {
 });
 
 describe('an etcd alarm raised by hand', () => {
-  it('shows in /cluster and /metrics as unexplained, is logged as an error, refuses payments, and clears with payctl maintain', async () => {
+  it('shows in /cluster and /metrics as unexplained, is logged as an error, refuses payments while reads keep working, and clears with payctl maintain', async () => {
     const memberId = String((await root.maintenance.status()).header.member_id);
     await root.maintenance.alarm({
       action: AlarmAction.Activate,
@@ -182,6 +182,22 @@ describe('an etcd alarm raised by hand', () => {
       },
       15_000,
     );
+
+    // Regression: NOSPACE answers to the host's own puts (event shipping, every 500 ms) opened the
+    // etcd client's circuit breaker on every member, and then reads failed too, with 503.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    for (let i = 0; i < 5; i++) {
+      expect((await request(`${host}/payments?account=alice`)).status).toBe(200);
+      expect((await request(`${host}/cluster`)).status).toBe(200);
+    }
+    // Other writes are refused by etcd itself, and say so with the same code.
+    const key = await request<{ error: { code: string } }>(`${host}/admin/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accounts: ['carol'], scopes: [] }),
+    });
+    expect(key.status).toBe(503);
+    expect(key.body.error.code).toBe('storage_full');
 
     const maintained = await payctlMaintain();
     expect(maintained.code, maintained.stderr).toBe(0);
