@@ -86,11 +86,15 @@ export class EtcdMemberProbe {
     const name = clientUrl; // replaced by the member's name in statuses()
     try {
       const s: IStatusResponse = await withDeadline(member.maintenance.status(), this.deadlineMs);
+      // etcd lists its raised alarms among a Status's errors ("memberID:… alarm:NOSPACE"). A member
+      // under an alarm still answers, so the alarm is no sign of ill health: the quota guard reports
+      // alarms (coordination/cluster/quota-guard.ts). Regression: a NOSPACE showed every member down.
+      const errors = s.errors.filter((e) => !/alarm:/.test(e));
       return {
         name,
         clientUrl,
         memberId: s.header.member_id,
-        healthy: s.errors.length === 0 && s.leader !== '0',
+        healthy: errors.length === 0 && s.leader !== '0',
         isLeader: s.leader === s.header.member_id,
         // etcd sends int64s as strings; terms and indexes stay far below 2^53.
         raftTerm: Number(s.raftTerm),
@@ -98,8 +102,8 @@ export class EtcdMemberProbe {
         dbSizeBytes: Number(s.dbSize),
         // Absent before etcd 3.4.
         dbSizeInUseBytes: s.dbSizeInUse === undefined ? null : Number(s.dbSizeInUse),
-        ...(s.errors.length > 0
-          ? { error: s.errors.join('; ') }
+        ...(errors.length > 0
+          ? { error: errors.join('; ') }
           : s.leader === '0'
             ? { error: 'no leader' }
             : {}),

@@ -164,6 +164,10 @@ describe('an etcd alarm raised by hand', () => {
       { member: expect.stringMatching(/^n[123]$/), alarm: 'NOSPACE', explained: false },
     ]);
     expect(seen.full).toBe(true);
+    // Regression: etcd lists alarms among a Status's errors, and every member showed as down.
+    const members = (await request<{ etcd: { members: { healthy: boolean }[] } }>(`${host}/cluster`)).body
+      .etcd.members;
+    expect(members.map((m) => m.healthy)).toEqual([true, true, true]);
 
     const refused = await pay();
     expect(refused.status).toBe(503);
