@@ -187,6 +187,19 @@ describe('payctl', () => {
     }
   });
 
+  it('maintain defragments every member as etcd root, from the credential files npm start records, and leaves no alarm', async () => {
+    const state = JSON.parse(readFileSync(join(dir, 'data', STATE_FILE_NAME), 'utf8'));
+    expect(state.etcdRootCredentials.cert).toMatch(/user-root\.pem$/);
+    const run = await payctl('maintain', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = run.json();
+    expect(result.members.map((m: { name: string }) => m.name).sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(result.members.every((m: { defragmented: boolean }) => m.defragmented)).toBe(true);
+    expect(result).toMatchObject({ underMark: true, alarms: [], disarmed: [] });
+    expect(result.highWaterBytes).toBe(Math.floor(2 * 1024 ** 3 * 0.9));
+    expect(run.stderr).toMatch(/defragmenting n\d \(raft leader\)/);
+  });
+
   it('kills a member by pid, shows it down, and restarts it with progress', async () => {
     const before = JSON.parse(readFileSync(join(dir, 'data', STATE_FILE_NAME), 'utf8'));
     const n2 = before.processes.find((p: { name: string }) => p.name === 'n2');
