@@ -14,7 +14,11 @@
  * (coordination/cluster/ledger-maintenance.ts); payments themselves are never deleted from etcd.
  */
 import { AlarmAction, AlarmType, type Etcd3 } from 'etcd3';
+import { withDeadline } from '../coordination/cluster/etcd-members';
 import { createEtcdClient, type EtcdTlsCredentials } from '../coordination/etcd/etcd-client';
+
+/** Bound on a Status call: a paused member never answers, and only the defragmentation may take long. */
+const STATUS_DEADLINE_MS = 5000;
 
 export interface MaintainOptions {
   /** Client URL of every member. */
@@ -82,7 +86,7 @@ export async function maintainEtcd({
     const names = new Map<string, string>();
     for (const m of (await cluster.cluster.memberList({})).members) names.set(String(m.ID), m.name);
     for (const p of probes) {
-      const s = await p.client.maintenance.status().catch(() => undefined);
+      const s = await withDeadline(p.client.maintenance.status(), STATUS_DEADLINE_MS).catch(() => undefined);
       if (!s) continue;
       p.id = String(s.header.member_id);
       p.isLeader = s.leader === s.header.member_id;
@@ -100,11 +104,17 @@ export async function maintainEtcd({
         defragmented: false,
       };
       members.push(entry);
+      if (p.dbSize === null) {
+        // Down or paused: a defragmentation would wait for it until its deadline.
+        entry.error = 'did not answer its Status call; not defragmented';
+        progress(`${entry.name}: ${entry.error}`);
+        continue;
+      }
       try {
         progress(`defragmenting ${entry.name}${p.isLeader ? ' (raft leader)' : ''} …`);
-        await p.client.maintenance.defragment();
+        await withDeadline(p.client.maintenance.defragment(), defragDeadlineMs);
         entry.defragmented = true;
-        const after = await p.client.maintenance.status();
+        const after = await withDeadline(p.client.maintenance.status(), STATUS_DEADLINE_MS);
         entry.dbSizeAfter = Number(after.dbSize);
         entry.dbSizeInUseAfter = after.dbSizeInUse === undefined ? null : Number(after.dbSizeInUse);
         progress(`${entry.name}: ${mib(entry.dbSizeBefore)} → ${mib(entry.dbSizeAfter)}`);
