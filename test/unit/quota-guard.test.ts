@@ -11,6 +11,7 @@ import {
   QuotaGuard,
   type StorageStatusSource,
 } from '../../coordination/cluster/quota-guard';
+import { readHostConfig } from '../../functions/config';
 import { createMetrics, watchStorage } from '../../functions/observability/metrics';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { createTestApp, quietCluster } from '../support/test-app';
@@ -200,5 +201,22 @@ describe('a host over the quota guard', () => {
       etcd: { storage: { alarms: unknown } };
     };
     expect(cluster.etcd.storage.alarms).toEqual([{ member: 'n1', alarm: 'NOSPACE', explained: false }]);
+  });
+});
+
+describe('quota guard configuration (functions/config.ts)', () => {
+  it("defaults to etcd's own 2 GiB quota, a 90 % mark and a 1 s poll", () => {
+    expect(readHostConfig({}).quota).toEqual({
+      quotaBytes: 2 * 1024 ** 3,
+      highWaterRatio: 0.9,
+      intervalMs: 1000,
+    });
+  });
+
+  it('takes the quota the launcher gave etcd, and refuses a mark outside (0, 1]', () => {
+    const { quota } = readHostConfig({ ETCD_QUOTA_BYTES: String(QUOTA), ETCD_QUOTA_HIGH_WATER: '0.8' });
+    expect(quota).toMatchObject({ quotaBytes: QUOTA, highWaterRatio: 0.8 });
+    expect(() => readHostConfig({ ETCD_QUOTA_HIGH_WATER: '1.5' })).toThrow(/ETCD_QUOTA_HIGH_WATER/);
+    expect(() => readHostConfig({ ETCD_QUOTA_BYTES: '0' })).toThrow(/ETCD_QUOTA_BYTES/);
   });
 });
