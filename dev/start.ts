@@ -1,6 +1,8 @@
 /**
- * `npm start`: the local cluster in the foreground. Three etcd members and three function hosts
- * on loopback, data under .data/, stopped cleanly on Ctrl-C or SIGTERM.
+ * `npm start`: the local cluster in the foreground. Three etcd members, three function hosts and
+ * the archive's PostgreSQL (a primary and its synchronous standby, dev/cluster/postgres-cluster.ts)
+ * on loopback, data under .data/, stopped cleanly on Ctrl-C or SIGTERM. With --archive-url it
+ * starts no PostgreSQL and hands the hosts that URL instead.
  *
  * With --etcd-endpoints it runs only the function hosts, against an etcd cluster you run
  * elsewhere (single-host mode). `npm start -- --help` lists every flag; each has an environment
@@ -18,10 +20,12 @@ import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
 import { HOST_USER, ROOT_USER, readTlsFiles } from './cluster/certificates';
 import { DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
-import { defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
+import { ensurePostgres } from './cluster/ensure-postgres';
+import { DEFAULT_ETCD_QUOTA_BYTES, defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
 import { type LocalControl, startLocalControl } from './cluster/local-control';
 import { localEtcdSecurity } from './cluster/local-security';
+import { PostgresCluster } from './cluster/postgres-cluster';
 
 const HELP = `Usage: npm start -- [flags]
 
@@ -33,6 +37,12 @@ const HELP = `Usage: npm start -- [flags]
   --insecure-etcd           etcd without TLS, client certs     env PAY_INSECURE_ETCD=1  default secured
                             and RBAC (debugging only; fixed
                             when the data dir is created)
+  --etcd-quota-bytes N      etcd backend quota (NOSPACE past   env PAY_ETCD_QUOTA_BYTES default 8589934592
+                            it), --quota-backend-bytes                                 (8 GiB)
+  --archive-url URL         use this PostgreSQL (host role)    env PAY_ARCHIVE_URL     default none: launch a
+                            for the archive; TLS unless                                local primary and
+                            on loopback                                                synchronous standby
+                                                                                       under <data-dir>/postgres
   --hosts N                 function hosts to launch           env PAY_HOSTS           default 3
   --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
   --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
@@ -50,6 +60,8 @@ const { values } = parseArgs({
     'etcd-members': { type: 'string' },
     'etcd-client-ports': { type: 'string' },
     'etcd-peer-ports': { type: 'string' },
+    'etcd-quota-bytes': { type: 'string' },
+    'archive-url': { type: 'string' },
     hosts: { type: 'string' },
     'host-ports': { type: 'string' },
     'etcd-endpoints': { type: 'string' },
@@ -100,6 +112,13 @@ function numbers(
   return list;
 }
 
+/** A URL fit to print: its password replaced. */
+function redactPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
 function fail(message: string): never {
   console.error(`error: ${message}\n\n${HELP}`);
   process.exit(2);
@@ -137,16 +156,53 @@ const clockDrifts = numbers(
   '--clock-drift-ppm',
   100_000,
 );
+const quotaText = setting('etcd-quota-bytes', 'PAY_ETCD_QUOTA_BYTES');
+const quotaBytes = quotaText === undefined ? DEFAULT_ETCD_QUOTA_BYTES : Number(quotaText);
+if (!Number.isSafeInteger(quotaBytes) || quotaBytes < 1024 ** 2) {
+  fail(`--etcd-quota-bytes must be a whole number of bytes, at least 1 MiB, got ${quotaText}`);
+}
+const externalArchiveUrl = setting('archive-url', 'PAY_ARCHIVE_URL');
+if (externalArchiveUrl !== undefined && !/^postgres(ql)?:\/\/[^/]+/.test(externalArchiveUrl)) {
+  fail(`--archive-url must be a postgres:// URL, got ${externalArchiveUrl}`);
+}
 const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+
+mkdirSync(dataDir, { recursive: true });
+// The archive's PostgreSQL first: the hosts are handed its URL (ARCHIVE_URL, functions/config.ts).
+const postgres = externalArchiveUrl
+  ? undefined
+  : new PostgresCluster({
+      binDir: ensurePostgres(),
+      dir: join(dataDir, 'postgres'),
+      log: (line) => console.log(`postgres: ${line}`),
+    });
+if (postgres) {
+  console.log(
+    `starting PostgreSQL primary and synchronous standby (data in ${join(dataDir, 'postgres')}) ...`,
+  );
+  try {
+    await postgres.start();
+  } catch (error) {
+    console.error(
+      `PostgreSQL start-up failed: ${(error as Error).message}; logs are in ${join(dataDir, 'postgres')}`,
+    );
+    await postgres.stop();
+    process.exit(1);
+  }
+}
+const archiveUrl = externalArchiveUrl ?? postgres!.urls().host;
 const hosts = hostList.map((h, i) => ({
   ...h,
   env: {
     CLOCK_OFFSET_MS: String(clockOffsets?.[i] ?? 0),
     CLOCK_DRIFT_PPM: String(clockDrifts?.[i] ?? 0),
+    ARCHIVE_URL: archiveUrl,
+    // The quota guard (coordination/cluster/quota-guard.ts) must know what etcd was given; with
+    // --etcd-endpoints the hosts take ETCD_QUOTA_BYTES from this environment instead.
+    ...(externalEndpoints ? {} : { ETCD_QUOTA_BYTES: String(quotaBytes) }),
   },
 }));
 
-mkdirSync(dataDir, { recursive: true });
 const insecure = values['insecure-etcd'] === true || env.PAY_INSECURE_ETCD === '1';
 // With --etcd-endpoints the hosts take ETCD_CA_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE from the environment.
 const pki = externalEndpoints
@@ -158,7 +214,7 @@ const pki = externalEndpoints
     }).catch((error: Error) => fail(error.message));
 const etcd = externalEndpoints
   ? undefined
-  : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki });
+  : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki, quotaBytes });
 const endpoints = externalEndpoints ?? etcd!.clientUrls();
 const fleet = new HostFleet({
   hosts,
@@ -173,9 +229,9 @@ async function stopAll(reason: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   control?.close();
-  console.log(`\n${reason}: stopping hosts, then etcd ...`);
+  console.log(`\n${reason}: stopping hosts, then etcd and PostgreSQL ...`);
   await fleet.stop();
-  await etcd?.stop();
+  await Promise.all([etcd?.stop(), postgres?.stop()]);
   console.log('stopped.');
   process.exit(0);
 }
@@ -245,6 +301,14 @@ const rows = [
     address: m.clientUrl,
     detail: `peer ${m.peerUrl}, data ${m.dataDir}`,
   })) ?? endpoints.map((url) => ({ what: 'etcd (external)', pid: undefined, address: url, detail: '' }))),
+  ...(postgres
+    ? [postgres.primary, postgres.standby!].map((server, i) => ({
+        what: `postgres ${server.name} (${i === 0 ? 'primary' : 'synchronous standby'})`,
+        pid: server.process.pid,
+        address: `postgres://127.0.0.1:${server.port}/${postgres.database}`,
+        detail: `data ${server.dataDir}, log ${server.dataDir}.log`,
+      }))
+    : [{ what: 'postgres (external)', pid: undefined, address: redactPassword(archiveUrl), detail: '' }]),
   ...fleet.hosts.map((h) => ({
     what: `host ${h.id}`,
     pid: h.process.pid,
@@ -253,12 +317,18 @@ const rows = [
   })),
 ];
 console.table(rows);
-console.log(`admin API key: ${adminKey}
+console.log(`archive: the hosts get ARCHIVE_URL=${redactPassword(archiveUrl)}${postgres ? ` (passwords in ${join(dataDir, 'postgres', 'cluster.json')})` : ''}
+admin API key: ${adminKey}
 ready: try  curl -s ${fleet.hosts[0]?.url}/ready
        and  curl -s -H "Authorization: Bearer $(cat ${join(dataDir, DEV_ADMIN_KEY_FILE)})" ${fleet.hosts[0]?.url}/cluster
 (Ctrl-C stops everything)`);
 
-for (const p of [...(etcd?.members.map((m) => m.process) ?? []), ...fleet.hosts.map((h) => h.process)]) {
+const watched = [
+  ...(etcd?.members.map((m) => m.process) ?? []),
+  ...(postgres ? [postgres.primary.process, postgres.standby!.process] : []),
+  ...fleet.hosts.map((h) => h.process),
+];
+for (const p of watched) {
   void p.whenExited().then(() => {
     if (!stopping) console.log(`${p.name} exited; the rest keeps running`);
   });

@@ -11,6 +11,7 @@ import { dashboardHandlers } from './dashboard/routes';
 import type { FunctionDeps } from './deps';
 import { errorBody, handleError } from './http-errors';
 import { clockGuard } from './middleware/clock-guard';
+import { etcdReachability } from './middleware/etcd-reachability';
 import { hlcHeaders } from './middleware/hlc-headers';
 import { observeRequests } from './middleware/observe-requests';
 import { closeWhenBodyUnread } from './middleware/request-body';
@@ -57,6 +58,8 @@ export function createApp({
   app.use('/metrics', cors());
   app.use('/cluster', cors());
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  // Before the key gate: its key lookups read etcd too, and would hold requests on a cut-off host.
+  if (deps.cluster) app.use('/payments/*', etcdReachability(deps.cluster));
   app.use(
     '*',
     requireApiKey({

@@ -29,6 +29,12 @@
  *   ETCD_QUOTA_HIGH_WATER    fraction of the quota past which payments  default 0.9
  *                            get 503 storage_full (coordination/cluster/quota-guard.ts)
  *   QUOTA_GUARD_INTERVAL_MS  how often db sizes and alarms are read     default 1000
+ *   ARCHIVE_URL              PostgreSQL of the payment archive and the  default none: no archive
+ *                            event log, as the host role (postgres://payments_host:…@host:port/db;
+ *                            ledger/archive/, issue 14; not wired into the host yet)
+ *   ARCHIVE_CA_FILE          CA (PEM) of an external PostgreSQL's       default the system CAs
+ *                            certificate: non-loopback URLs always use TLS (ledger/archive/pg-connection.ts)
+ *   ARCHIVE_STATEMENT_TIMEOUT_MS  bound on one archive query, ms        default 2000
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  *   API_KEY_CACHE_TTL_MS     how long a host trusts a read API key: the default 1000
  *                            bound on how late a revocation takes effect
@@ -89,6 +95,12 @@ const envSchema = z.object({
   ETCD_QUOTA_BYTES: positiveInt(DEFAULT_QUOTA_BYTES),
   ETCD_QUOTA_HIGH_WATER: z.coerce.number().gt(0).max(1).default(DEFAULT_HIGH_WATER_RATIO),
   QUOTA_GUARD_INTERVAL_MS: positiveInt(1000),
+  ARCHIVE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^/]+/, 'must be a postgres:// URL')
+    .optional(),
+  ARCHIVE_CA_FILE: z.string().min(1).optional(),
+  ARCHIVE_STATEMENT_TIMEOUT_MS: positiveInt(2000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
   API_KEY_RATE_LIMIT_RPS: z.coerce.number().int().min(0).default(1000),
@@ -142,6 +154,8 @@ export interface HostConfig {
   batching:
     | { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number; maxQueued: number }
     | false;
+  /** The payment archive and event log on PostgreSQL (issue 14), when ARCHIVE_URL is set. */
+  archive: { url: string; caFile: string | undefined; statementTimeoutMs: number } | undefined;
   logLevel: LogLevel;
   /** API key verification cache and the default per-key rate limit (functions/auth/). */
   auth: { cacheTtlMs: number; rateLimitPerSecond: number };
@@ -190,6 +204,9 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
             maxQueued: e.COMMIT_MAX_QUEUED,
             maxTxnOps: e.ETCD_MAX_TXN_OPS,
           },
+    archive: e.ARCHIVE_URL
+      ? { url: e.ARCHIVE_URL, caFile: e.ARCHIVE_CA_FILE, statementTimeoutMs: e.ARCHIVE_STATEMENT_TIMEOUT_MS }
+      : undefined,
     logLevel: e.LOG_LEVEL,
     auth: { cacheTtlMs: e.API_KEY_CACHE_TTL_MS, rateLimitPerSecond: e.API_KEY_RATE_LIMIT_RPS },
     clocks: readClockConfig(e),

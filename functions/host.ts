@@ -15,6 +15,7 @@ import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets'
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
+import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-routing';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdEventStore } from '../coordination/events/etcd-event-store';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
@@ -46,17 +47,22 @@ function logCoordination({ level, msg, ...event }: Record<string, unknown>): voi
   const at = level === 'error' || level === 'warn' || level === 'debug' ? level : 'info';
   logger[at](event, typeof msg === 'string' ? msg : 'coordination');
 }
+// The health probe (in coordination) steers the client away from members that do not answer.
+const etcdRouting = new EtcdEndpointRouting();
 const client = createEtcdClient({
   endpoints: config.etcdEndpoints,
   callDeadlineMs: config.etcdCallDeadlineMs,
   tls: config.etcdTls,
+  routing: etcdRouting,
 });
+const metrics = createMetrics({ processMetrics: true });
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const coordination = createHostCoordination({
   client,
   clock,
   etcdEndpoints: config.etcdEndpoints,
   etcdTls: config.etcdTls,
+  etcdRouting,
   hostId: config.hostId,
   url: config.advertisedUrl,
   version: String(packageJson.version),
@@ -64,6 +70,7 @@ const coordination = createHostCoordination({
   ttlSeconds: config.membershipTtlSeconds,
   maintenanceIntervalMs: config.maintenanceIntervalMs,
   quota: config.quota,
+  onWatchRestart: (watch, reason) => metrics.etcdWatchRestarts.inc({ watch, reason }),
   log: logCoordination,
 });
 // The time master is the elected leader. A static view (CLUSTER_HOSTS) is kept for tests and for
@@ -107,7 +114,6 @@ const clocks = createHostClocks({
   maxEventLatenessMs: c.eventsMaxLatenessMs,
 });
 hostClock = clocks.hostClock;
-const metrics = createMetrics({ processMetrics: true });
 const ledger = new EtcdLedger({
   client,
   root: config.ledgerRoot,
@@ -141,6 +147,7 @@ setInterval(() => {
   const bound = clocks.hostClock.errorBoundMs();
   metrics.clockOffsetMs.set(clocks.hostClock.raw() - clocks.hostClock.now());
   metrics.clockErrorBoundMs.set(Number.isFinite(bound) ? bound : -1);
+  metrics.clockSyncRounds.set(clocks.deps.sync?.stats.rounds ?? 0);
 }, 1000).unref();
 const app = createApp({
   ledger,

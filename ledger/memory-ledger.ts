@@ -5,6 +5,7 @@
  */
 import { IdempotencyConflictError, QuorumUnavailableError } from './errors';
 import { toSequence } from './etcd/sequence';
+import { historyPage } from './history-page';
 import {
   type CommitContext,
   type CommitOutcome,
@@ -49,17 +50,9 @@ export class MemoryLedger implements PaymentLedger {
       .slice(0, MAX_PAYMENTS_PER_ID);
   }
 
-  async history({ account, from, to, limit, afterSequence = 0 }: HistoryQuery): Promise<HistoryPage> {
+  async history(query: HistoryQuery): Promise<HistoryPage> {
     this.checkAvailable();
-    const matching = [...this.payments.values()]
-      .filter((p) => p.payer === account || p.payee === account)
-      .filter((p) => p.sequence > afterSequence)
-      .filter(
-        (p) => (from === undefined || p.committedAt >= from) && (to === undefined || p.committedAt < to),
-      )
-      .sort((a, b) => a.sequence - b.sequence);
-    const payments = matching.slice(0, limit);
-    return { payments, continueAfter: matching.length > limit ? payments.at(-1)?.sequence : undefined };
+    return historyPage(this.payments.values(), query);
   }
 
   async ping(): Promise<void> {

@@ -4,8 +4,12 @@
  * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
  */
 import type { Etcd3 } from 'etcd3';
+import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import type { Clock } from '../clock/clock';
+import { EtcdEndpointHealth } from '../etcd/endpoint-health';
+import type { EtcdEndpointRouting } from '../etcd/endpoint-routing';
 import type { EtcdTlsCredentials } from '../etcd/etcd-client';
+import { coordinationKeys } from '../etcd/key-layout';
 import type { ClusterView, LeaderInfo } from './cluster-view';
 import { EtcdClusterView } from './etcd-cluster-view';
 import { EtcdMemberProbe, type EtcdMemberStatus } from './etcd-members';
@@ -24,6 +28,12 @@ export interface ClusterStatusSource {
   etcdMembers(): Promise<EtcdMemberStatus[]>;
   /** The quota guard's latest report (GET /cluster, /ready, and the payments it refuses). */
   storage?: () => StorageReport;
+  /** False while no etcd member answers this host's health probe (etcd/endpoint-health.ts). */
+  etcdReachable?: () => boolean;
+  /** Calls `listener` when etcdReachable changes; returns the unsubscribe. */
+  onEtcdReachability?: (listener: (reachable: boolean) => void) => () => void;
+  /** Names of the watch-backed views that may be out of date right now (/ready refuses while any is). */
+  staleViews?: () => string[];
   /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
   hostDetails?: (host: HostStatus) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
@@ -35,6 +45,8 @@ export interface HostCoordinationOptions {
   etcdEndpoints: string[];
   /** TLS credentials for the per-member probe clients, as the main client's. Default none. */
   etcdTls?: EtcdTlsCredentials;
+  /** The main client's routing (given to createEtcdClient), steered by the health probe. Default none. */
+  etcdRouting?: EtcdEndpointRouting;
   hostId: string;
   /** URL other hosts and clients reach this host at. */
   url: string;
@@ -47,6 +59,8 @@ export interface HostCoordinationOptions {
   maintenanceIntervalMs?: number;
   /** The quota guard's quota, mark and poll interval (coordination/cluster/quota-guard.ts). Defaults there. */
   quota?: Pick<QuotaGuardOptions, 'quotaBytes' | 'highWaterRatio' | 'intervalMs'>;
+  /** Called when a watch is rebuilt after a failure, e.g. a compacted revision (for metrics). */
+  onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -66,6 +80,7 @@ export function createHostCoordination({
   clock,
   etcdEndpoints,
   etcdTls,
+  etcdRouting,
   hostId,
   url,
   version,
@@ -73,17 +88,12 @@ export function createHostCoordination({
   ttlSeconds = 2,
   maintenanceIntervalMs = 30_000,
   quota = {},
+  onWatchRestart,
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
-  const membership = new Membership({
-    client,
-    clock,
-    root,
-    ttlSeconds,
-    log,
-    self: { id: hostId, url, version },
-  });
-  const election = new LeaderElection({ client, clock, root, ttlSeconds, log, self: { id: hostId, url } });
+  const shared = { client, clock, root, ttlSeconds, log, onWatchRestart };
+  const membership = new Membership({ ...shared, self: { id: hostId, url, version } });
+  const election = new LeaderElection({ ...shared, self: { id: hostId, url } });
   const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client, tls: etcdTls });
   const maintenance = new LedgerMaintenance({
     client,
@@ -96,6 +106,13 @@ export function createHostCoordination({
     intervalMs: maintenanceIntervalMs,
   });
   const quotaGuard = new QuotaGuard({ ...quota, source: etcdStorageSource(members, client), log });
+  const health = new EtcdEndpointHealth({
+    endpoints: etcdEndpoints,
+    tls: etcdTls,
+    routing: etcdRouting,
+    probeKey: coordinationKeys(root ?? DEFAULT_ROOT).host(hostId),
+    log,
+  });
   const view = new EtcdClusterView(hostId, membership, election);
   const status: ClusterStatusSource = {
     selfId: hostId,
@@ -105,6 +122,12 @@ export function createHostCoordination({
     registered: () => membership.registered(),
     etcdMembers: () => members.statuses(),
     storage: () => quotaGuard.report(),
+    etcdReachable: () => health.reachable(),
+    onEtcdReachability: (listener) => health.onChange(listener),
+    staleViews: () => [
+      ...(membership.viewStale() ? ['membership'] : []),
+      ...(election.viewStale() ? ['election'] : []),
+    ],
   };
   return {
     view,
@@ -114,6 +137,7 @@ export function createHostCoordination({
     quotaGuard,
     start() {
       quotaGuard.start();
+      health.start();
       membership.start();
       election.start();
       maintenance.start();
@@ -123,6 +147,7 @@ export function createHostCoordination({
       quotaGuard.stop();
       await Promise.all([election.close(), membership.close()]);
       members.close();
+      health.stop();
     },
   };
 }

@@ -5,9 +5,11 @@
  *    may resend a transaction that did commit; the ledger's commit path recognises its own earlier
  *    commit by a nonce (ledger/etcd/etcd-ledger.ts), so the retry is safe there;
  *  - a member that is down is skipped for `breakerCooldownMs` by a per-member circuit breaker, so
- *    requests are routed to the members that answer. etcd's NOSPACE refusal (RESOURCE_EXHAUSTED,
- *    "database space exceeded", which etcd3 marks recoverable) is an answer, not a member fault: it
- *    neither opens a breaker nor is retried, or a host's refused puts would stop its reads too.
+ *    requests are routed to the members that answer; with `routing`, a health probe also holds
+ *    the breaker of an isolated or paused member open (endpoint-health.ts). etcd's NOSPACE refusal
+ *    (RESOURCE_EXHAUSTED, "database space exceeded", which etcd3 marks recoverable) is an answer,
+ *    not a member fault: it neither opens a breaker nor is retried, or a host's refused puts would
+ *    stop its reads too.
  * Streams (watch, lease keepalive) get no deadline: they are meant to stay open.
  *
  * With `tls`, the client speaks TLS to https:// endpoints and presents a client certificate; etcd
@@ -18,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError } from 'etcd3';
 import { isSpaceExceeded } from '../../ledger/etcd/bounded-etcd-call';
+import type { EtcdEndpointRouting } from './endpoint-routing';
 
 export interface EtcdClientOptions {
   /** Client URLs of every member, e.g. `['http://127.0.0.1:2379']`. Give all of them, for failover. */
@@ -32,6 +35,8 @@ export interface EtcdClientOptions {
   dialTimeoutMs?: number;
   /** TLS credentials: the CA that signed the members' certificates, and this client's own. Default none (plain http). */
   tls?: EtcdTlsCredentials;
+  /** Lets a health probe route calls away from unhealthy members (endpoint-health.ts). Default none. */
+  routing?: EtcdEndpointRouting;
 }
 
 /**
@@ -56,6 +61,7 @@ export function createEtcdClient({
   breakerCooldownMs = 2000,
   dialTimeoutMs = 2000,
   tls,
+  routing,
 }: EtcdClientOptions): Etcd3 {
   if (endpoints.length === 0) throw new Error('at least one etcd endpoint is required');
   return new Etcd3({
@@ -72,11 +78,13 @@ export function createEtcdClient({
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callDeadlineMs }),
     faultHandling: {
       global: retry(handleWhen(isMemberFault), { maxAttempts: Math.max(0, attempts - 1) }),
-      host: () =>
-        circuitBreaker(handleWhen(isMemberFault), {
+      host: (endpoint) => {
+        const breaker = circuitBreaker(handleWhen(isMemberFault), {
           halfOpenAfter: breakerCooldownMs,
           breaker: new ConsecutiveBreaker(3),
-        }),
+        });
+        return routing ? routing.register(endpoint, breaker) : breaker;
+      },
     },
   });
 }

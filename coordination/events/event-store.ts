@@ -1,8 +1,9 @@
 /**
  * Where hosts ship their events: the store behind the cluster event log. One stream per host,
  * each in HLC order, plus each host's shipping mark; readers merge the streams
- * (coordination/events/event-query.ts). The etcd implementation is coordination/events/etcd-event-store.ts; the
- * in-memory one below passes the same contract suite (test/contracts/event-store-contract.ts).
+ * (coordination/events/event-query.ts). Implementations: etcd (etcd-event-store.ts), PostgreSQL
+ * (pg-event-store.ts) and the in-memory one below, all checked by one contract suite
+ * (test/contracts/event-store-contract.ts).
  */
 import type { ClusterEvent, HostMark } from './event-types';
 

@@ -20,7 +20,12 @@ import { EtcdApiKeyStore } from '../../functions/auth/etcd-api-key-store';
 import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { ensurePki, HOST_USER, readTlsFiles } from '../cluster/certificates';
-import { EtcdCluster, type EtcdMember, type EtcdMemberSpec } from '../cluster/etcd-cluster';
+import {
+  EtcdCluster,
+  type EtcdClusterOptions,
+  type EtcdMember,
+  type EtcdMemberSpec,
+} from '../cluster/etcd-cluster';
 import { freePort } from '../cluster/free-port';
 import { type FunctionHost, HostFleet } from '../cluster/host-fleet';
 import { httpOk, waitFor } from '../cluster/managed-process';
@@ -35,6 +40,8 @@ export interface ChaosClusterOptions {
   hosts?: number;
   /** Extra host environment (functions/config.ts). */
   hostEnv?: Record<string, string>;
+  /** Raft timing of the members (dev/cluster/etcd-cluster.ts). Default that file's. */
+  etcdTiming?: Pick<EtcdClusterOptions, 'heartbeatMs' | 'electionTimeoutMs'>;
 }
 
 /** etcd3 gives uint64 member ids in decimal; rafthttp headers use hex. */
@@ -62,6 +69,7 @@ export class ChaosCluster {
     dir,
     hosts = 3,
     hostEnv = {},
+    etcdTiming = {},
   }: ChaosClusterOptions): Promise<ChaosCluster> {
     const specs: EtcdMemberSpec[] = [];
     for (let i = 1; i <= 3; i++) {
@@ -112,6 +120,7 @@ export class ChaosCluster {
       );
     }
     const etcd = new EtcdCluster({
+      ...etcdTiming,
       binary: etcdBinary,
       dir,
       members: specs,

@@ -2,10 +2,11 @@
  * Finds a program that a Debian package provides, installing that package with apt-get when the
  * program is missing and we run as root (as on CI and a fresh dev machine); otherwise it fails
  * with a message that names the package, so nothing that needs the program is skipped quietly.
- * The launcher's etcd (ensure-etcd.ts) and the browser tests' chromium both come through here.
+ * The launcher's etcd (ensure-etcd.ts) and PostgreSQL (ensure-postgres.ts), and the browser
+ * tests' chromium all come through here.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export function findOnPath(binary: string, pathVariable: string): string | undefined {
@@ -35,7 +36,15 @@ export interface EnsureDebianPackageOptions {
   pathVariable?: string;
   /** Print progress while installing. Default console.log. */
   log?: (line: string) => void;
+  /**
+   * Start no service while installing: a policy-rc.d answering 101 ("action forbidden"), removed
+   * afterwards. Debian's postgresql would otherwise start its `main` cluster on port 5432; ours
+   * run under the data directory instead. Default false.
+   */
+  holdServices?: boolean;
 }
+
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 
 export function ensureDebianPackage({
   binary,
@@ -44,6 +53,7 @@ export function ensureDebianPackage({
   override = process.env[overrideVariable] || undefined,
   pathVariable = process.env.PATH ?? '',
   log = console.log,
+  holdServices = false,
 }: EnsureDebianPackageOptions): string {
   if (override) {
     try {
@@ -62,6 +72,20 @@ export function ensureDebianPackage({
     );
   }
   log(`${binary} not found: installing Debian package ${packageName} with apt-get ...`);
+  const ownPolicy = holdServices && !existsSync(POLICY_RC_D);
+  if (ownPolicy) writeFileSync(POLICY_RC_D, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    aptGetInstall(packageName);
+  } finally {
+    if (ownPolicy) rmSync(POLICY_RC_D, { force: true });
+  }
+  const installed = findOnPath(binary, search);
+  if (!installed) throw new Error(`${packageName} was installed but no ${binary} binary was found`);
+  log(`installed ${packageName}: ${installed}`);
+  return installed;
+}
+
+function aptGetInstall(packageName: string): void {
   for (const args of [
     ['update', '-q'],
     // Wait for another apt-get (a parallel test file) rather than fail on its lock.
@@ -74,8 +98,4 @@ export function ensureDebianPackage({
     if (result.status !== 0)
       throw new Error(`apt-get ${args.join(' ')} failed; install ${packageName} by hand`);
   }
-  const installed = findOnPath(binary, search);
-  if (!installed) throw new Error(`${packageName} was installed but no ${binary} binary was found`);
-  log(`installed ${packageName}: ${installed}`);
-  return installed;
 }

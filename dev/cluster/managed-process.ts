@@ -30,6 +30,14 @@ export interface ManagedProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** File that receives stdout and stderr. Default: inherit nothing (discard). */
   logFile?: string;
+  /** Run as this user and group id (root only: PostgreSQL refuses to run as root). Default: ours. */
+  uid?: number;
+  gid?: number;
+  /**
+   * Signal `stop()` sends first. Default SIGTERM. PostgreSQL wants SIGINT (fast shutdown): on
+   * SIGTERM it waits for every client to disconnect.
+   */
+  stopSignal?: NodeJS.Signals;
 }
 
 export class ManagedProcess {
@@ -54,9 +62,9 @@ export class ManagedProcess {
   start(): void {
     if (this.running) return;
     installExitHook();
-    const { command, args, cwd, env, logFile } = this.options;
+    const { command, args, cwd, env, logFile, uid, gid } = this.options;
     this.log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
     if (this.log) {
       child.stdout?.pipe(this.log, { end: false });
       child.stderr?.pipe(this.log, { end: false });
@@ -89,11 +97,11 @@ export class ManagedProcess {
     }
   }
 
-  /** Stops gracefully with SIGTERM, then SIGKILL after `graceMs`. Resolves once it has exited. */
+  /** Stops gracefully with `stopSignal`, then SIGKILL after `graceMs`. Resolves once it has exited. */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return this.exited;
     this.signal('SIGCONT'); // a paused process cannot handle SIGTERM
-    this.signal('SIGTERM');
+    this.signal(this.options.stopSignal ?? 'SIGTERM');
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

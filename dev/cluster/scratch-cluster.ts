@@ -18,7 +18,7 @@ import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { ensurePki, HOST_USER, type Pki, ROOT_USER } from './certificates';
 import { ensureEtcd } from './ensure-etcd';
-import { EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
+import { DEFAULT_ETCD_QUOTA_BYTES, EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
 import { freePort } from './free-port';
 import { HostFleet, type WaitUntil } from './host-fleet';
 
@@ -43,8 +43,8 @@ export interface ScratchClusterOptions {
   startTimeoutMs?: { etcd?: number; hosts?: number };
   /** TLS, client-certificate auth and RBAC on etcd. Default true. */
   secure?: boolean;
-  /** More flags for every etcd member (EtcdClusterOptions.extraArgs). Default none. */
-  etcdArgs?: string[];
+  /** etcd's backend quota, bytes. Default DEFAULT_ETCD_QUOTA_BYTES (etcd-cluster.ts, 8 GiB). */
+  etcdQuotaBytes?: number;
 }
 
 export interface ScratchClientOptions extends Partial<EtcdClientOptions> {
@@ -83,7 +83,7 @@ export async function startScratchCluster({
   keepDir = false,
   startTimeoutMs = {},
   secure = true,
-  etcdArgs,
+  etcdQuotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
 }: ScratchClusterOptions = {}): Promise<ScratchCluster> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const specs: EtcdMemberSpec[] = [];
@@ -101,7 +101,7 @@ export async function startScratchCluster({
     members: specs,
     pki,
     ledgerRoot,
-    extraArgs: etcdArgs,
+    quotaBytes: etcdQuotaBytes,
   });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
@@ -110,7 +110,8 @@ export async function startScratchCluster({
     hosts: hostSpecs,
     etcdEndpoints: etcd.clientUrls(),
     logDir: dir,
-    env: hostEnv,
+    // The hosts' quota guard is told what etcd was given, unless the test says otherwise.
+    env: { ETCD_QUOTA_BYTES: String(etcdQuotaBytes), ...hostEnv },
     nodeArgs: hostNodeArgs,
     etcdTls: pki?.user(HOST_USER),
   });

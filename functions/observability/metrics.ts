@@ -53,6 +53,10 @@ export interface Metrics {
   etcdAlarmsActive: Gauge<'alarm' | 'explained'>;
   /** Alarms seen raised, by alarm and whether size explains it; explained="false" is an incident. */
   etcdAlarmsRaised: Counter<'alarm' | 'explained'>;
+  /** etcd watches rebuilt (re-listed and watched again) after a failure, by watch and reason. */
+  etcdWatchRestarts: Counter<'watch' | 'reason'>;
+  /** Berkeley rounds this host has run as time master. */
+  clockSyncRounds: Gauge;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -156,6 +160,19 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
       name: 'etcd_alarms_raised_total',
       help: 'etcd alarms seen raised, by alarm and whether database size explains it (explained="false": an incident).',
       labelNames: ['alarm', 'explained'],
+      registers,
+    }),
+    etcdWatchRestarts: new Counter({
+      name: 'etcd_watch_restarts_total',
+      help: 'etcd watches re-listed and watched again after a failure (e.g. a compacted revision), by watch and reason.',
+      labelNames: ['watch', 'reason'],
+      registers,
+    }),
+    // A gauge read from ClockSync's own count at scrape time; prom-client wants counters to be
+    // incremented, not set.
+    clockSyncRounds: new Gauge({
+      name: 'clock_sync_rounds_total',
+      help: 'Berkeley rounds this host has run as time master.',
       registers,
     }),
   };

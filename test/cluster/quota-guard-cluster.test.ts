@@ -1,7 +1,7 @@
 /**
  * The quota guard on real processes (coordination/cluster/quota-guard.ts): three etcd members
  * with a 24 MiB quota (--quota-backend-bytes, so the mark is 21.6 MiB) and one host told so
- * (ETCD_QUOTA_BYTES). etcd 3.4 lets nested transactions past its quota, so the host must stop
+ * (ETCD_QUOTA_BYTES, passed by the scratch cluster as the launcher does). etcd 3.4 lets nested transactions past its quota, so the host must stop
  * payments itself before etcd's NOSPACE; and it must resume by itself once an operator has
  * reclaimed space with compaction and `payctl maintain` (run as its own process, with the root
  * credential whose files the state file names, as `npm start` writes it).
@@ -35,8 +35,8 @@ let n = 0;
 beforeAll(async () => {
   cluster = await startTestCluster({
     hosts: 1,
-    etcdArgs: ['--quota-backend-bytes', String(QUOTA)],
-    hostEnv: { ETCD_QUOTA_BYTES: String(QUOTA), QUOTA_GUARD_INTERVAL_MS: '250' },
+    etcdQuotaBytes: QUOTA, // the scratch cluster tells the host too (ETCD_QUOTA_BYTES)
+    hostEnv: { QUOTA_GUARD_INTERVAL_MS: '250' },
   });
   root = cluster.client({ callDeadlineMs: 10_000 });
   host = cluster.fleet.urls()[0]!;

@@ -1,6 +1,7 @@
 /**
- * The event store contract, run against the etcd store (test/cluster/clock-sync-cluster.test.ts) and the
- * in-memory one (test/unit/event-log.test.ts), together with the merged read on top of it.
+ * The event store contract, run against the etcd store (test/cluster/clock-sync-cluster.test.ts), the
+ * PostgreSQL one (test/cluster/pg-event-store.test.ts) and the in-memory one
+ * (test/unit/event-log.test.ts), together with the merged read on top of it.
  */
 import { describe, expect, it } from 'vitest';
 import { formatHlc, hlcAt } from '../../coordination/clock/hlc';

@@ -210,6 +210,20 @@ describe('GET /cluster and /ready with cluster membership', () => {
     expect((await registered.request('/ready')).status).toBe(200);
   });
 
+  it('a stale cluster view (a watch lost to compaction, being rebuilt): /ready is 503 naming the view', async () => {
+    const stale = { ...source(true), staleViews: () => ['membership'] };
+    const app = createTestApp({
+      ledger: new MemoryLedger(),
+      clock: systemClock,
+      hostId: 'h1',
+      cluster: stale,
+    });
+    const response = await app.request('/ready');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBeTruthy();
+    expect(await response.text()).toContain('membership');
+  });
+
   it('/cluster shows hosts (with fields other features add), the leader and etcd members', async () => {
     const app = createTestApp({
       ledger: new MemoryLedger(),
