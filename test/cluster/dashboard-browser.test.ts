@@ -134,7 +134,7 @@ describe('dashboard in chromium', () => {
         .toMatch(/ALARM that database size does not explain: NOSPACE on n[123].*503 storage_full/);
       await expect
         .poll(() => page.getByTestId('storage').textContent())
-        .toMatch(/quota 2048\.0 MiB.*alarms: NOSPACE on n[123].*an incident/);
+        .toMatch(/quota 8192\.0 MiB.*alarms: NOSPACE on n[123].*an incident/); // the scratch cluster's 8 GiB
     } finally {
       await alarm(AlarmAction.Deactivate);
     }
