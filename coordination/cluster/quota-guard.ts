@@ -24,7 +24,10 @@ import { AlarmAction, AlarmType, type Etcd3 } from 'etcd3';
 import { type EtcdMemberProbe, type EtcdMemberStatus, withDeadline } from './etcd-members';
 
 /** One member's backend as last seen (EtcdMemberStatus carries these fields). */
-export type MemberStorage = Pick<EtcdMemberStatus, 'name' | 'memberId' | 'dbSizeBytes' | 'dbSizeInUseBytes'>;
+export type MemberStorage = Pick<
+  EtcdMemberStatus,
+  'name' | 'clientUrl' | 'memberId' | 'dbSizeBytes' | 'dbSizeInUseBytes'
+>;
 
 /** One raised etcd alarm, as the Alarm call lists it. */
 export interface EtcdAlarm {
@@ -107,8 +110,14 @@ export class QuotaGuard {
   private readonly now: () => number;
   private readonly log: (event: Record<string, unknown>) => void;
   private readonly listeners = new Set<StorageListener>();
-  /** Last known reading per member name, so a member that stops answering keeps its size. */
-  private readonly lastSizes = new Map<string, { dbSizeBytes: number; dbSizeInUseBytes: number | null }>();
+  /**
+   * Last known reading per member, by client URL (a member's name is unknown while the member list
+   * cannot be read), so a member that stops answering keeps its size.
+   */
+  private readonly lastSizes = new Map<
+    string,
+    { name: string; dbSizeBytes: number; dbSizeInUseBytes: number | null; stale: boolean }
+  >();
   private current: StorageReport;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<StorageReport> | undefined;
@@ -188,18 +197,22 @@ export class QuotaGuard {
       return this.current;
     }
     for (const m of members) {
+      const last = this.lastSizes.get(m.clientUrl);
       if (m.dbSizeBytes !== null && Number.isFinite(m.dbSizeBytes)) {
         const inUse = m.dbSizeInUseBytes;
-        this.lastSizes.set(m.name, {
+        this.lastSizes.set(m.clientUrl, {
+          name: m.name,
           dbSizeBytes: m.dbSizeBytes,
           dbSizeInUseBytes: inUse !== null && Number.isFinite(inUse) ? inUse : null,
+          stale: false,
         });
+      } else if (last) {
+        this.lastSizes.set(m.clientUrl, { ...last, name: m.name, stale: true });
       }
     }
-    const answered = new Set(members.filter((m) => m.dbSizeBytes !== null).map((m) => m.name));
     const idToName = new Map(members.flatMap((m) => (m.memberId ? [[m.memberId, m.name] as const] : [])));
     const report = assessStorage({
-      members: [...this.lastSizes].map(([name, s]) => ({ name, ...s, stale: !answered.has(name) })),
+      members: [...this.lastSizes.values()],
       alarms: alarms.map((a) => ({ member: idToName.get(a.memberId) ?? a.memberId, alarm: a.alarm })),
       quotaBytes: this.quotaBytes,
       highWaterBytes: this.highWaterBytes,

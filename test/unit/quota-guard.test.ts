@@ -21,14 +21,15 @@ const QUOTA = 32 * MiB; // mark: 28.8 MiB
 
 /** A status source whose answers the test sets between polls. */
 function fakeSource(sizes: Record<string, number | null>) {
-  const state = { sizes, alarms: [] as EtcdAlarm[], fail: false, hang: false };
+  const state = { sizes, alarms: [] as EtcdAlarm[], fail: false, hang: false, namesKnown: true };
   const source: StorageStatusSource = {
     members: async () => {
       if (state.hang) return new Promise<never>(() => {});
       if (state.fail) throw new Error('etcd unreachable');
       return Object.entries(state.sizes).map(
         ([name, size], i): MemberStorage => ({
-          name,
+          name: state.namesKnown ? name : `https://127.0.0.1:${2379 + i}`,
+          clientUrl: `https://127.0.0.1:${2379 + i}`,
           memberId: String(100 + i),
           dbSizeBytes: size,
           dbSizeInUseBytes: size === null ? null : size / 2,
@@ -78,6 +79,19 @@ describe('quota guard decisions', () => {
     const report = await guard.poll();
     expect(report.full).toBe(true);
     expect(report.members.find((m) => m.name === 'n1')).toMatchObject({ dbSizeBytes: 30 * MiB, stale: true });
+  });
+
+  it('follows a member by its URL: a size read before its name was known does not outlive it (payments resume)', async () => {
+    const { state, guard } = guardOver({ n1: 30 * MiB });
+    state.namesKnown = false; // the member list did not answer: members are named by URL
+    expect((await guard.poll()).full).toBe(true);
+    state.namesKnown = true;
+    state.sizes.n1 = 10 * MiB;
+    const report = await guard.poll();
+    expect(report.full).toBe(false);
+    expect(report.members).toEqual([
+      expect.objectContaining({ name: 'n1', dbSizeBytes: 10 * MiB, stale: false }),
+    ]);
   });
 
   it('keeps the last readings when a poll fails or never answers (deadline), and says why', async () => {
