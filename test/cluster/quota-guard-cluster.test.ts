@@ -1,6 +1,6 @@
 /**
  * The quota guard on real processes (coordination/cluster/quota-guard.ts): three etcd members
- * with a 24 MiB quota (--quota-backend-bytes, so the mark is 21.6 MiB) and one host told so
+ * with a 32 MiB quota (--quota-backend-bytes, so the mark is 28.8 MiB) and one host told so
  * (ETCD_QUOTA_BYTES, passed by the scratch cluster as the launcher does). etcd 3.4 lets nested transactions past its quota, so the host must stop
  * payments itself before etcd's NOSPACE; and it must resume by itself once an operator has
  * reclaimed space with compaction and `payctl maintain` (run as its own process, with the root
@@ -22,11 +22,12 @@ import { waitFor } from '../../dev/cluster/managed-process';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
 const MiB = 1024 ** 2;
-const QUOTA = 24 * MiB;
+const QUOTA = 32 * MiB;
 const MARK = Math.floor(QUOTA * 0.9);
 
 let cluster: TestCluster;
 let root: Etcd3;
+let perMember: Etcd3[];
 let host: string;
 let dataDir: string;
 const run = `qg${Date.now().toString(36)}`;
@@ -39,6 +40,9 @@ beforeAll(async () => {
     hostEnv: { QUOTA_GUARD_INTERVAL_MS: '250' },
   });
   root = cluster.client({ callDeadlineMs: 10_000 });
+  perMember = cluster.etcd
+    .clientUrls()
+    .map((url) => cluster.client({ endpoints: [url], callDeadlineMs: 10_000 }));
   host = cluster.fleet.urls()[0]!;
   // The state file `npm start` keeps, naming this cluster's members and root credential files.
   dataDir = join(cluster.dir, 'operator');
@@ -104,13 +108,18 @@ describe('etcd past the high-water mark', () => {
     expect((await pay(before)).status).toBe(201);
 
     // Fill past the mark and stay under the quota: overwrites keep every old value until compacted.
-    const junk = Buffer.alloc(512 * 1024, 7);
-    for (let i = 0; i < 60; i++) {
-      const { dbSize } = await root.maintenance.status();
-      if (Number(dbSize) >= MARK + MiB / 4) break;
-      await root.put('/scratch/junk').value(junk);
+    // A member reports its size as of its last backend commit (every 100 ms), so each step is
+    // measured after a pause, on every member, and the steps shrink near the mark.
+    for (let i = 0; i < 200; i++) {
+      const largest = Math.max(
+        ...(await Promise.all(perMember.map(async (c) => Number((await c.maintenance.status()).dbSize)))),
+      );
+      if (largest >= MARK + MiB / 4) break;
+      await root.put('/scratch/junk').value(Buffer.alloc(largest < MARK - 4 * MiB ? MiB : MiB / 4, 7));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await waitFor('the host to see the mark passed', async () => (await storage()).full, 10_000);
+    expect((await storage()).alarms).toEqual([]); // stopped before etcd's own quota
 
     const refused = await pay();
     expect(refused.status).toBe(503);
