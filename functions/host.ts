@@ -152,7 +152,11 @@ setInterval(() => {
 const app = createApp({
   ledger,
   apiKeys,
-  auth: { cacheTtlMs: config.auth.cacheTtlMs, defaultPerSecond: config.auth.rateLimitPerSecond },
+  auth: {
+    cacheTtlMs: config.auth.cacheTtlMs,
+    defaultPerSecond: config.auth.rateLimitPerSecond,
+    failedAuthPerAddressPerSecond: config.auth.failedAuthPerAddressPerSecond,
+  },
   clock: clocks.hostClock,
   hostId: config.hostId,
   cluster: coordination.status,
@@ -160,6 +164,8 @@ const app = createApp({
   logger,
   metrics,
   maxRequestsInProgress: config.maxRequestsInProgress,
+  maxRequestsPerKey: config.maxRequestsPerKey,
+  bodyTimeoutMs: config.bodyTimeoutMs,
 });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {

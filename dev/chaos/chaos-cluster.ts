@@ -83,7 +83,8 @@ export class ChaosCluster {
       });
     }
     const pki = await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) });
-    const proxyIdentity = await pki.issueUser('link-proxy');
+    // Peer ports trust only the peer CA (dev/cluster/certificates.ts): the proxy speaks on peer links.
+    const proxyIdentity = await pki.issuePeer('link-proxy');
     const peerProxies = new Map(
       specs.map((s) => [
         s.name,
@@ -93,7 +94,7 @@ export class ChaosCluster {
           targetPort: s.peerPort,
           identifySender: true,
           tls: {
-            server: readTlsFiles(pki.member(s.name)),
+            server: readTlsFiles(pki.memberPeer(s.name)),
             client: readTlsFiles(proxyIdentity),
           },
         }),

@@ -16,8 +16,10 @@ import {
   HostBusyError,
   HttpError,
   handleError,
+  KeyBusyError,
   PayloadTooLargeError,
   RateLimitedError,
+  RequestTimeoutError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../functions/http-errors';
@@ -262,6 +264,8 @@ describe('GET /cluster and /ready with cluster membership', () => {
     idempotency_conflict: [{ error: new IdempotencyConflictError('p1', 'alice'), retried: false }],
     ambiguous_payment_id: [{ error: new AmbiguousPaymentIdError('p1', ['a', 'b']), retried: false }],
     stale_master: [{ error: new StaleMasterError('h2', 'h1'), retried: false }],
+    // A slow body timed out (issue 17 §1): nothing was written, send it again.
+    request_timeout: [{ error: new RequestTimeoutError(10_000), retried: true }],
     payload_too_large: [{ error: new PayloadTooLargeError(65536), retried: false }],
     unsupported_media_type: [{ error: new UnsupportedMediaTypeError('text/plain'), retried: false }],
     // Not on another host at once: that would only spread the excess (wait Retry-After instead).
@@ -275,6 +279,7 @@ describe('GET /cluster and /ready with cluster membership', () => {
     overloaded: [
       { error: new OverloadedError(512), retried: true },
       { error: new HostBusyError(128), retried: true },
+      { error: new KeyBusyError(64), retried: true },
     ],
     storage_full: [{ error: new StorageFullError('etcd n1 past the high-water mark'), retried: true }],
     internal: [{ error: new Error('a bug of ours'), retried: false }],
