@@ -22,6 +22,7 @@ import {
   restartProcess,
   runningPid,
 } from './local-cluster';
+import { maintainEtcd, mib } from './maintain';
 import { type Printer, printer, table, withProgress } from './output';
 import { readStatus, renderStatus } from './status';
 
@@ -334,6 +335,62 @@ common(
   const run = spawnSync('npm', forwarded, { cwd: REPO_ROOT, stdio: 'inherit' });
   if (run.status !== 0)
     throw new CliError(`replace-member failed (exit ${run.status ?? run.signal})`, EXIT_CODES.unavailable);
+});
+
+common(
+  program
+    .command('maintain')
+    .description(
+      "reclaim etcd's file space and lift NOSPACE, as etcd root: defragment each member in turn (leader last), then disarm NOSPACE if every member is under the hosts' high-water mark",
+    )
+    .option(
+      '--high-water-bytes <n>',
+      "disarm NOSPACE only under this size (default: the hosts' mark, from GET /cluster)",
+      positiveInt('--high-water-bytes'),
+    ),
+).action(async (options: CommonOptions & { highWaterBytes?: number }) => {
+  const { print, api, dataDir } = context(options);
+  const state = requireLocalState(dataDir);
+  const root = state.etcdRootCredentials;
+  if (!root && state.etcdEndpoints.some((url) => url.startsWith('https:'))) {
+    throw new CliError(
+      `no etcd root credential recorded in ${dataDir}: restart npm start, or defragment with etcdctl as root (docs/operations.md)`,
+      EXIT_CODES.notAvailable,
+    );
+  }
+  const highWaterBytes =
+    options.highWaterBytes ??
+    (await api
+      .json<{ etcd?: { storage?: { highWaterBytes?: number } } }>('/cluster')
+      .then((answer) => answer.body.etcd?.storage?.highWaterBytes)
+      .catch(() => undefined));
+  const result = await maintainEtcd({
+    endpoints: state.etcdEndpoints,
+    tls: root,
+    highWaterBytes,
+    progress: (line) => print.progress(line),
+  });
+  print.result(result, () =>
+    [
+      table(
+        result.members.map((m) => ({
+          member: m.name,
+          before: mib(m.dbSizeBefore),
+          after: mib(m.dbSizeAfter),
+          inUse: mib(m.dbSizeInUseAfter),
+          defragmented: m.defragmented,
+          error: m.error,
+        })),
+      ),
+      `high-water mark: ${result.highWaterBytes === null ? 'unknown (no host answered; pass --high-water-bytes)' : mib(result.highWaterBytes)}`,
+      `disarmed: ${result.disarmed.map((a) => `${a.alarm} on ${a.member}`).join(', ') || 'nothing'}`,
+      `alarms raised now: ${result.alarms.map((a) => `${a.alarm} on ${a.member}`).join(', ') || 'none'}`,
+    ].join('\n'),
+  );
+  // Exit 1 while space is still short or an alarm is still raised: the runbook goes on.
+  if (!result.underMark || result.alarms.length > 0 || result.members.some((m) => m.error)) {
+    process.exitCode = EXIT_CODES.refused;
+  }
 });
 
 registerKeyCommands(program, { common, context });

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
-import { HOST_USER, readTlsFiles } from './cluster/certificates';
+import { HOST_USER, ROOT_USER, readTlsFiles } from './cluster/certificates';
 import { adminKeyNotice, DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { ensurePostgres } from './cluster/ensure-postgres';
@@ -218,6 +218,9 @@ const hosts = hostList.map((h, i) => ({
     CLOCK_DRIFT_PPM: String(clockDrifts?.[i] ?? 0),
     ARCHIVE_URL: archiveUrl,
     ...(ntpEnv ? { NTP_SERVERS: ntpEnv } : {}),
+    // The quota guard (coordination/cluster/quota-guard.ts) must know what etcd was given; with
+    // --etcd-endpoints the hosts take ETCD_QUOTA_BYTES from this environment instead.
+    ...(externalEndpoints ? {} : { ETCD_QUOTA_BYTES: String(quotaBytes) }),
   },
 }));
 
@@ -298,7 +301,18 @@ try {
   await stopAll('start-up failed');
 }
 // pids and ports for `payctl kill|restart` (dev/cluster/local-control.ts)
-control = await startLocalControl({ etcd, fleet, dataDir, etcdEndpoints: endpoints });
+const rootFiles = pki?.user(ROOT_USER);
+control = await startLocalControl({
+  etcd,
+  fleet,
+  dataDir,
+  etcdEndpoints: endpoints,
+  etcdRootCredentials: rootFiles && {
+    ca: rootFiles.caFile,
+    cert: rootFiles.certFile,
+    key: rootFiles.keyFile,
+  },
+});
 
 const rows = [
   ...(etcd?.members.map((m) => ({

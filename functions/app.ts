@@ -22,6 +22,7 @@ import {
   limitRequestsPerKey,
 } from './middleware/requests-in-progress';
 import { requireApiKey } from './middleware/require-api-key';
+import { storageGuard } from './middleware/storage-guard';
 import { type Logger, silentLogger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildOpenApiDocument } from './openapi';
@@ -93,6 +94,7 @@ export function createApp({
     app.use('/payments', clockGuard(deps.clocks));
   }
   const cluster = deps.cluster;
+  if (cluster?.storage) app.use('/payments', storageGuard(cluster.storage, metrics));
   let openApiJson: string | undefined;
   mountRoutes(
     app,

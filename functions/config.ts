@@ -29,6 +29,11 @@
  *   HOST_BODY_TIMEOUT_MS     time a request body may take to arrive,    default 10000
  *                            ms; a slower one is answered 408
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
+ *   ETCD_QUOTA_BYTES         the etcd cluster's --quota-backend-bytes   default 2147483648 (etcd's own
+ *                            (the launcher passes what it gave etcd)    default, without the flag)
+ *   ETCD_QUOTA_HIGH_WATER    fraction of the quota past which payments  default 0.9
+ *                            get 503 storage_full (coordination/cluster/quota-guard.ts)
+ *   QUOTA_GUARD_INTERVAL_MS  how often db sizes and alarms are read     default 1000
  *   ARCHIVE_URL              PostgreSQL of the payment archive and the  default none: no archive
  *                            event log, as the host role (postgres://payments_host:…@host:port/db;
  *                            ledger/archive/, issue 14; not wired into the host yet)
@@ -64,6 +69,7 @@
 import { z } from 'zod';
 import { parseNtpServer } from '../coordination/clock-sync/ntp-reference';
 import type { HostInfo } from '../coordination/cluster/cluster-view';
+import { DEFAULT_HIGH_WATER_RATIO, DEFAULT_QUOTA_BYTES } from '../coordination/cluster/quota-guard';
 import { parseClusterHosts } from '../coordination/cluster/static-cluster-view';
 import { DEFAULT_MAX_QUEUED } from '../ledger/etcd/commit-batcher';
 import { DEFAULT_ROOT } from '../ledger/etcd/key-layout';
@@ -99,6 +105,9 @@ const envSchema = z.object({
   HOST_MAX_REQUESTS_PER_KEY: z.coerce.number().int().positive().optional(),
   HOST_BODY_TIMEOUT_MS: positiveInt(DEFAULT_BODY_TIMEOUT_MS),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
+  ETCD_QUOTA_BYTES: positiveInt(DEFAULT_QUOTA_BYTES),
+  ETCD_QUOTA_HIGH_WATER: z.coerce.number().gt(0).max(1).default(DEFAULT_HIGH_WATER_RATIO),
+  QUOTA_GUARD_INTERVAL_MS: positiveInt(1000),
   ARCHIVE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\/[^/]+/, 'must be a postgres:// URL')
@@ -168,6 +177,8 @@ export interface HostConfig {
   clocks: ClockConfig;
   /** Requests in progress past which new ones are shed (functions/middleware/requests-in-progress.ts). */
   maxRequestsInProgress: number;
+  /** The quota guard (coordination/cluster/quota-guard.ts): etcd's quota, the mark as a fraction of it, the poll period. */
+  quota: { quotaBytes: number; highWaterRatio: number; intervalMs: number };
   /** One API key's share of them; undefined: half (functions/app.ts). */
   maxRequestsPerKey: number | undefined;
   /** Time a request body may take to arrive, ms (functions/middleware/request-body.ts). */
@@ -223,6 +234,11 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     },
     clocks: readClockConfig(e),
     maxRequestsInProgress: e.HOST_MAX_REQUESTS_IN_PROGRESS,
+    quota: {
+      quotaBytes: e.ETCD_QUOTA_BYTES,
+      highWaterRatio: e.ETCD_QUOTA_HIGH_WATER,
+      intervalMs: e.QUOTA_GUARD_INTERVAL_MS,
+    },
     maxRequestsPerKey: e.HOST_MAX_REQUESTS_PER_KEY,
     bodyTimeoutMs: e.HOST_BODY_TIMEOUT_MS,
   };

@@ -26,7 +26,7 @@ import { issueHostKey } from './auth/host-key';
 import { readHostConfig } from './config';
 import { answerMalformedRequest } from './http-errors';
 import { createLogger } from './observability/logger';
-import { createMetrics, watchClusterView } from './observability/metrics';
+import { createMetrics, watchClusterView, watchStorage } from './observability/metrics';
 
 const config = readHostConfig(process.env);
 const c = config.clocks;
@@ -43,6 +43,11 @@ const logger = createLogger({
   clock,
   destination: pino.destination({ dest: 1, sync: false, minLength: 4096 }),
 });
+/** Coordination events carry their own level: an etcd alarm the quota guard cannot explain is an error. */
+function logCoordination({ level, msg, ...event }: Record<string, unknown>): void {
+  const at = level === 'error' || level === 'warn' || level === 'debug' ? level : 'info';
+  logger[at](event, typeof msg === 'string' ? msg : 'coordination');
+}
 // The health probe (in coordination) steers the client away from members that do not answer.
 const etcdRouting = new EtcdEndpointRouting();
 const client = createEtcdClient({
@@ -65,8 +70,9 @@ const coordination = createHostCoordination({
   root: config.ledgerRoot,
   ttlSeconds: config.membershipTtlSeconds,
   maintenanceIntervalMs: config.maintenanceIntervalMs,
+  quota: config.quota,
   onWatchRestart: (watch, reason) => metrics.etcdWatchRestarts.inc({ watch, reason }),
-  log: (event) => logger.info(event, 'coordination'),
+  log: logCoordination,
 });
 // The time master is the elected leader. A static view (CLUSTER_HOSTS) is kept for tests and for
 // running hosts without membership.
@@ -145,6 +151,7 @@ coordination.status.hostDetails = (host) => {
   return host.alive ? peerClockDetails(timePeer, clocks.hostClock, host.url) : { clockOffsetMs: null };
 };
 watchClusterView(metrics, coordination.view);
+watchStorage(metrics, coordination.quotaGuard);
 // Clock gauges are sampled once a second: cheap, and finer than any scrape interval.
 setInterval(() => {
   const bound = clocks.hostClock.errorBoundMs();

@@ -43,6 +43,7 @@ export const ERROR_STATUS_BY_CODE = {
   headers_too_large: 431,
   unavailable: 503,
   overloaded: 503,
+  storage_full: 503,
   internal: 500,
 } as const satisfies Record<ErrorCode | HttpErrorCode, number>;
 

@@ -36,7 +36,7 @@ const SCOPES: Record<RouteAccess, ApiKeyScope[]> = {
   clock: ['clock', 'admin'],
 };
 
-const hostStatusSchema = z.object({ status: z.string(), host: z.string() });
+const hostStatusSchema = z.object({ status: z.string(), host: z.string(), reason: z.string().optional() });
 const anyObject = z.looseObject({});
 const keyViewSchema = apiKeyRecordSchema.omit({ secretHash: true });
 const text = (description: string, contentType: string) => ({ description, contentType });
@@ -56,7 +56,13 @@ export const ROUTES: RouteSpec[] = [
     path: '/ready',
     access: 'open',
     summary: 'Readiness: 200 only while the host reaches an etcd quorum',
-    responses: { 200: { description: 'ready', schema: hostStatusSchema }, 503: { description: 'no quorum' } },
+    responses: {
+      200: {
+        description: 'ready; `status: "degraded"` with a `reason` while payments are refused for storage',
+        schema: hostStatusSchema,
+      },
+      503: { description: 'no quorum' },
+    },
     handler: ({ deps }) => ready(deps),
   },
   {
@@ -78,7 +84,7 @@ export const ROUTES: RouteSpec[] = [
       415: { description: 'not JSON' },
       503: {
         description:
-          'no etcd quorum, or host overloaded (code overloaded); retry with the same id after Retry-After',
+          'no etcd quorum, host overloaded (code overloaded), or etcd storage past its high-water mark (code storage_full); retry with the same id after Retry-After',
       },
     },
     handler: ({ deps }) => createPayment(deps),
@@ -121,7 +127,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/cluster',
     access: 'admin',
-    summary: 'Live hosts, the host leader and its fencing token, and the health of each etcd member',
+    summary:
+      'Live hosts, the host leader and its fencing token, the health of each etcd member, and etcd storage (sizes, quota, alarms)',
     responses: { 200: { description: 'the cluster as this host sees it', schema: anyObject } },
     handler: ({ deps }) => deps.cluster && clusterStatus(deps.cluster),
   },

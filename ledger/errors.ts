@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'stale_master',
   'unavailable',
   'overloaded',
+  'storage_full',
   'internal',
 ] as const;
 
@@ -151,5 +152,22 @@ export class OverloadedError extends PaymentError {
 
   constructor(queued: number) {
     super('overloaded', `host overloaded: ${queued} payments already waiting for etcd; retry shortly`);
+  }
+}
+
+/**
+ * Thrown while etcd's database is past the quota guard's high-water mark, or etcd has raised its
+ * NOSPACE alarm (coordination/cluster/quota-guard.ts): new payments are refused before they reach
+ * etcd, because etcd 3.4 does not apply its quota to the commit's nested transactions. Nothing was
+ * written; reads go on. Payments resume by themselves once an operator has reclaimed space
+ * (`payctl maintain`, docs/operations.md). Retry after Retry-After, on any host.
+ */
+export class StorageFullError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds: number;
+
+  constructor(reason: string, options: { retryAfterSeconds?: number } = {}) {
+    super('storage_full', `payments are paused: ${reason}`);
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
   }
 }

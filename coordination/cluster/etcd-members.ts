@@ -13,6 +13,8 @@ import { createEtcdClient, type EtcdTlsCredentials } from '../etcd/etcd-client';
 export interface EtcdMemberStatus {
   name: string;
   clientUrl: string;
+  /** etcd's id of the member (decimal), as alarms name it; null when it did not answer. */
+  memberId: string | null;
   healthy: boolean;
   isLeader: boolean;
   raftTerm: number | null;
@@ -84,18 +86,24 @@ export class EtcdMemberProbe {
     const name = clientUrl; // replaced by the member's name in statuses()
     try {
       const s: IStatusResponse = await withDeadline(member.maintenance.status(), this.deadlineMs);
+      // etcd lists its raised alarms among a Status's errors ("memberID:… alarm:NOSPACE"). A member
+      // under an alarm still answers, so the alarm is no sign of ill health: the quota guard reports
+      // alarms (coordination/cluster/quota-guard.ts). Regression: a NOSPACE showed every member down.
+      const errors = s.errors.filter((e) => !/alarm:/.test(e));
       return {
         name,
         clientUrl,
-        healthy: s.errors.length === 0 && s.leader !== '0',
+        memberId: s.header.member_id,
+        healthy: errors.length === 0 && s.leader !== '0',
         isLeader: s.leader === s.header.member_id,
         // etcd sends int64s as strings; terms and indexes stay far below 2^53.
         raftTerm: Number(s.raftTerm),
         raftIndex: Number(s.raftIndex),
         dbSizeBytes: Number(s.dbSize),
-        dbSizeInUseBytes: Number(s.dbSizeInUse),
-        ...(s.errors.length > 0
-          ? { error: s.errors.join('; ') }
+        // Absent before etcd 3.4.
+        dbSizeInUseBytes: s.dbSizeInUse === undefined ? null : Number(s.dbSizeInUse),
+        ...(errors.length > 0
+          ? { error: errors.join('; ') }
           : s.leader === '0'
             ? { error: 'no leader' }
             : {}),
@@ -104,6 +112,7 @@ export class EtcdMemberProbe {
       return {
         name,
         clientUrl,
+        memberId: null,
         healthy: false,
         isLeader: false,
         raftTerm: null,
@@ -129,7 +138,7 @@ export class EtcdMemberProbe {
 }
 
 /** Rejects after `ms` even if the call's own deadline is not honoured (a paused peer). */
-function withDeadline<T>(operation: Promise<T>, ms: number): Promise<T> {
+export function withDeadline<T>(operation: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);

@@ -1,6 +1,6 @@
 /**
  * Everything a function host runs besides its HTTP handlers: membership, the leader campaign, the
- * etcd member probe and the leader's maintenance duty, started and stopped together. The host
+ * etcd member probe, the quota guard and the leader's maintenance duty, started and stopped together. The host
  * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
  */
 import type { Etcd3 } from 'etcd3';
@@ -16,6 +16,7 @@ import { EtcdMemberProbe, type EtcdMemberStatus } from './etcd-members';
 import { LeaderElection } from './leader-election';
 import { LedgerMaintenance } from './ledger-maintenance';
 import { type HostStatus, Membership } from './membership';
+import { etcdStorageSource, QuotaGuard, type QuotaGuardOptions, type StorageReport } from './quota-guard';
 
 /** What GET /cluster reports (functions/handlers/cluster-status.ts): membership, election and the member probe. */
 export interface ClusterStatusSource {
@@ -25,6 +26,8 @@ export interface ClusterStatusSource {
   isLeader(): boolean;
   registered(): boolean;
   etcdMembers(): Promise<EtcdMemberStatus[]>;
+  /** The quota guard's latest report (GET /cluster, /ready, and the payments it refuses). */
+  storage?: () => StorageReport;
   /** False while no etcd member answers this host's health probe (etcd/endpoint-health.ts). */
   etcdReachable?: () => boolean;
   /** Calls `listener` when etcdReachable changes; returns the unsubscribe. */
@@ -54,6 +57,8 @@ export interface HostCoordinationOptions {
   ttlSeconds?: number;
   /** Leader maintenance period, ms. Default 30 000. */
   maintenanceIntervalMs?: number;
+  /** The quota guard's quota, mark and poll interval (coordination/cluster/quota-guard.ts). Defaults there. */
+  quota?: Pick<QuotaGuardOptions, 'quotaBytes' | 'highWaterRatio' | 'intervalMs'>;
   /** Called when a watch is rebuilt after a failure, e.g. a compacted revision (for metrics). */
   onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
@@ -64,6 +69,7 @@ export interface HostCoordination {
   election: LeaderElection;
   membership: Membership;
   status: ClusterStatusSource;
+  quotaGuard: QuotaGuard;
   start(): void;
   /** Resigns leadership and deregisters, so the cluster notices at once rather than after the TTL. */
   close(): Promise<void>;
@@ -81,6 +87,7 @@ export function createHostCoordination({
   root,
   ttlSeconds = 2,
   maintenanceIntervalMs = 30_000,
+  quota = {},
   onWatchRestart,
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
@@ -98,6 +105,7 @@ export function createHostCoordination({
     log,
     intervalMs: maintenanceIntervalMs,
   });
+  const quotaGuard = new QuotaGuard({ ...quota, source: etcdStorageSource(members, client), log });
   const health = new EtcdEndpointHealth({
     endpoints: etcdEndpoints,
     tls: etcdTls,
@@ -113,6 +121,7 @@ export function createHostCoordination({
     isLeader: () => election.isLeader(),
     registered: () => membership.registered(),
     etcdMembers: () => members.statuses(),
+    storage: () => quotaGuard.report(),
     etcdReachable: () => health.reachable(),
     onEtcdReachability: (listener) => health.onChange(listener),
     staleViews: () => [
@@ -125,7 +134,9 @@ export function createHostCoordination({
     election,
     membership,
     status,
+    quotaGuard,
     start() {
+      quotaGuard.start();
       health.start();
       membership.start();
       election.start();
@@ -133,6 +144,7 @@ export function createHostCoordination({
     },
     async close() {
       maintenance.stop();
+      quotaGuard.stop();
       await Promise.all([election.close(), membership.close()]);
       members.close();
       health.stop();

@@ -6,7 +6,10 @@
  *    commit by a nonce (ledger/etcd/etcd-ledger.ts), so the retry is safe there;
  *  - a member that is down is skipped for `breakerCooldownMs` by a per-member circuit breaker, so
  *    requests are routed to the members that answer; with `routing`, a health probe also holds
- *    the breaker of an isolated or paused member open (endpoint-health.ts).
+ *    the breaker of an isolated or paused member open (endpoint-health.ts). etcd's NOSPACE refusal
+ *    (RESOURCE_EXHAUSTED, "database space exceeded", which etcd3 marks recoverable) is an answer,
+ *    not a member fault: it neither opens a breaker nor is retried, or a host's refused puts would
+ *    stop its reads too.
  * Streams (watch, lease keepalive) get no deadline: they are meant to stay open.
  *
  * With `tls`, the client speaks TLS to https:// endpoints and presents a client certificate; etcd
@@ -16,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError } from 'etcd3';
+import { isSpaceExceeded } from '../../ledger/etcd/bounded-etcd-call';
 import type { EtcdEndpointRouting } from './endpoint-routing';
 
 export interface EtcdClientOptions {
@@ -45,6 +49,9 @@ export interface EtcdTlsCredentials {
   key?: Buffer | string;
 }
 
+/** A failure that says something about the member that was asked, so another may do better. */
+const isMemberFault = (error: Error): boolean => isRecoverableError(error) && !isSpaceExceeded(error);
+
 const pem = (source: Buffer | string): Buffer => (Buffer.isBuffer(source) ? source : readFileSync(source));
 
 export function createEtcdClient({
@@ -70,9 +77,9 @@ export function createEtcdClient({
     // for a purpose other than timestamps, and it must be the real one, not the synchronized clock.
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callDeadlineMs }),
     faultHandling: {
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: Math.max(0, attempts - 1) }),
+      global: retry(handleWhen(isMemberFault), { maxAttempts: Math.max(0, attempts - 1) }),
       host: (endpoint) => {
-        const breaker = circuitBreaker(handleWhen(isRecoverableError), {
+        const breaker = circuitBreaker(handleWhen(isMemberFault), {
           halfOpenAfter: breakerCooldownMs,
           breaker: new ConsecutiveBreaker(3),
         });

@@ -21,6 +21,7 @@ import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { ensurePki, HOST_USER, readTlsFiles } from '../cluster/certificates';
 import {
+  DEFAULT_ETCD_QUOTA_BYTES,
   EtcdCluster,
   type EtcdClusterOptions,
   type EtcdMember,
@@ -115,7 +116,8 @@ export class ChaosCluster {
           hosts: [{ id, port: await freePort() }],
           etcdEndpoints: proxies.map((p) => `https://127.0.0.1:${p.port}`),
           logDir: dir,
-          env: hostEnv,
+          // The hosts' quota guard is told the quota etcd runs with (EtcdCluster's default).
+          env: { ETCD_QUOTA_BYTES: String(DEFAULT_ETCD_QUOTA_BYTES), ...hostEnv },
           etcdTls: pki.user(HOST_USER),
         }),
       );

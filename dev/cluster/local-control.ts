@@ -37,7 +37,18 @@ export interface LocalClusterState {
   controlUrl: string;
   dataDir: string;
   etcdEndpoints: string[];
+  /**
+   * Paths of etcd's root credential (CA, certificate, key) of a secured local cluster, for the
+   * operator steps that need the root role (`payctl maintain`). Absent for plain or external etcd.
+   */
+  etcdRootCredentials?: EtcdRootCredentialFiles;
   processes: ProcessState[];
+}
+
+export interface EtcdRootCredentialFiles {
+  ca: string;
+  cert: string;
+  key: string;
 }
 
 export interface LocalControlOptions {
@@ -46,6 +57,8 @@ export interface LocalControlOptions {
   dataDir: string;
   /** etcd client URLs (the external ones in single-host mode). */
   etcdEndpoints: string[];
+  /** Where the root credential's files are, when the launcher holds them. Default none. */
+  etcdRootCredentials?: EtcdRootCredentialFiles;
 }
 
 export interface LocalControl {
@@ -67,6 +80,7 @@ export async function startLocalControl({
   fleet,
   dataDir,
   etcdEndpoints,
+  etcdRootCredentials,
 }: LocalControlOptions): Promise<LocalControl> {
   const managed: Managed[] = [
     ...(etcd?.members ?? []).map((m) => ({
@@ -97,6 +111,7 @@ export async function startLocalControl({
       controlUrl,
       dataDir,
       etcdEndpoints,
+      ...(etcdRootCredentials && { etcdRootCredentials }),
       processes: managed.map((m) => ({
         name: m.name,
         kind: m.kind,

@@ -18,7 +18,7 @@ import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { ensurePki, HOST_USER, type Pki, ROOT_USER } from './certificates';
 import { ensureEtcd } from './ensure-etcd';
-import { EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
+import { DEFAULT_ETCD_QUOTA_BYTES, EtcdCluster, type EtcdMemberSpec } from './etcd-cluster';
 import { freePort } from './free-port';
 import { HostFleet, type WaitUntil } from './host-fleet';
 
@@ -83,7 +83,7 @@ export async function startScratchCluster({
   keepDir = false,
   startTimeoutMs = {},
   secure = true,
-  etcdQuotaBytes,
+  etcdQuotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
 }: ScratchClusterOptions = {}): Promise<ScratchCluster> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const specs: EtcdMemberSpec[] = [];
@@ -110,7 +110,8 @@ export async function startScratchCluster({
     hosts: hostSpecs,
     etcdEndpoints: etcd.clientUrls(),
     logDir: dir,
-    env: hostEnv,
+    // The hosts' quota guard is told what etcd was given, unless the test says otherwise.
+    env: { ETCD_QUOTA_BYTES: String(etcdQuotaBytes), ...hostEnv },
     nodeArgs: hostNodeArgs,
     etcdTls: pki?.user(HOST_USER),
   });

@@ -1,6 +1,7 @@
 /**
  * The operator dashboard (browser side). Every 2 s it reads, from the host that served it:
- *   GET /cluster      hosts, leader, etcd members (issue 3); "not available" while it answers 404,
+ *   GET /cluster      hosts, leader, etcd members (issue 3) and etcd storage (db sizes, quota,
+ *                     alarms: the quota guard's report); "not available" while it answers 404,
  *                     then members come from /dashboard/etcd-members instead;
  *   GET /events       the recent cluster events (issue 4); "not available" while it answers 404;
  *   GET /metrics      of every live host (CORS-enabled), for the throughput and latency charts.
@@ -109,19 +110,30 @@ function Badge({ ok, yes = 'healthy', no = 'DOWN' }) {
   return html`<span class=${ok ? 'badge ok' : 'badge bad'}>${ok ? yes : no}</span>`;
 }
 
+const fmtMiB = (bytes) =>
+  bytes === null || bytes === undefined ? '—' : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+const alarmText = (alarms) => alarms.map((a) => `${a.alarm} on ${a.member}`).join(', ');
+
 function Summary({ members, cluster, error, updated }) {
   const list = members ?? [];
   const healthy = list.filter((m) => m.healthy).length;
   const quorum = healthy > list.length / 2;
   const leader = cluster && cluster !== NOT_AVAILABLE ? cluster.leader : undefined;
-  const level = error || !quorum ? 'bad' : healthy < list.length ? 'warn' : 'ok';
+  const storage = cluster && cluster !== NOT_AVAILABLE ? cluster.etcd?.storage : undefined;
+  const incidents = (storage?.alarms ?? []).filter((a) => !a.explained);
+  const level =
+    error || !quorum || storage?.full || incidents.length ? 'bad' : healthy < list.length ? 'warn' : 'ok';
   const text = error
     ? `Cannot read cluster state: ${error}`
     : !quorum
       ? `etcd has NO QUORUM: ${healthy} of ${list.length} members healthy — payments are refused (503)`
-      : healthy < list.length
-        ? `Degraded: ${healthy} of ${list.length} etcd members healthy — still serving, one more loss stops payments`
-        : `All ${list.length} etcd members healthy`;
+      : incidents.length
+        ? `etcd ALARM that database size does not explain: ${alarmText(incidents)} — treat it as an incident${storage.full ? '; payments are refused (503 storage_full)' : ''}`
+        : storage?.full
+          ? `Payments PAUSED (503 storage_full): ${storage.reason} — reclaim space: payctl maintain`
+          : healthy < list.length
+            ? `Degraded: ${healthy} of ${list.length} etcd members healthy — still serving, one more loss stops payments`
+            : `All ${list.length} etcd members healthy`;
   return html`<header class=${`summary ${level}`}>
     <h1>Payments cluster</h1>
     <p class="headline" data-testid="summary">${text}</p>
@@ -132,19 +144,30 @@ function Summary({ members, cluster, error, updated }) {
   </header>`;
 }
 
-function Members({ members, source }) {
+function Members({ members, source, storage }) {
   if (!members) return html`<p>loading…</p>`;
   if (members.length === 0) return html`<p>${na} (this host was started without etcd endpoints)</p>`;
+  const overMark = (m) => storage && m.dbSizeBytes !== null && m.dbSizeBytes >= storage.highWaterBytes;
   return html`<table data-testid="members">
-    <thead><tr><th>member</th><th>state</th><th>role</th><th>raft term</th><th>raft index</th><th>client URL</th></tr></thead>
+    <thead><tr><th>member</th><th>state</th><th>role</th><th>raft term</th><th>raft index</th><th>db size</th><th>in use</th><th>client URL</th></tr></thead>
     <tbody>${members.map(
-      (m) => html`<tr data-member=${m.name} class=${m.healthy ? '' : 'row-bad'}>
+      (m) => html`<tr data-member=${m.name} class=${m.healthy && !overMark(m) ? '' : 'row-bad'}>
         <td>${m.name}</td><td><${Badge} ok=${m.healthy} /></td>
         <td>${m.isLeader ? html`<strong>raft leader</strong>` : m.healthy ? 'follower' : '—'}</td>
-        <td>${m.raftTerm ?? '—'}</td><td>${m.raftIndex ?? '—'}</td><td><code>${m.clientUrl}</code></td>
+        <td>${m.raftTerm ?? '—'}</td><td>${m.raftIndex ?? '—'}</td>
+        <td>${fmtMiB(m.dbSizeBytes)}</td><td>${fmtMiB(m.dbSizeInUseBytes)}</td><td><code>${m.clientUrl}</code></td>
       </tr>`,
     )}</tbody>
   </table>
+  ${
+    storage
+      ? html`<p class=${storage.full ? 'note row-bad' : 'note'} data-testid="storage">
+          quota ${fmtMiB(storage.quotaBytes)}, payments refused from ${fmtMiB(storage.highWaterBytes)} (high-water mark)
+          ${' · '}alarms: ${storage.alarms.length ? alarmText(storage.alarms) : 'none'}
+          ${storage.alarms.some((a) => !a.explained) ? html` <strong>(not explained by size: an incident)</strong>` : ''}
+        </p>`
+      : ''
+  }
   <p class="note">source: ${source}</p>`;
 }
 
@@ -329,7 +352,7 @@ function App() {
     <${Summary} members=${state.members} cluster=${state.cluster} error=${state.error} updated=${state.updated} />
     ${state.needsKey && html`<${KeyForm} />`}
     <main>
-      <section><h2>etcd members</h2><${Members} members=${state.members} source=${state.memberSource} /></section>
+      <section><h2>etcd members</h2><${Members} members=${state.members} source=${state.memberSource} storage=${state.cluster?.etcd?.storage} /></section>
       <section><h2>Function hosts</h2><${Hosts} cluster=${state.cluster} /></section>
       <section class="charts">
         <${Chart} title=${`Payment API throughput, requests/s (${state.scope ?? '…'})`} series=${['req/s']} unit="req/s" data=${[t, rate]} />

@@ -3,7 +3,10 @@
  *   hosts        [{ id, url, alive, since, version }]  live hosts, and recently departed ones (alive false)
  *   leader       { id, url, since, fencingToken } | null
  *   self         { id, isLeader, registered }
- *   etcd.members [{ name, clientUrl, healthy, isLeader, raftTerm, raftIndex, ... }]
+ *   etcd.members [{ name, clientUrl, healthy, isLeader, raftTerm, raftIndex, dbSizeBytes, ... }]
+ *   etcd.storage { quotaBytes, highWaterBytes, full, reason, members, alarms, checkedAt }: the
+ *                quota guard's report (coordination/cluster/quota-guard.ts); alarms with
+ *                explained false are incidents
  * Fields other coordination features add per host (e.g. clock offsets) come from `hostDetails`.
  *
  * GET /hosts: only the live hosts' ids and URLs, for any API key: what a payment client needs to
@@ -23,7 +26,7 @@ export function clusterStatus(source: ClusterStatusSource) {
       self: { id: source.selfId, isLeader: source.isLeader(), registered: source.registered() },
       hosts,
       leader: leader ?? null,
-      etcd: { members },
+      etcd: { members, ...(source.storage && { storage: source.storage() }) },
     });
   };
 }

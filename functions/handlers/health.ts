@@ -5,6 +5,8 @@
  * clock synchronization) its clock is within the maximum offset of the cluster's; 503 otherwise,
  * so a load balancer routes payments away from a host cut off from etcd, not yet part of the
  * cluster, with a possibly stale view of it, or with a clock out of bounds.
+ * While the quota guard refuses payments for storage (storage_full), /ready stays 200, since reads
+ * are served and every host shares the same etcd, but says so: `status: "degraded"` and a `reason`.
  */
 import type { Context } from 'hono';
 import { ClockOffsetError, QuorumUnavailableError } from '../../ledger/errors';
@@ -28,6 +30,14 @@ export function ready({ ledger, hostId, cluster, clocks }: FunctionDeps) {
     }
     const clock = clocks?.sync?.readiness();
     if (clock && !clock.ok) throw new ClockOffsetError(clock.reason ?? 'out of bounds');
+    const storage = cluster?.storage?.();
+    if (storage?.full) {
+      return c.json({
+        status: 'degraded',
+        host: hostId,
+        reason: `payments refused (storage_full): ${storage.reason}`,
+      });
+    }
     return c.json({ status: 'ready', host: hostId });
   };
 }

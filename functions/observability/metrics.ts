@@ -3,10 +3,12 @@
  * in-process by tests never share counters. Every named metric the operators' dashboards and
  * alerts rely on is registered here, even where the code that feeds it lives elsewhere: the
  * commit batcher observes `commitBatchSize`, the etcd client `etcdCallSeconds`, membership and
- * election set `isLeader` and `liveHosts` (see `watchClusterView`), clock sync the clock gauges.
+ * election set `isLeader` and `liveHosts` (see `watchClusterView`), clock sync the clock gauges,
+ * the quota guard the storage gauges and the alarm counter (see `watchStorage`).
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterView } from '../../coordination/cluster/cluster-view';
+import type { QuotaGuard } from '../../coordination/cluster/quota-guard';
 
 export interface MetricsOptions {
   /** Also export Node process metrics (CPU, memory, event loop lag). Default false; hosts turn it on. */
@@ -45,6 +47,18 @@ export interface Metrics {
   hlcMessagesIgnored: Counter<'reason'>;
   /** Hosts this host sees alive (membership). */
   liveHosts: Gauge;
+  /** Each etcd member's backend size and the part in use, bytes, as the quota guard last read them. */
+  etcdDbSizeBytes: Gauge<'member'>;
+  etcdDbSizeInUseBytes: Gauge<'member'>;
+  /** etcd's quota and the guard's high-water mark, bytes. */
+  etcdQuotaBytes: Gauge;
+  etcdQuotaHighWaterBytes: Gauge;
+  /** 1 while payments are refused for storage (past the mark, or NOSPACE), else 0. */
+  storageFull: Gauge;
+  /** Alarms etcd has raised now, by alarm and whether size explains it. */
+  etcdAlarmsActive: Gauge<'alarm' | 'explained'>;
+  /** Alarms seen raised, by alarm and whether size explains it; explained="false" is an incident. */
+  etcdAlarmsRaised: Counter<'alarm' | 'explained'>;
   /** etcd watches rebuilt (re-listed and watched again) after a failure, by watch and reason. */
   etcdWatchRestarts: Counter<'watch' | 'reason'>;
   /** Berkeley rounds this host has run as time master. */
@@ -136,6 +150,41 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
       registers,
     }),
     liveHosts: new Gauge({ name: 'live_hosts', help: 'Function hosts this host sees alive.', registers }),
+    etcdDbSizeBytes: new Gauge({
+      name: 'etcd_db_size_bytes',
+      help: "Each etcd member's backend size (what etcd holds against its quota), bytes.",
+      labelNames: ['member'],
+      registers,
+    }),
+    etcdDbSizeInUseBytes: new Gauge({
+      name: 'etcd_db_size_in_use_bytes',
+      help: "The part of each etcd member's backend in use (the rest is freed by defragmentation), bytes.",
+      labelNames: ['member'],
+      registers,
+    }),
+    etcdQuotaBytes: new Gauge({ name: 'etcd_quota_bytes', help: "etcd's backend quota, bytes.", registers }),
+    etcdQuotaHighWaterBytes: new Gauge({
+      name: 'etcd_quota_high_water_bytes',
+      help: 'Database size past which payments are refused (storage_full), bytes.',
+      registers,
+    }),
+    storageFull: new Gauge({
+      name: 'storage_full',
+      help: '1 while payments are refused for etcd storage (past the high-water mark, or NOSPACE), else 0.',
+      registers,
+    }),
+    etcdAlarmsActive: new Gauge({
+      name: 'etcd_alarms_active',
+      help: 'etcd alarms raised now, by alarm and whether database size explains it.',
+      labelNames: ['alarm', 'explained'],
+      registers,
+    }),
+    etcdAlarmsRaised: new Counter({
+      name: 'etcd_alarms_raised_total',
+      help: 'etcd alarms seen raised, by alarm and whether database size explains it (explained="false": an incident).',
+      labelNames: ['alarm', 'explained'],
+      registers,
+    }),
     etcdWatchRestarts: new Counter({
       name: 'etcd_watch_restarts_total',
       help: 'etcd watches re-listed and watched again after a failure (e.g. a compacted revision), by watch and reason.',
@@ -160,4 +209,22 @@ export function watchClusterView(metrics: Metrics, view: ClusterView): () => voi
   };
   update();
   return view.onChange(update);
+}
+
+/** Keeps the storage gauges in step with the quota guard and counts the alarms it sees raised. */
+export function watchStorage(metrics: Metrics, guard: QuotaGuard): () => void {
+  return guard.onReport((report, raised) => {
+    metrics.etcdQuotaBytes.set(report.quotaBytes);
+    metrics.etcdQuotaHighWaterBytes.set(report.highWaterBytes);
+    metrics.storageFull.set(report.full ? 1 : 0);
+    for (const m of report.members) {
+      metrics.etcdDbSizeBytes.set({ member: m.name }, m.dbSizeBytes);
+      if (m.dbSizeInUseBytes !== null)
+        metrics.etcdDbSizeInUseBytes.set({ member: m.name }, m.dbSizeInUseBytes);
+    }
+    metrics.etcdAlarmsActive.reset();
+    for (const a of report.alarms)
+      metrics.etcdAlarmsActive.inc({ alarm: a.alarm, explained: String(a.explained) });
+    for (const a of raised) metrics.etcdAlarmsRaised.inc({ alarm: a.alarm, explained: String(a.explained) });
+  });
 }

@@ -4,7 +4,11 @@
  * key store), so a slow or partitioned etcd gives a clear 503 within the deadline, never a hang.
  */
 import { GRPCFailedPreconditionError, GRPCInvalidArgumentError } from 'etcd3';
-import { PaymentError, QuorumUnavailableError } from '../errors';
+import { PaymentError, QuorumUnavailableError, StorageFullError } from '../errors';
+
+/** etcd's refusal of a write under its NOSPACE alarm ("mvcc: database space exceeded"): every member answers the same. */
+export const isSpaceExceeded = (error: unknown): boolean =>
+  error instanceof Error && /database space exceeded/.test(error.message);
 
 export async function boundedEtcdCall<T>(what: string, operation: Promise<T>, limitMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -24,11 +28,13 @@ export async function boundedEtcdCall<T>(what: string, operation: Promise<T>, li
 }
 
 /**
- * Store failures become 503s, which clients retry with the same id; a request etcd refuses as
- * malformed is our bug, not the client's and not an outage, so it stays an internal error.
+ * Store failures become 503s, which clients retry with the same id: storage_full under etcd's
+ * NOSPACE alarm, unavailable otherwise. A request etcd refuses as malformed is our bug, not the
+ * client's and not an outage, so it stays an internal error.
  */
 export function translateStoreError(what: string, error: unknown): unknown {
   if (error instanceof PaymentError) return error;
+  if (isSpaceExceeded(error)) return new StorageFullError(`etcd refused the ${what}: NOSPACE alarm raised`);
   if (error instanceof GRPCInvalidArgumentError || error instanceof GRPCFailedPreconditionError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new QuorumUnavailableError(`etcd could not complete the ${what}: ${reason}`, { cause: error });

@@ -4,6 +4,7 @@
  * screenshots in results/ for the person reading the CI run.
  */
 import { mkdirSync } from 'node:fs';
+import { AlarmAction, AlarmType } from 'etcd3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postPayment, request } from '../../dev/cluster/http';
@@ -119,6 +120,27 @@ describe('dashboard in chromium', () => {
     await page.fill('#payment-payer', 'ops-c');
     await page.click('button[type=submit]');
     await expect.poll(() => page.getByTestId('payment-result').textContent()).toContain('"amount": 300');
+  });
+
+  it('says why payments are refused while etcd holds an alarm that size does not explain, and clears with it', async () => {
+    const root = cluster.client();
+    const memberID = (await root.maintenance.status()).header.member_id;
+    const alarm = (action: AlarmAction) =>
+      root.maintenance.alarm({ action, memberID, alarm: AlarmType.Nospace });
+    await alarm(AlarmAction.Activate);
+    try {
+      await expect
+        .poll(() => page.getByTestId('summary').textContent(), { timeout: 15_000 })
+        .toMatch(/ALARM that database size does not explain: NOSPACE on n[123].*503 storage_full/);
+      await expect
+        .poll(() => page.getByTestId('storage').textContent())
+        .toMatch(/quota 8192\.0 MiB.*alarms: NOSPACE on n[123].*an incident/); // the scratch cluster's 8 GiB
+    } finally {
+      await alarm(AlarmAction.Deactivate);
+    }
+    await expect
+      .poll(() => page.getByTestId('summary').textContent(), { timeout: 15_000 })
+      .toBe('All 3 etcd members healthy');
   });
 
   it('shows a killed member as down within seconds, and healthy again after its restart', async () => {

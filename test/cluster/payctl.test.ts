@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../cli/errors';
+import { DEFAULT_ETCD_QUOTA_BYTES } from '../../dev/cluster/etcd-cluster';
 import { REPO_ROOT } from '../../dev/cluster/host-fleet';
 import { request } from '../../dev/cluster/http';
 import { STATE_FILE_NAME } from '../../dev/cluster/local-control';
@@ -175,6 +176,20 @@ describe('payctl', () => {
       expect(run.code).toBe(EXIT_CODES.notAvailable);
       expect(run.stderr).toMatch(/event log is not available/);
     }
+  });
+
+  it('maintain defragments every member as etcd root, from the credential files npm start records, and leaves no alarm', async () => {
+    const state = JSON.parse(readFileSync(join(dir, 'data', STATE_FILE_NAME), 'utf8'));
+    expect(state.etcdRootCredentials.cert).toMatch(/user-root\.pem$/);
+    const run = await payctl('maintain', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = run.json();
+    expect(result.members.map((m: { name: string }) => m.name).sort()).toEqual(['n1', 'n2', 'n3']);
+    expect(result.members.every((m: { defragmented: boolean }) => m.defragmented)).toBe(true);
+    expect(result).toMatchObject({ underMark: true, alarms: [], disarmed: [] });
+    // The launcher told the hosts the quota it gave etcd (8 GiB by default): the mark is 90 % of it.
+    expect(result.highWaterBytes).toBe(Math.floor(DEFAULT_ETCD_QUOTA_BYTES * 0.9));
+    expect(run.stderr).toMatch(/defragmenting n\d \(raft leader\)/);
   });
 
   it('kills a member by pid, shows it down, and restarts it with progress', async () => {

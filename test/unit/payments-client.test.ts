@@ -33,6 +33,7 @@ import {
   PaymentNotFoundError,
   QuorumUnavailableError,
   StaleMasterError,
+  StorageFullError,
 } from '../../ledger/errors';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { loadPayment } from '../../loadtest/failover-load';
@@ -280,6 +281,7 @@ describe('GET /cluster and /ready with cluster membership', () => {
       { error: new HostBusyError(128), retried: true },
       { error: new KeyBusyError(64), retried: true },
     ],
+    storage_full: [{ error: new StorageFullError('etcd n1 past the high-water mark'), retried: true }],
     internal: [{ error: new Error('a bug of ours'), retried: false }],
   };
 
