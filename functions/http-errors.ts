@@ -41,6 +41,7 @@ export const ERROR_STATUS_BY_CODE = {
   headers_too_large: 431,
   unavailable: 503,
   overloaded: 503,
+  archive_unavailable: 503,
   internal: 500,
 } as const satisfies Record<ErrorCode | HttpErrorCode, number>;
 

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'stale_master',
   'unavailable',
   'overloaded',
+  'archive_unavailable',
   'internal',
 ] as const;
 
@@ -151,5 +152,23 @@ export class OverloadedError extends PaymentError {
 
   constructor(queued: number) {
     super('overloaded', `host overloaded: ${queued} payments already waiting for etcd; retry shortly`);
+  }
+}
+
+/**
+ * Thrown when the payment archive's PostgreSQL does not answer within the statement timeout,
+ * refuses the connection, is shutting down, is a standby, or a commit was not confirmed by the
+ * synchronous standby. Only requests that need the archive get it (a read of an archived payment,
+ * a retry of an id the archived-id summary may hold); hot reads and new payments do not. A write
+ * that threw it may or may not be stored; archive writes are idempotent, so retrying is safe.
+ */
+export class ArchiveUnavailableError extends PaymentError {
+  readonly [Retryable] = true;
+  /** Seconds a client should wait before retrying, sent as `Retry-After`. */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super('archive_unavailable', message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
 }

@@ -23,6 +23,7 @@ import {
 } from '../../functions/http-errors';
 import {
   AmbiguousPaymentIdError,
+  ArchiveUnavailableError,
   ClockOffsetError,
   IdempotencyConflictError,
   InvalidRequestError,
@@ -261,6 +262,7 @@ describe('GET /cluster and /ready with cluster membership', () => {
       { error: new OverloadedError(512), retried: true },
       { error: new HostBusyError(128), retried: true },
     ],
+    archive_unavailable: [{ error: new ArchiveUnavailableError('PostgreSQL down'), retried: true }],
     internal: [{ error: new Error('a bug of ours'), retried: false }],
   };
 
