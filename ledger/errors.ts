@@ -172,3 +172,18 @@ export class ArchiveUnavailableError extends PaymentError {
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
 }
+
+/**
+ * Thrown by a commit transaction whose archived-id summary changed after the host checked it: an
+ * archival ran in between and may have moved one of the batch's ids out of etcd. Nothing was
+ * written; ledger/tiered-ledger.ts checks the summary again and retries. Reaches a client only
+ * when that keeps happening, and then it is retryable like a lost quorum.
+ */
+export class ArchivedIdsChangedError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super('unavailable', 'an archival changed the archived-id summary during the commit; retry');
+  }
+}

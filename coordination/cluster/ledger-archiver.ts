@@ -1,0 +1,207 @@
+/**
+ * The leader's archival duty (issue 14, item 2): moves payments older than the hot window from
+ * etcd to the archive (ledger/archive/), in commit order, so etcd holds a bounded hot window.
+ *
+ * One step, repeated while old payments remain:
+ *  1. read the oldest records in etcd (by create revision; a revision cut by the limit is left
+ *     whole for the next step) and keep those, in sequence order, up to the first one still
+ *     inside the hot window;
+ *  2. insert them into the archive, idempotent on (payer, id), with their sequence, committedAt,
+ *     hlc, host and exact JSON text; PostgreSQL confirms it on the synchronous standby too;
+ *  3. raise `<root>/archive/through` to the last sequence (never lowers it), fenced: from now on
+ *     history reads them from the archive (ledger/tiered-ledger.ts);
+ *  4. per summary bucket, one transaction fenced on the campaign key deletes the records and both
+ *     index entries and adds the ids to the bucket's Bloom filter (ledger/archive/archived-ids.ts),
+ *     bumping the bucket's version: commits checked against the old version are refused and
+ *     check again, so a removed id is never committed twice.
+ *
+ * A leader killed or deposed at any step loses nothing and duplicates nothing: a record leaves
+ * etcd only after it is archived, in the same transaction as its id enters the summary; the next
+ * leader finds whatever was not removed, inserts it again (a no-op) and removes it. A deposed
+ * leader's removal is refused by etcd (NotLeaderError). `faults` stops a step on purpose, for tests.
+ *
+ * Cost: step 1 is a sorted range over the hot window, which etcd 3.4 sorts in memory each time.
+ */
+import type { Etcd3, IKeyValue } from 'etcd3';
+import { addIds, bucketOf, encodeLevel } from '../../ledger/archive/archived-ids';
+import type { PaymentArchive } from '../../ledger/archive/payment-archive';
+import type { ArchivedIdCache } from '../../ledger/etcd/archived-id-cache';
+import { decodeRecord } from '../../ledger/etcd/commit-transaction';
+import { DEFAULT_ROOT, type KeyLayout, keyLayout, prefixEnd } from '../../ledger/etcd/key-layout';
+import type { StoredPayment } from '../../ledger/payment';
+import type { Clock } from '../clock/clock';
+import type { LeaderElection, LeadershipTerm } from './leader-election';
+
+/** Where a fault hook may stop a step: after the archive insert, after the mark, after each removal txn. */
+export type ArchivalStep = 'after-insert' | 'after-mark' | 'after-removal';
+
+export interface ArchiverObserver {
+  /** `count` payments left etcd (they were archived first). */
+  onMoved?(count: number): void;
+  /** After each pass: how far behind the hot window archival is, s (0 when caught up). */
+  onLag?(seconds: number): void;
+}
+
+export interface LedgerArchiverOptions {
+  client: Etcd3;
+  election: LeaderElection;
+  archive: PaymentArchive;
+  /** The host's archived-id cache, for reading a bucket before it is rewritten. */
+  archivedIds: ArchivedIdCache;
+  clock: Clock;
+  /** Payments committed less than this long ago stay in etcd, ms. */
+  hotWindowMs: number;
+  /** Key root. Default DEFAULT_ROOT. */
+  root?: string;
+  /** Pause between passes while leading, ms. Default 1000. */
+  intervalMs?: number;
+  /** Records read per step. Default 1000. */
+  batchSize?: number;
+  /** etcd's --max-txn-ops: bounds payments per removal txn (3 deletes each). Default 128, etcd's default. */
+  maxTxnOps?: number;
+  /** Steps per pass at most, so one pass stays bounded. Default 50. */
+  maxStepsPerPass?: number;
+  observer?: ArchiverObserver;
+  /** Called after each step; throwing stops the pass there, as a kill would. Tests only. */
+  faults?: (step: ArchivalStep) => void | Promise<void>;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export interface ArchivalReport {
+  moved: number;
+  through: number;
+}
+
+export class LedgerArchiver {
+  private readonly o: Required<Omit<LedgerArchiverOptions, 'root' | 'faults'>> &
+    Pick<LedgerArchiverOptions, 'faults'>;
+  private readonly keys: KeyLayout;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private passes: Promise<unknown> = Promise.resolve();
+
+  constructor({
+    root = DEFAULT_ROOT,
+    intervalMs = 1000,
+    batchSize = 1000,
+    maxTxnOps = 128,
+    maxStepsPerPass = 50,
+    observer = {},
+    log = () => {},
+    ...rest
+  }: LedgerArchiverOptions) {
+    this.o = { intervalMs, batchSize, maxTxnOps, maxStepsPerPass, observer, log, ...rest };
+    this.keys = keyLayout(root);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.o.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * One pass if this host leads (undefined otherwise); throws NotLeaderError if deposed midway.
+   * Passes run one at a time: two passes rewriting one bucket's filter at once would lose ids.
+   */
+  runOnce(): Promise<ArchivalReport | undefined> {
+    const pass = this.passes.then(() => this.pass());
+    this.passes = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(): Promise<ArchivalReport | undefined> {
+    const term = this.o.election.currentTerm();
+    if (!term) return undefined;
+    const report: ArchivalReport = { moved: 0, through: 0 };
+    for (let step = 0; step < this.o.maxStepsPerPass; step++) {
+      const { due, lagSeconds } = await this.duePayments();
+      this.o.observer.onLag?.(lagSeconds);
+      if (due.length === 0) break;
+      await this.o.archive.insertMany(due);
+      await this.o.faults?.('after-insert');
+      report.through = await this.raiseMark(due.at(-1)!.sequence, term);
+      await this.o.faults?.('after-mark');
+      await this.remove(due, term);
+      report.moved += due.length;
+      this.o.observer.onMoved?.(due.length);
+    }
+    if (report.moved > 0) this.o.log({ level: 'info', msg: 'archived payments', ...report });
+    return report;
+  }
+
+  /** The oldest payments in etcd that are past the hot window, in sequence order. */
+  private async duePayments(): Promise<{ due: StoredPayment[]; lagSeconds: number }> {
+    const prefix = this.keys.paymentsPrefix();
+    const response = await this.o.client.kv.range({
+      key: Buffer.from(prefix),
+      range_end: prefixEnd(prefix),
+      sort_target: 'Create',
+      sort_order: 'Ascend',
+      limit: this.o.batchSize,
+    });
+    let kvs: IKeyValue[] = response.kvs;
+    // The limit may cut the last revision's payments anywhere: leave that revision whole for later.
+    if (response.more) kvs = kvs.filter((kv) => kv.create_revision !== kvs.at(-1)!.create_revision);
+    const payments = kvs.map((kv) => decodeRecord(kv).payment).sort((a, b) => a.sequence - b.sequence);
+    const cutoff = this.o.clock.now() - this.o.hotWindowMs;
+    const firstHot = payments.findIndex((p) => Date.parse(p.committedAt) >= cutoff);
+    const due = firstHot === -1 ? payments : payments.slice(0, firstHot);
+    const oldest = payments[0] ? Date.parse(payments[0].committedAt) : cutoff;
+    return { due, lagSeconds: Math.max(0, (cutoff - oldest) / 1000) };
+  }
+
+  private async raiseMark(sequence: number, term: LeadershipTerm): Promise<number> {
+    const current = await this.o.archivedIds.archivedThrough();
+    if (sequence <= current) return current;
+    await this.o.election.fencedPut(this.keys.archivedThrough(), JSON.stringify({ sequence }), term);
+    return sequence;
+  }
+
+  private async remove(payments: StoredPayment[], term: LeadershipTerm): Promise<void> {
+    const { client, election, archivedIds } = this.o;
+    const perTxn = Math.max(1, Math.floor((this.o.maxTxnOps - 4) / 3));
+    const byBucket = new Map<number, StoredPayment[]>();
+    for (const p of payments) byBucket.set(bucketOf(p.id), [...(byBucket.get(bucketOf(p.id)) ?? []), p]);
+    for (const [bucket, all] of byBucket) {
+      for (let i = 0; i < all.length; i += perTxn) {
+        const chunk = all.slice(i, i + perTxn);
+        const { levels } = await archivedIds.readBucket(bucket);
+        const changed = addIds(
+          levels,
+          chunk.map((p) => p.id),
+        );
+        const ops: Parameters<LeaderElection['fencedTxn']>[0] = chunk.flatMap((p) => [
+          client.delete().key(this.keys.payment(p.id, p.payer)),
+          client.delete().key(this.keys.accountEntry(p.payer, p.id, p.payer)),
+          client.delete().key(this.keys.accountEntry(p.payee, p.id, p.payer)),
+        ]);
+        for (const level of changed)
+          ops.push(client.put(this.keys.archivedIdsLevel(bucket, level)).value(encodeLevel(levels[level]!)));
+        const ids = levels.reduce((sum, level) => sum + level.ids, 0);
+        ops.push(
+          client
+            .put(this.keys.archivedIdsBucket(bucket))
+            .value(JSON.stringify({ levels: levels.length, ids })),
+        );
+        await election.fencedTxn(ops, term);
+        await this.o.faults?.('after-removal');
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.runOnce();
+    } catch (error) {
+      this.o.log({ level: 'warn', msg: 'archival stopped; resumes next pass', error: String(error) });
+    } finally {
+      this.running = false;
+    }
+  }
+}
