@@ -40,6 +40,8 @@ export interface ArchiverObserver {
   onMoved?(count: number): void;
   /** After each pass: how far behind the hot window archival is, s (0 when caught up). */
   onLag?(seconds: number): void;
+  /** A pass stopped on this error; the next one resumes. */
+  onFailure?(error: unknown): void;
 }
 
 export interface LedgerArchiverOptions {
@@ -199,6 +201,7 @@ export class LedgerArchiver {
     try {
       await this.runOnce();
     } catch (error) {
+      this.o.observer.onFailure?.(error);
       this.o.log({ level: 'warn', msg: 'archival stopped; resumes next pass', error: String(error) });
     } finally {
       this.running = false;
