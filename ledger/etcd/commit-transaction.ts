@@ -187,8 +187,9 @@ export async function commitBatch(
 ): Promise<CommitResult[]> {
   const { leaders, leaderOf } = planBatch(batch);
   const leaderItems = leaders.map((i) => batch[i]!);
-  const response = await kv.txn(buildCommitTxn(keys, leaderItems));
-  if (!response.succeeded) throw new ArchivedIdsChangedError();
+  const request = buildCommitTxn(keys, leaderItems);
+  const response = await kv.txn(request);
+  if (request.compare?.length && !response.succeeded) throw new ArchivedIdsChangedError();
   const found = readCommitResponse(leaderItems, response);
   const foundByIndex = new Map(leaders.map((batchIndex, k) => [batchIndex, found[k]!]));
   return batch.map((item, i) => classify(item, foundByIndex.get(leaderOf[i]!)!, leaderOf[i] === i));
