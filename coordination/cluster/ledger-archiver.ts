@@ -2,9 +2,9 @@
  * The leader's archival duty (issue 14, item 2): moves payments older than the hot window from
  * etcd to the archive (ledger/archive/), in commit order, so etcd holds a bounded hot window.
  *
- * One step, repeated while old payments remain:
- *  1. read the oldest records in etcd (by create revision; a revision cut by the limit is left
- *     whole for the next step) and keep those, in sequence order, up to the first one still
+ * A pass scans for the keys of the oldest records (by create revision, keys only), then takes
+ * them in steps of whole revisions:
+ *  1. read the step's records and keep those, in sequence order, up to the first one still
  *     inside the hot window;
  *  2. insert them into the archive, idempotent on (payer, id), with their sequence, committedAt,
  *     hlc, host and exact JSON text; PostgreSQL confirms it on the synchronous standby too;
@@ -20,9 +20,10 @@
  * leader finds whatever was not removed, inserts it again (a no-op) and removes it. A deposed
  * leader's removal is refused by etcd (NotLeaderError). `faults` stops a step on purpose, for tests.
  *
- * Cost: step 1 is a sorted range over the hot window, which etcd 3.4 sorts in memory each time.
+ * Cost: the scan is a sorted range over the whole hot window, which etcd 3.4 reads and sorts in
+ * memory (it applies the limit after sorting): O(hot window) per pass, once a second.
  */
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { addIds, bucketOf, encodeLevel } from '../../ledger/archive/archived-ids';
 import type { PaymentArchive } from '../../ledger/archive/payment-archive';
 import type { ArchivedIdCache } from '../../ledger/etcd/archived-id-cache';
@@ -57,8 +58,10 @@ export interface LedgerArchiverOptions {
   root?: string;
   /** Pause between passes while leading, ms. Default 1000. */
   intervalMs?: number;
-  /** Records read per step. Default 1000. */
+  /** Records moved per step (whole revisions, so a step may take a few more). Default 1000. */
   batchSize?: number;
+  /** Record keys one pass scans for, oldest first. Default 10 000. */
+  scanSize?: number;
   /** etcd's --max-txn-ops: bounds payments per removal txn (3 deletes each). Default 128, etcd's default. */
   maxTxnOps?: number;
   /** Steps per pass at most, so one pass stays bounded. Default 50. */
@@ -86,13 +89,14 @@ export class LedgerArchiver {
     root = DEFAULT_ROOT,
     intervalMs = 1000,
     batchSize = 1000,
+    scanSize = 10_000,
     maxTxnOps = 128,
     maxStepsPerPass = 50,
     observer = {},
     log = () => {},
     ...rest
   }: LedgerArchiverOptions) {
-    this.o = { intervalMs, batchSize, maxTxnOps, maxStepsPerPass, observer, log, ...rest };
+    this.o = { intervalMs, batchSize, scanSize, maxTxnOps, maxStepsPerPass, observer, log, ...rest };
     this.keys = keyLayout(root);
   }
 
@@ -119,41 +123,81 @@ export class LedgerArchiver {
     const term = this.o.election.currentTerm();
     if (!term) return undefined;
     const report: ArchivalReport = { moved: 0, through: 0 };
-    for (let step = 0; step < this.o.maxStepsPerPass; step++) {
-      const { due, lagSeconds } = await this.duePayments();
+    const revisions = await this.oldestRevisions();
+    for (let step = 0; step < this.o.maxStepsPerPass && revisions.length > 0; step++) {
+      const { due, hotReached, lagSeconds } = await this.duePayments(this.takeStep(revisions));
       this.o.observer.onLag?.(lagSeconds);
-      if (due.length === 0) break;
-      await this.o.archive.insertMany(due);
-      await this.o.faults?.('after-insert');
-      report.through = await this.raiseMark(due.at(-1)!.sequence, term);
-      await this.o.faults?.('after-mark');
-      await this.remove(due, term);
-      report.moved += due.length;
-      this.o.observer.onMoved?.(due.length);
+      if (due.length > 0) {
+        await this.o.archive.insertMany(due);
+        await this.o.faults?.('after-insert');
+        report.through = await this.raiseMark(due.at(-1)!.sequence, term);
+        await this.o.faults?.('after-mark');
+        await this.remove(due, term);
+        report.moved += due.length;
+        this.o.observer.onMoved?.(due.length);
+      }
+      if (hotReached) break;
     }
     if (report.moved > 0) this.o.log({ level: 'info', msg: 'archived payments', ...report });
     return report;
   }
 
-  /** The oldest payments in etcd that are past the hot window, in sequence order. */
-  private async duePayments(): Promise<{ due: StoredPayment[]; lagSeconds: number }> {
+  /**
+   * Record keys of the oldest payments in etcd, grouped by commit revision, oldest first. One
+   * keys-only scan per pass: etcd 3.4 reads the whole hot window to sort it, so it is not repeated
+   * per step. A revision cut by the limit is left out, whole, for the next pass.
+   */
+  private async oldestRevisions(): Promise<string[][]> {
     const prefix = this.keys.paymentsPrefix();
     const response = await this.o.client.kv.range({
       key: Buffer.from(prefix),
       range_end: prefixEnd(prefix),
       sort_target: 'Create',
       sort_order: 'Ascend',
-      limit: this.o.batchSize,
+      keys_only: true,
+      limit: this.o.scanSize,
     });
-    let kvs: IKeyValue[] = response.kvs;
-    // The limit may cut the last revision's payments anywhere: leave that revision whole for later.
-    if (response.more) kvs = kvs.filter((kv) => kv.create_revision !== kvs.at(-1)!.create_revision);
-    const payments = kvs.map((kv) => decodeRecord(kv).payment).sort((a, b) => a.sequence - b.sequence);
+    const last = response.kvs.at(-1)?.create_revision;
+    const groups = new Map<string, string[]>();
+    for (const kv of response.kvs) {
+      if (response.more && kv.create_revision === last) continue;
+      groups.set(kv.create_revision, [...(groups.get(kv.create_revision) ?? []), kv.key.toString()]);
+    }
+    return [...groups.values()];
+  }
+
+  /** Whole revisions off the front of `revisions`, about `batchSize` keys, never cutting one. */
+  private takeStep(revisions: string[][]): string[] {
+    const keys: string[] = [];
+    while (
+      revisions.length > 0 &&
+      (keys.length === 0 || keys.length + revisions[0]!.length <= this.o.batchSize)
+    )
+      keys.push(...revisions.shift()!);
+    return keys;
+  }
+
+  /** These records, in sequence order, up to the first one still inside the hot window. */
+  private async duePayments(
+    keys: string[],
+  ): Promise<{ due: StoredPayment[]; hotReached: boolean; lagSeconds: number }> {
+    const perTxn = Math.max(1, this.o.maxTxnOps - 1);
+    const payments: StoredPayment[] = [];
+    for (let i = 0; i < keys.length; i += perTxn) {
+      const response = await this.o.client.kv.txn({
+        success: keys.slice(i, i + perTxn).map((key) => ({ request_range: { key: Buffer.from(key) } })),
+      });
+      for (const op of response.responses) {
+        const kv = op.response_range.kvs[0];
+        if (kv) payments.push(decodeRecord(kv).payment);
+      }
+    }
+    payments.sort((a, b) => a.sequence - b.sequence);
     const cutoff = this.o.clock.now() - this.o.hotWindowMs;
     const firstHot = payments.findIndex((p) => Date.parse(p.committedAt) >= cutoff);
     const due = firstHot === -1 ? payments : payments.slice(0, firstHot);
     const oldest = payments[0] ? Date.parse(payments[0].committedAt) : cutoff;
-    return { due, lagSeconds: Math.max(0, (cutoff - oldest) / 1000) };
+    return { due, hotReached: firstHot !== -1, lagSeconds: Math.max(0, (cutoff - oldest) / 1000) };
   }
 
   private async raiseMark(sequence: number, term: LeadershipTerm): Promise<number> {

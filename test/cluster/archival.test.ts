@@ -73,7 +73,8 @@ async function tiers(archive: MemoryArchive = new MemoryArchive(), hostId = 'lea
       clock: systemClock,
       hotWindowMs: 0,
       root,
-      batchSize: 7, // several steps per pass, and revisions cut by the limit
+      batchSize: 7, // several steps per pass
+      scanSize: 23, // revisions cut by the scan limit
       maxTxnOps: 16, // several removal transactions per bucket
       faults,
     });
@@ -150,8 +151,11 @@ describe('archival', () => {
   it('moves every payment past the hot window, in commit order, and the tiers read as one', async () => {
     const t = await tiers();
     const committed = await commitSome(t.ledger, 30);
-    const report = await t.archiver().runOnce();
-    expect(report?.moved).toBe(30);
+    // A pass scans 23 keys at most: two passes, the second starting where the scan was cut.
+    const archiver = t.archiver();
+    const moved = [(await archiver.runOnce())?.moved, (await archiver.runOnce())?.moved];
+    expect(moved[0]).toBeLessThanOrEqual(23);
+    expect(moved[0]! + moved[1]!).toBe(30);
     expect(await hotRecords(t.root)).toBe(0);
     expect((await t.archive.history({ account: 'acct-a', limit: 1000 })).payments).toEqual(committed);
     await expectExactlyOnce(t, committed);
