@@ -64,6 +64,8 @@ export interface LedgerArchiverOptions {
   scanSize?: number;
   /** etcd's --max-txn-ops: bounds payments per removal txn (3 deletes each). Default 128, etcd's default. */
   maxTxnOps?: number;
+  /** Bytes of one removal transaction at most; under etcd's --max-request-bytes (1.5 MiB). Default 1 MiB. */
+  maxTxnBytes?: number;
   /** Steps per pass at most, so one pass stays bounded. Default 50. */
   maxStepsPerPass?: number;
   observer?: ArchiverObserver;
@@ -91,12 +93,23 @@ export class LedgerArchiver {
     batchSize = 1000,
     scanSize = 10_000,
     maxTxnOps = 128,
+    maxTxnBytes = 1024 * 1024,
     maxStepsPerPass = 50,
     observer = {},
     log = () => {},
     ...rest
   }: LedgerArchiverOptions) {
-    this.o = { intervalMs, batchSize, scanSize, maxTxnOps, maxStepsPerPass, observer, log, ...rest };
+    this.o = {
+      intervalMs,
+      batchSize,
+      scanSize,
+      maxTxnOps,
+      maxTxnBytes,
+      maxStepsPerPass,
+      observer,
+      log,
+      ...rest,
+    };
     this.keys = keyLayout(root);
   }
 
@@ -207,35 +220,59 @@ export class LedgerArchiver {
     return sequence;
   }
 
+  /**
+   * Removes the payments from etcd and adds their ids to the summary, in as few fenced
+   * transactions as fit etcd's limits (--max-txn-ops, request bytes). A bucket appears at most
+   * once per transaction, since each rewrites its last level; a bucket with more ids than one
+   * transaction holds continues in the next.
+   */
   private async remove(payments: StoredPayment[], term: LeadershipTerm): Promise<void> {
-    const { client, election, archivedIds } = this.o;
-    const perTxn = Math.max(1, Math.floor((this.o.maxTxnOps - 4) / 3));
+    const { client, election, archivedIds, maxTxnOps } = this.o;
+    const perPiece = Math.max(1, Math.floor((maxTxnOps - 3) / 3));
     const byBucket = new Map<number, StoredPayment[]>();
     for (const p of payments) byBucket.set(bucketOf(p.id), [...(byBucket.get(bucketOf(p.id)) ?? []), p]);
-    for (const [bucket, all] of byBucket) {
-      for (let i = 0; i < all.length; i += perTxn) {
-        const chunk = all.slice(i, i + perTxn);
-        const { levels } = await archivedIds.readBucket(bucket);
+    const pieces: { bucket: number; payments: StoredPayment[] }[] = [];
+    for (const [bucket, all] of byBucket)
+      for (let i = 0; i < all.length; i += perPiece)
+        pieces.push({ bucket, payments: all.slice(i, i + perPiece) });
+    while (pieces.length > 0) {
+      const ops: Parameters<LeaderElection['fencedTxn']>[0] = [];
+      const buckets = new Set<number>();
+      let bytes = 0;
+      for (let i = 0; i < pieces.length; ) {
+        const { bucket, payments: piece } = pieces[i]!;
+        if (buckets.has(bucket)) {
+          i++;
+          continue;
+        }
+        const tail = await archivedIds.readBucketTail(bucket);
         const changed = addIds(
-          levels,
-          chunk.map((p) => p.id),
-        );
-        const ops: Parameters<LeaderElection['fencedTxn']>[0] = chunk.flatMap((p) => [
-          client.delete().key(this.keys.payment(p.id, p.payer)),
-          client.delete().key(this.keys.accountEntry(p.payer, p.id, p.payer)),
-          client.delete().key(this.keys.accountEntry(p.payee, p.id, p.payer)),
-        ]);
-        for (const level of changed)
-          ops.push(client.put(this.keys.archivedIdsLevel(bucket, level)).value(encodeLevel(levels[level]!)));
-        const ids = levels.reduce((sum, level) => sum + level.ids, 0);
-        ops.push(
-          client
-            .put(this.keys.archivedIdsBucket(bucket))
-            .value(JSON.stringify({ levels: levels.length, ids })),
-        );
-        await election.fencedTxn(ops, term);
-        await this.o.faults?.('after-removal');
+          tail.levels,
+          piece.map((p) => p.id),
+        ).map((level) => ({ level, bytes: encodeLevel(tail.levels[level]!) }));
+        const pieceOps = 3 * piece.length + changed.length + 1;
+        const pieceBytes = changed.reduce((sum, c) => sum + c.bytes.length, 0) + 300 * piece.length;
+        if (
+          buckets.size > 0 &&
+          (ops.length + pieceOps > maxTxnOps || bytes + pieceBytes > this.o.maxTxnBytes)
+        )
+          break;
+        for (const p of piece)
+          ops.push(
+            client.delete().key(this.keys.payment(p.id, p.payer)),
+            client.delete().key(this.keys.accountEntry(p.payer, p.id, p.payer)),
+            client.delete().key(this.keys.accountEntry(p.payee, p.id, p.payer)),
+          );
+        for (const c of changed)
+          ops.push(client.put(this.keys.archivedIdsLevel(bucket, c.level)).value(c.bytes));
+        const version = { levels: tail.levels.length, ids: tail.ids + piece.length };
+        ops.push(client.put(this.keys.archivedIdsBucket(bucket)).value(JSON.stringify(version)));
+        buckets.add(bucket);
+        bytes += pieceBytes;
+        pieces.splice(i, 1);
       }
+      await election.fencedTxn(ops, term);
+      await this.o.faults?.('after-removal');
     }
   }
 

@@ -11,7 +11,7 @@
  * The watch here is a plain etcd3 prefix watch started after the initial load's revision; ledger/
  * may not import coordination/'s resilient watch, so on a watch error the cache just reloads.
  */
-import type { Etcd3, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { bucketOf, decodeLevel, mayContain, type SummaryLevel } from '../archive/archived-ids';
 import type { CommitGuard } from './commit-transaction';
 import { type KeyLayout, prefixEnd } from './key-layout';
@@ -96,6 +96,24 @@ export class ArchivedIdCache {
     return { modRevision, levels };
   }
 
+  /**
+   * What the archiver needs to add ids to a bucket: its level count and total ids (from the
+   * version key) and its last level, the only one that may still change; earlier levels are left
+   * as holes in `levels`, so an archival reads and rewrites at most one level per bucket.
+   */
+  async readBucketTail(bucket: number): Promise<{ levels: SummaryLevel[]; ids: number }> {
+    const version = await this.client.kv.range({ key: Buffer.from(this.keys.archivedIdsBucket(bucket)) });
+    const stored = version.kvs[0];
+    if (!stored) return { levels: [], ids: 0 };
+    const { levels: count, ids } = JSON.parse(stored.value.toString()) as { levels: number; ids: number };
+    const levels = new Array<SummaryLevel>(count);
+    const last = await this.client.kv.range({
+      key: Buffer.from(this.keys.archivedIdsLevel(bucket, count - 1)),
+    });
+    if (last.kvs[0]) levels[count - 1] = decodeLevel(last.kvs[0].value);
+    return { levels, ids };
+  }
+
   /** Archived ids this host knows of, summed over the levels (for metrics). */
   knownIds(): number {
     let ids = 0;
@@ -147,13 +165,9 @@ export class ArchivedIdCache {
       .prefix(prefix)
       .startRevision(String(BigInt(revision) + 1n))
       .create();
-    // A whole response at once: a txn's level puts arrive before its version key's put.
+    // Applied as they come, a whole response at once: a txn's level puts come before its version key's.
     this.watcher.on('data', (response) => {
-      const touched = new Set<number>();
-      for (const event of response.events) {
-        if (event.type === 'Put') touched.add(this.bucketOfKey(event.kv.key.toString()));
-      }
-      for (const bucket of touched) void this.reloadBucket(bucket).catch(() => undefined);
+      for (const event of response.events) if (event.type === 'Put') this.apply(event.kv);
     });
     this.watcher.on('error', () => {
       // Reload from scratch (the commit guard keeps this safe meanwhile).
@@ -162,6 +176,22 @@ export class ArchivedIdCache {
       this.loading = undefined;
       if (!this.closed) void this.start().catch(() => undefined);
     });
+  }
+
+  /** One put of the summary, from the watch: a level replaces its copy, a version key moves the revision. */
+  private apply(kv: IKeyValue): void {
+    const [bucketText, levelText] = kv.key.toString().slice(this.keys.archivedIdsPrefix().length).split('/');
+    const bucket = Number(bucketText);
+    let copy = this.buckets.get(bucket);
+    if (!copy) {
+      copy = { modRevision: '0', levels: [] };
+      this.buckets.set(bucket, copy);
+    }
+    if (levelText === undefined) {
+      if (BigInt(kv.mod_revision) > BigInt(copy.modRevision)) copy.modRevision = kv.mod_revision;
+    } else {
+      copy.levels[Number(levelText)] = decodeLevel(kv.value);
+    }
   }
 
   private bucketOfKey(key: string): number {
