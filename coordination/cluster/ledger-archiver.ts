@@ -237,39 +237,33 @@ export class LedgerArchiver {
         pieces.push({ bucket, payments: all.slice(i, i + perPiece) });
     while (pieces.length > 0) {
       const ops: Parameters<LeaderElection['fencedTxn']>[0] = [];
-      const buckets = new Set<number>();
+      // This round's candidates: the first piece of each bucket, their tails read at once.
+      const candidates = pieces.filter(
+        (piece, i) => pieces.findIndex((q) => q.bucket === piece.bucket) === i,
+      );
+      const tails = await Promise.all(candidates.map((piece) => archivedIds.readBucketTail(piece.bucket)));
       let bytes = 0;
-      for (let i = 0; i < pieces.length; ) {
-        const { bucket, payments: piece } = pieces[i]!;
-        if (buckets.has(bucket)) {
-          i++;
-          continue;
-        }
-        const tail = await archivedIds.readBucketTail(bucket);
+      for (const [k, piece] of candidates.entries()) {
+        const tail = tails[k]!;
         const changed = addIds(
           tail.levels,
-          piece.map((p) => p.id),
+          piece.payments.map((p) => p.id),
         ).map((level) => ({ level, bytes: encodeLevel(tail.levels[level]!) }));
-        const pieceOps = 3 * piece.length + changed.length + 1;
-        const pieceBytes = changed.reduce((sum, c) => sum + c.bytes.length, 0) + 300 * piece.length;
-        if (
-          buckets.size > 0 &&
-          (ops.length + pieceOps > maxTxnOps || bytes + pieceBytes > this.o.maxTxnBytes)
-        )
-          break;
-        for (const p of piece)
+        const pieceOps = 3 * piece.payments.length + changed.length + 1;
+        const pieceBytes = changed.reduce((sum, c) => sum + c.bytes.length, 0) + 300 * piece.payments.length;
+        if (k > 0 && (ops.length + pieceOps > maxTxnOps || bytes + pieceBytes > this.o.maxTxnBytes)) break;
+        for (const p of piece.payments)
           ops.push(
             client.delete().key(this.keys.payment(p.id, p.payer)),
             client.delete().key(this.keys.accountEntry(p.payer, p.id, p.payer)),
             client.delete().key(this.keys.accountEntry(p.payee, p.id, p.payer)),
           );
         for (const c of changed)
-          ops.push(client.put(this.keys.archivedIdsLevel(bucket, c.level)).value(c.bytes));
-        const version = { levels: tail.levels.length, ids: tail.ids + piece.length };
-        ops.push(client.put(this.keys.archivedIdsBucket(bucket)).value(JSON.stringify(version)));
-        buckets.add(bucket);
+          ops.push(client.put(this.keys.archivedIdsLevel(piece.bucket, c.level)).value(c.bytes));
+        const version = { levels: tail.levels.length, ids: tail.ids + piece.payments.length };
+        ops.push(client.put(this.keys.archivedIdsBucket(piece.bucket)).value(JSON.stringify(version)));
         bytes += pieceBytes;
-        pieces.splice(i, 1);
+        pieces.splice(pieces.indexOf(piece), 1);
       }
       await election.fencedTxn(ops, term);
       await this.o.faults?.('after-removal');
