@@ -32,6 +32,7 @@ import { DEFAULT_ROOT, type KeyLayout, keyLayout, prefixEnd } from '../../ledger
 import type { StoredPayment } from '../../ledger/payment';
 import type { Clock } from '../clock/clock';
 import type { LeaderElection, LeadershipTerm } from './leader-election';
+import { PeriodicDuty } from './periodic-duty';
 
 /** Where a fault hook may stop a step: after the archive insert, after the mark, after each removal txn. */
 export type ArchivalStep = 'after-insert' | 'after-mark' | 'after-removal';
@@ -83,8 +84,7 @@ export class LedgerArchiver {
   private readonly o: Required<Omit<LedgerArchiverOptions, 'root' | 'faults'>> &
     Pick<LedgerArchiverOptions, 'faults'>;
   private readonly keys: KeyLayout;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly duty: PeriodicDuty;
   private passes: Promise<unknown> = Promise.resolve();
 
   constructor({
@@ -111,15 +111,22 @@ export class LedgerArchiver {
       ...rest,
     };
     this.keys = keyLayout(root);
+    this.duty = new PeriodicDuty(
+      intervalMs,
+      () => this.runOnce(),
+      (error) => {
+        this.o.observer.onFailure?.(error);
+        this.o.log({ level: 'warn', msg: 'archival stopped; resumes next pass', error: String(error) });
+      },
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.o.intervalMs);
-    this.timer.unref();
+    this.duty.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.duty.stop();
   }
 
   /**
@@ -267,19 +274,6 @@ export class LedgerArchiver {
       }
       await election.fencedTxn(ops, term);
       await this.o.faults?.('after-removal');
-    }
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.runOnce();
-    } catch (error) {
-      this.o.observer.onFailure?.(error);
-      this.o.log({ level: 'warn', msg: 'archival stopped; resumes next pass', error: String(error) });
-    } finally {
-      this.running = false;
     }
   }
 }

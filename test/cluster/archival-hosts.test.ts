@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postPayment, request } from '../../dev/cluster/http';
 import { waitFor } from '../../dev/cluster/managed-process';
-import { keyLayout, prefixEnd } from '../../ledger/etcd/key-layout';
-import { startTestCluster, type TestCluster } from '../support/test-cluster';
+import { hotRecordCount, startTestCluster, type TestCluster } from '../support/test-cluster';
 import { startTestPostgres, type TestPostgres } from '../support/test-postgres';
 
 let postgres: TestPostgres | undefined;
@@ -41,11 +40,7 @@ const payment = (i: number) => ({
 });
 
 async function hotRecords(): Promise<number> {
-  const prefix = keyLayout(cluster!.ledgerRoot).paymentsPrefix();
-  const response = await cluster!
-    .client()
-    .kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
-  return Number(response.count);
+  return hotRecordCount(cluster!.client(), cluster!.ledgerRoot);
 }
 
 async function archivedTotal(): Promise<number> {

@@ -17,11 +17,11 @@ import { waitFor } from '../../dev/cluster/managed-process';
 import { PgArchive } from '../../ledger/archive/pg-archive';
 import { ArchivedIdCache } from '../../ledger/etcd/archived-id-cache';
 import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
-import { keyLayout, prefixEnd } from '../../ledger/etcd/key-layout';
+import { keyLayout } from '../../ledger/etcd/key-layout';
 import type { StoredPayment } from '../../ledger/payment';
 import { TieredLedger } from '../../ledger/tiered-ledger';
 import { intent } from '../contracts/ledger-contract';
-import { startTestCluster, type TestCluster } from '../support/test-cluster';
+import { childEtcdEnv, hotRecordCount, startTestCluster, type TestCluster } from '../support/test-cluster';
 import { startTestPostgres, type TestPostgres } from '../support/test-postgres';
 
 let cluster: TestCluster;
@@ -41,14 +41,6 @@ afterAll(async () => {
 
 const context = () => ({ host: 'h1', committedAt: new Date(Date.now() - 1000).toISOString() });
 
-async function hotRecords(root: string): Promise<number> {
-  const prefix = keyLayout(root).paymentsPrefix();
-  const response = await cluster
-    .client()
-    .kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
-  return Number(response.count);
-}
-
 /** Runs test/support/archiving-leader.ts until it reports the step, then SIGKILLs it. */
 async function killLeaderAt(root: string, archiveUrl: string, step: string, count: number): Promise<void> {
   const child = spawn(
@@ -58,12 +50,7 @@ async function killLeaderAt(root: string, archiveUrl: string, step: string, coun
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        ETCD_ENDPOINTS: cluster.etcd.clientUrls().join(','),
-        ...(cluster.pki && {
-          ETCD_CA_FILE: cluster.pki.caFile,
-          ETCD_CERT_FILE: cluster.pki.user('root').certFile,
-          ETCD_KEY_FILE: cluster.pki.user('root').keyFile,
-        }),
+        ...childEtcdEnv(cluster),
         ROOT: root,
         ARCHIVE_URL: archiveUrl,
         STOP_AT: step,
@@ -110,7 +97,7 @@ describe('archival across a real kill of the leader', () => {
       }
 
       await killLeaderAt(root, urls.host, step, count);
-      expect(await hotRecords(root)).toBeGreaterThan(0);
+      expect(await hotRecordCount(cluster.client(), root)).toBeGreaterThan(0);
       // Meanwhile every payment answers from one tier or the other, and a retry replays.
       for (const p of committed)
         expect(await ledger.commit(p, context())).toEqual({ kind: 'replayed', payment: p });
@@ -138,7 +125,7 @@ describe('archival across a real kill of the leader', () => {
         root,
       });
       await next.runOnce();
-      expect(await hotRecords(root)).toBe(0);
+      expect(await hotRecordCount(cluster.client(), root)).toBe(0);
 
       for (const p of committed) {
         expect(await ledger.get(p.id, p.payer)).toEqual(p);

@@ -16,11 +16,11 @@ import { MemoryArchive } from '../../ledger/archive/memory-archive';
 import { ArchivedIdsChangedError, ArchiveUnavailableError, NotLeaderError } from '../../ledger/errors';
 import { ArchivedIdCache } from '../../ledger/etcd/archived-id-cache';
 import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
-import { keyLayout, prefixEnd } from '../../ledger/etcd/key-layout';
+import { keyLayout } from '../../ledger/etcd/key-layout';
 import type { StoredPayment } from '../../ledger/payment';
 import { TieredLedger } from '../../ledger/tiered-ledger';
 import { intent, ledgerContract } from '../contracts/ledger-contract';
-import { startTestCluster, type TestCluster } from '../support/test-cluster';
+import { hotRecordCount, startTestCluster, type TestCluster } from '../support/test-cluster';
 
 let cluster: TestCluster;
 const closers: (() => Promise<void> | void)[] = [];
@@ -82,15 +82,6 @@ async function tiers(archive: MemoryArchive = new MemoryArchive(), hostId = 'lea
 }
 
 const context = () => ({ host: 'h1', committedAt: new Date(Date.now() - 1000).toISOString() });
-
-/** Keys left under the ledger's payment records. */
-async function hotRecords(root: string): Promise<number> {
-  const prefix = keyLayout(root).paymentsPrefix();
-  const response = await cluster
-    .client()
-    .kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
-  return Number(response.count);
-}
 
 /** Every payment of the account, page by page (page size 3, so pages cross the tier boundary). */
 async function fullHistory(ledger: TieredLedger, account: string): Promise<StoredPayment[]> {
@@ -156,7 +147,7 @@ describe('archival', () => {
     const moved = [(await archiver.runOnce())?.moved, (await archiver.runOnce())?.moved];
     expect(moved[0]).toBeLessThanOrEqual(23);
     expect(moved[0]! + moved[1]!).toBe(30);
-    expect(await hotRecords(t.root)).toBe(0);
+    expect(await hotRecordCount(cluster.client(), t.root)).toBe(0);
     expect((await t.archive.history({ account: 'acct-a', limit: 1000 })).payments).toEqual(committed);
     await expectExactlyOnce(t, committed);
     // New payments after the boundary: history runs on across it, in one sequence order.
@@ -172,7 +163,7 @@ describe('archival', () => {
       committedAt: new Date(Date.now() + 60_000).toISOString(),
     });
     await t.archiver().runOnce();
-    expect(await hotRecords(t.root)).toBe(1);
+    expect(await hotRecordCount(cluster.client(), t.root)).toBe(1);
     expect(await t.archive.get(fresh.payment.id, fresh.payment.payer)).toBeUndefined();
   });
 
@@ -194,7 +185,7 @@ describe('archival', () => {
       await expectExactlyOnce(t, committed);
       const resumed = await t.archiver().runOnce();
       expect(resumed?.moved).toBeGreaterThan(0);
-      expect(await hotRecords(t.root)).toBe(0);
+      expect(await hotRecordCount(cluster.client(), t.root)).toBe(0);
       expect((await t.archive.history({ account: 'acct-a', limit: 1000 })).payments).toEqual(committed);
       await expectExactlyOnce(t, committed);
     });
@@ -220,7 +211,7 @@ describe('archival', () => {
       await waitFor('successor leads', async () => successor.isLeader(), 10_000);
     });
     await expect(pausedAtInsert.runOnce()).rejects.toBeInstanceOf(NotLeaderError);
-    expect(await hotRecords(t.root)).toBe(10);
+    expect(await hotRecordCount(cluster.client(), t.root)).toBe(10);
     expect(await deposed.runOnce()).toBeUndefined(); // no longer leads: does nothing
     const next = new LedgerArchiver({
       client: cluster.client(),
@@ -246,7 +237,7 @@ describe('archival', () => {
     const again = { id: p!.id, payer: p!.payer, payee: p!.payee, amount: p!.amount, currency: p!.currency };
     // The commit as a host with the stale check would send it: etcd refuses it, nothing written.
     await expect(t.hot.commit(again, context(), stale.guard)).rejects.toBeInstanceOf(ArchivedIdsChangedError);
-    expect(await hotRecords(t.root)).toBe(0);
+    expect(await hotRecordCount(cluster.client(), t.root)).toBe(0);
     expect(await t.ledger.commit(again, context())).toEqual({ kind: 'replayed', payment: p });
     await expect(t.ledger.commit({ ...again, amount: again.amount + 1 }, context())).rejects.toThrow(
       /different content/,
@@ -269,7 +260,7 @@ describe('archival', () => {
       ArchiveUnavailableError,
     );
     await expect(t.archiver().runOnce()).rejects.toBeInstanceOf(ArchiveUnavailableError);
-    expect(await hotRecords(t.root)).toBe(14);
+    expect(await hotRecordCount(cluster.client(), t.root)).toBe(14);
     archive.unavailable = false;
     expect((await t.archiver().runOnce())?.moved).toBe(14);
     await expectExactlyOnce(t, [...old, ...hot, ...fresh]);

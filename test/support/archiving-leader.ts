@@ -10,18 +10,13 @@ import { systemClock } from '../../coordination/clock/clock';
 import { LeaderElection } from '../../coordination/cluster/leader-election';
 import type { ArchivalStep } from '../../coordination/cluster/ledger-archiver';
 import { LedgerArchiver } from '../../coordination/cluster/ledger-archiver';
-import { createEtcdClient } from '../../coordination/etcd/etcd-client';
 import { PgArchive } from '../../ledger/archive/pg-archive';
 import { ArchivedIdCache } from '../../ledger/etcd/archived-id-cache';
 import { keyLayout } from '../../ledger/etcd/key-layout';
+import { etcdClientFromEnv } from './child-etcd';
 
 const env = process.env;
-const client = createEtcdClient({
-  endpoints: (env.ETCD_ENDPOINTS ?? '').split(','),
-  tls: env.ETCD_CA_FILE
-    ? { ca: env.ETCD_CA_FILE, cert: env.ETCD_CERT_FILE, key: env.ETCD_KEY_FILE }
-    : undefined,
-});
+const client = etcdClientFromEnv(env);
 const root = env.ROOT ?? '/test/archiving-leader';
 const print = (event: Record<string, unknown>) => console.log(JSON.stringify(event));
 const election = new LeaderElection({
