@@ -137,7 +137,7 @@ let ledger: PaymentLedger = hotLedger;
 let archiver: LedgerArchiver | undefined;
 if (config.archive) {
   const archive = new PgArchive(archiveConnection(config.archive));
-  const archivedIds = new ArchivedIdCache(client, keyLayout(config.ledgerRoot));
+  const archivedIds = new ArchivedIdCache(client, keyLayout(config.ledgerRoot), config.requestDeadlineMs);
   void archivedIds
     .start()
     .catch((error) => logger.warn({ err: error }, 'archived-id summary not loaded yet'));

@@ -13,6 +13,7 @@
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { bucketOf, decodeLevel, mayContain, type SummaryLevel } from '../archive/archived-ids';
+import { boundedEtcdCall } from './bounded-etcd-call';
 import type { CommitGuard } from './commit-transaction';
 import { type KeyLayout, prefixEnd } from './key-layout';
 
@@ -31,14 +32,22 @@ export interface ArchivedIdCheck {
 export class ArchivedIdCache {
   private readonly client: Etcd3;
   private readonly keys: KeyLayout;
+  private readonly deadlineMs: number;
   private readonly buckets = new Map<number, BucketCopy>();
   private watcher: Watcher | undefined;
   private loading: Promise<void> | undefined;
   private closed = false;
 
-  constructor(client: Etcd3, keys: KeyLayout) {
+  /** `deadlineMs` bounds each read a request waits for, as EtcdLedger's operation deadline. Default 5000. */
+  constructor(client: Etcd3, keys: KeyLayout, deadlineMs = 5000) {
     this.client = client;
     this.keys = keys;
+    this.deadlineMs = deadlineMs;
+  }
+
+  /** Bounded in time, and etcd failures turned into QuorumUnavailableError (503), as the ledger's reads. */
+  private bounded<T>(what: string, operation: Promise<T>): Promise<T> {
+    return boundedEtcdCall(what, operation, this.deadlineMs);
   }
 
   /** Loads every bucket and starts the watch; resolves once loaded. Safe to call again. */
@@ -52,7 +61,7 @@ export class ArchivedIdCache {
 
   /** The check for one id against this host's copy (loads it first if needed). */
   async check(id: string): Promise<ArchivedIdCheck> {
-    await this.start();
+    await this.bounded('archived-id summary load', this.start());
     return this.checkBucket(bucketOf(id), id);
   }
 
@@ -60,7 +69,11 @@ export class ArchivedIdCache {
    * The same check, after confirming with a linearizable read that this host's copy of the bucket
    * is current (reloading it when not): for reads that missed in etcd and commits that were refused.
    */
-  async confirmedCheck(id: string): Promise<ArchivedIdCheck> {
+  confirmedCheck(id: string): Promise<ArchivedIdCheck> {
+    return this.bounded('archived-id summary read', this.readConfirmed(id));
+  }
+
+  private async readConfirmed(id: string): Promise<ArchivedIdCheck> {
     await this.start();
     const bucket = bucketOf(id);
     const response = await this.client.kv.range({
@@ -74,7 +87,8 @@ export class ArchivedIdCache {
 
   /** The archive's high-water mark: every payment up to this sequence is archived. 0 for none. */
   async archivedThrough(): Promise<number> {
-    const response = await this.client.kv.range({ key: Buffer.from(this.keys.archivedThrough()) });
+    const read = this.client.kv.range({ key: Buffer.from(this.keys.archivedThrough()) });
+    const response = await this.bounded('archive mark read', read);
     const kv = response.kvs[0];
     return kv ? (JSON.parse(kv.value.toString()) as { sequence: number }).sequence : 0;
   }

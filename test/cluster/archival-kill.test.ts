@@ -1,5 +1,6 @@
 /**
- * A real kill of the archiving leader (issue 14, item 2): a leader process is SIGKILLed in the
+ * On a real PostgreSQL archive: the ledger contract with every payment archived at once, and a
+ * real kill of the archiving leader (issue 14, item 2): a leader process is SIGKILLed in the
  * middle of an archival pass over a real PostgreSQL archive (after the insert, before any removal;
  * and between two removal transactions). The next leader finishes the pass, and every payment
  * reads back, replays and appears in history exactly once, from whichever tier holds it.
@@ -20,7 +21,8 @@ import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
 import { keyLayout } from '../../ledger/etcd/key-layout';
 import type { StoredPayment } from '../../ledger/payment';
 import { TieredLedger } from '../../ledger/tiered-ledger';
-import { intent } from '../contracts/ledger-contract';
+import { intent, ledgerContract } from '../contracts/ledger-contract';
+import { archiveEachCommit } from '../support/archive-each-commit';
 import { childEtcdEnv, hotRecordCount, startTestCluster, type TestCluster } from '../support/test-cluster';
 import { startTestPostgres, type TestPostgres } from '../support/test-postgres';
 
@@ -73,6 +75,37 @@ async function killLeaderAt(root: string, archiveUrl: string, step: string, coun
   }
   throw new Error(`archiving leader never reached ${step}`);
 }
+
+ledgerContract('tiered over PostgreSQL, every payment archived as soon as it is committed', async () => {
+  const root = `/test/${randomUUID()}`;
+  const client = cluster.client();
+  const archive = new PgArchive({ url: (await postgres.database()).host });
+  const archivedIds = new ArchivedIdCache(client, keyLayout(root));
+  const ledger = new TieredLedger({ hot: new EtcdLedger({ client, root }), archive, archivedIds });
+  const election = new LeaderElection({
+    client,
+    clock: systemClock,
+    root,
+    self: { id: 'c', url: 'http://c' },
+  });
+  closers.push(
+    () => archive.close(),
+    () => archivedIds.close(),
+    () => election.close(),
+  );
+  election.start();
+  await waitFor('leader', async () => election.isLeader(), 10_000);
+  const archiver = new LedgerArchiver({
+    client,
+    election,
+    archive,
+    archivedIds,
+    clock: systemClock,
+    hotWindowMs: 0,
+    root,
+  });
+  return archiveEachCommit(ledger, archiver);
+});
 
 describe('archival across a real kill of the leader', () => {
   for (const [step, count] of [

@@ -20,6 +20,7 @@ import { keyLayout } from '../../ledger/etcd/key-layout';
 import type { StoredPayment } from '../../ledger/payment';
 import { TieredLedger } from '../../ledger/tiered-ledger';
 import { intent, ledgerContract } from '../contracts/ledger-contract';
+import { archiveEachCommit } from '../support/archive-each-commit';
 import { hotRecordCount, startTestCluster, type TestCluster } from '../support/test-cluster';
 
 let cluster: TestCluster;
@@ -100,16 +101,7 @@ ledgerContract('tiered (etcd + memory archive), nothing archived', async () => (
 
 ledgerContract('tiered, every payment archived as soon as it is committed', async () => {
   const t = await tiers();
-  const archiver = t.archiver();
-  const ledger = t.ledger;
-  // Wraps commit so that each resolved commit is followed by a full archival pass.
-  return Object.assign(Object.create(ledger) as TieredLedger, {
-    commit: async (...args: Parameters<TieredLedger['commit']>) => {
-      const outcome = await ledger.commit(...args);
-      await archiver.runOnce();
-      return outcome;
-    },
-  });
+  return archiveEachCommit(t.ledger, t.archiver());
 });
 
 /** Commits `n` payments between two accounts, alternating sides, and returns them in commit order. */
