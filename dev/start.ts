@@ -19,10 +19,11 @@ import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
 import { DEFAULT_HOT_WINDOW, parseDuration } from '../functions/config';
 import { HOST_USER, readTlsFiles } from './cluster/certificates';
-import { DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
+import { adminKeyNotice, DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { ensurePostgres } from './cluster/ensure-postgres';
 import { DEFAULT_ETCD_QUOTA_BYTES, defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
+import { hostAccount, installHostCredentials } from './cluster/host-credentials';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
 import { type LocalControl, startLocalControl } from './cluster/local-control';
 import { localEtcdSecurity } from './cluster/local-security';
@@ -55,6 +56,8 @@ const HELP = `Usage: npm start -- [flags]
                             ms, e.g. -2000,0,1500
   --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
                             ppm, e.g. 200,-150,0
+  (as root, hosts run as the account in PAY_HOST_ACCOUNT, default nobody, with only their own
+   etcd certificate, key and the CA certificate, copied to <data-dir>/host-credentials)
   --help                    this text
 `;
 
@@ -223,11 +226,14 @@ const etcd = externalEndpoints
   ? undefined
   : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki, quotaBytes });
 const endpoints = externalEndpoints ?? etcd!.clientUrls();
+// Hosts get only the files they use; as root, they run as an account that cannot read the PKI.
+const account = hostAccount(env.PAY_HOST_ACCOUNT);
 const fleet = new HostFleet({
   hosts,
   etcdEndpoints: endpoints,
   logDir: dataDir,
-  etcdTls: pki?.user(HOST_USER),
+  etcdTls: pki && installHostCredentials(pki.user(HOST_USER), join(dataDir, 'host-credentials'), account),
+  account,
 });
 
 let stopping = false;
@@ -245,9 +251,9 @@ async function stopAll(reason: string): Promise<void> {
 process.on('SIGINT', () => void stopAll('SIGINT'));
 process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
-let adminKey = '';
+let adminKey = { key: '', issued: false };
 /** The local cluster's admin key (dev/cluster/dev-admin-key.ts), reused across restarts. */
-async function issueLocalAdminKey(): Promise<string> {
+async function issueLocalAdminKey(): Promise<{ key: string; issued: boolean }> {
   // As the hosts' own etcd user: key records live under the ledger root, which its role covers.
   // External etcd: the same ETCD_* credentials the hosts inherit from this environment.
   const files = pki?.user(HOST_USER);
@@ -258,15 +264,7 @@ async function issueLocalAdminKey(): Promise<string> {
       : undefined;
   const client = createEtcdClient({ endpoints, callDeadlineMs: 5000, tls });
   try {
-    const { key, issued } = await ensureDevAdminKey(
-      new EtcdApiKeyStore(client),
-      dataDir,
-      new Date().toISOString(),
-    );
-    console.log(
-      `${issued ? 'issued' : 'reusing'} the local admin API key (${join(dataDir, DEV_ADMIN_KEY_FILE)})`,
-    );
-    return key;
+    return await ensureDevAdminKey(new EtcdApiKeyStore(client), dataDir, new Date().toISOString());
   } finally {
     client.close();
   }
@@ -313,10 +311,11 @@ const rows = [
   })),
 ];
 console.table(rows);
+const adminKeyFile = join(dataDir, DEV_ADMIN_KEY_FILE);
 console.log(`archive: the hosts get ARCHIVE_URL=${redactPassword(archiveUrl)}${postgres ? ` (passwords in ${join(dataDir, 'postgres', 'cluster.json')})` : ''}
-admin API key: ${adminKey}
+${adminKeyNotice({ ...adminKey, file: adminKeyFile, terminal: process.stdout.isTTY === true })}
 ready: try  curl -s ${fleet.hosts[0]?.url}/ready
-       and  curl -s -H "Authorization: Bearer $(cat ${join(dataDir, DEV_ADMIN_KEY_FILE)})" ${fleet.hosts[0]?.url}/cluster
+       and  curl -s -H "Authorization: Bearer $(cat ${adminKeyFile})" ${fleet.hosts[0]?.url}/cluster
 (Ctrl-C stops everything)`);
 
 const watched = [

@@ -6,15 +6,21 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { ApiKeyAuthenticator, type ApiKeyAuthenticatorOptions } from './auth/api-key-authenticator';
+import { FailedAuthLimiter, type FailedAuthLimiterOptions } from './auth/failed-auth-limiter';
 import { KeyRateLimiter, type KeyRateLimiterOptions } from './auth/key-rate-limiter';
 import { dashboardHandlers } from './dashboard/routes';
 import type { FunctionDeps } from './deps';
 import { errorBody, handleError } from './http-errors';
 import { clockGuard } from './middleware/clock-guard';
+import { etcdReachability } from './middleware/etcd-reachability';
 import { hlcHeaders } from './middleware/hlc-headers';
 import { observeRequests } from './middleware/observe-requests';
 import { closeWhenBodyUnread } from './middleware/request-body';
-import { limitRequestsInProgress } from './middleware/requests-in-progress';
+import {
+  DEFAULT_MAX_REQUESTS_IN_PROGRESS,
+  limitRequestsInProgress,
+  limitRequestsPerKey,
+} from './middleware/requests-in-progress';
 import { requireApiKey } from './middleware/require-api-key';
 import { type Logger, silentLogger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
@@ -28,10 +34,14 @@ export interface AppOptions extends FunctionDeps {
   logger?: Logger;
   /** Metrics served at /metrics. Default a fresh registry per app. */
   metrics?: Metrics;
-  /** API key cache (revocation bound) and per-key rate limit. Defaults: 1000 ms, 1000 requests/s. */
-  auth?: ApiKeyAuthenticatorOptions & KeyRateLimiterOptions;
+  /** API key cache (revocation bound), per-key rate limit, failed authentications per address. Defaults: 1000 ms, 1000 requests/s, 20/s. */
+  auth?: ApiKeyAuthenticatorOptions & KeyRateLimiterOptions & FailedAuthLimiterOptions;
   /** Requests in progress past which new ones are shed with 503 (functions/middleware/requests-in-progress.ts). Default 128. */
   maxRequestsInProgress?: number;
+  /** One API key's share of them (functions/middleware/requests-in-progress.ts). Default half of maxRequestsInProgress. */
+  maxRequestsPerKey?: number;
+  /** Time a request body may take to arrive before a 408, ms (functions/middleware/request-body.ts). Default 10000. */
+  bodyTimeoutMs?: number;
 }
 
 export function createApp({
@@ -40,6 +50,8 @@ export function createApp({
   metrics = createMetrics(),
   auth = {},
   maxRequestsInProgress,
+  maxRequestsPerKey,
+  bodyTimeoutMs,
   ...rest
 }: AppOptions): OpenAPIHono {
   const deps = { ...rest, metrics };
@@ -56,12 +68,22 @@ export function createApp({
   app.use('/metrics', cors());
   app.use('/cluster', cors());
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  // Before the key gate: its key lookups read etcd too, and would hold requests on a cut-off host.
+  if (deps.cluster) app.use('/payments/*', etcdReachability(deps.cluster));
   app.use(
     '*',
     requireApiKey({
       authenticator: new ApiKeyAuthenticator(deps.apiKeys, auth),
       rateLimiter: new KeyRateLimiter(auth),
       isOpen: isOpenRoute,
+      failedAuth: new FailedAuthLimiter(auth),
+    }),
+  );
+  app.use(
+    '*',
+    limitRequestsPerKey({
+      max: maxRequestsPerKey ?? (maxRequestsInProgress ?? DEFAULT_MAX_REQUESTS_IN_PROGRESS) / 2,
+      metrics,
     }),
   );
   if (deps.clocks) {
@@ -81,7 +103,7 @@ export function createApp({
         return openApiJson;
       },
     },
-    { maxBodyBytes },
+    { maxBodyBytes, bodyTimeoutMs },
   );
   return app;
 }

@@ -23,6 +23,11 @@
  *   COMMIT_MAX_QUEUED        payments waiting before new ones are shed  default 512
  *   HOST_MAX_REQUESTS_IN_PROGRESS  requests in progress before new    default 128
  *                            ones are shed with 503 (probes excepted; functions/middleware/requests-in-progress.ts)
+ *   HOST_MAX_REQUESTS_PER_KEY  one API key's share of those; its next   default half of
+ *                            request is shed (functions/middleware/    HOST_MAX_REQUESTS_IN_PROGRESS
+ *                            requests-in-progress.ts)
+ *   HOST_BODY_TIMEOUT_MS     time a request body may take to arrive,    default 10000
+ *                            ms; a slower one is answered 408
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   ARCHIVE_URL              PostgreSQL of the payment archive and the  default none: no archive
  *                            event log, as the host role (postgres://payments_host:…@host:port/db;
@@ -38,6 +43,9 @@
  *                            bound on how late a revocation takes effect
  *   API_KEY_RATE_LIMIT_RPS   requests/s per API key on one host, for    default 1000
  *                            keys that set none (0 = unlimited)
+ *   AUTH_FAILURES_PER_ADDRESS_RPS  failed authentications/s per client  default 20
+ *                            address before key reads from etcd are
+ *                            refused with 429 (0 = unlimited)
  *
  * Clocks (coordination/clock/clock.ts, clock-sync.ts, event-log.ts):
  *   CLOCK_OFFSET_MS          simulated offset of this host's clock, ms  default 0
@@ -60,6 +68,7 @@ import type { HostInfo } from '../coordination/cluster/cluster-view';
 import { parseClusterHosts } from '../coordination/cluster/static-cluster-view';
 import { DEFAULT_MAX_QUEUED } from '../ledger/etcd/commit-batcher';
 import { DEFAULT_ROOT } from '../ledger/etcd/key-layout';
+import { DEFAULT_BODY_TIMEOUT_MS } from './middleware/request-body';
 import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from './middleware/requests-in-progress';
 import { LOG_LEVELS, type LogLevel } from './observability/logger';
 
@@ -104,6 +113,8 @@ const envSchema = z.object({
   COMMIT_MAX_IN_FLIGHT: positiveInt(4),
   COMMIT_MAX_QUEUED: positiveInt(DEFAULT_MAX_QUEUED),
   HOST_MAX_REQUESTS_IN_PROGRESS: positiveInt(DEFAULT_MAX_REQUESTS_IN_PROGRESS),
+  HOST_MAX_REQUESTS_PER_KEY: z.coerce.number().int().positive().optional(),
+  HOST_BODY_TIMEOUT_MS: positiveInt(DEFAULT_BODY_TIMEOUT_MS),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
   ARCHIVE_URL: z
     .string()
@@ -123,6 +134,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
   API_KEY_RATE_LIMIT_RPS: z.coerce.number().int().min(0).default(1000),
+  AUTH_FAILURES_PER_ADDRESS_RPS: z.coerce.number().int().min(0).default(20),
   CLOCK_OFFSET_MS: z.coerce.number().finite().default(0),
   CLOCK_DRIFT_PPM: z.coerce.number().finite().min(-100_000).max(100_000).default(0),
   CLOCK_MAX_SLEW_RATE: z.coerce.number().gt(0).lt(1).default(0.5),
@@ -178,11 +190,15 @@ export interface HostConfig {
     | { url: string; caFile: string | undefined; statementTimeoutMs: number; hotWindowMs: number }
     | undefined;
   logLevel: LogLevel;
-  /** API key verification cache and the default per-key rate limit (functions/auth/). */
-  auth: { cacheTtlMs: number; rateLimitPerSecond: number };
+  /** API key verification cache, the default per-key rate limit, failed authentications per address (functions/auth/). */
+  auth: { cacheTtlMs: number; rateLimitPerSecond: number; failedAuthPerAddressPerSecond: number };
   clocks: ClockConfig;
   /** Requests in progress past which new ones are shed (functions/middleware/requests-in-progress.ts). */
   maxRequestsInProgress: number;
+  /** One API key's share of them; undefined: half (functions/app.ts). */
+  maxRequestsPerKey: number | undefined;
+  /** Time a request body may take to arrive, ms (functions/middleware/request-body.ts). */
+  bodyTimeoutMs: number;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -232,9 +248,15 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
         }
       : undefined,
     logLevel: e.LOG_LEVEL,
-    auth: { cacheTtlMs: e.API_KEY_CACHE_TTL_MS, rateLimitPerSecond: e.API_KEY_RATE_LIMIT_RPS },
+    auth: {
+      cacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+      rateLimitPerSecond: e.API_KEY_RATE_LIMIT_RPS,
+      failedAuthPerAddressPerSecond: e.AUTH_FAILURES_PER_ADDRESS_RPS,
+    },
     clocks: readClockConfig(e),
     maxRequestsInProgress: e.HOST_MAX_REQUESTS_IN_PROGRESS,
+    maxRequestsPerKey: e.HOST_MAX_REQUESTS_PER_KEY,
+    bodyTimeoutMs: e.HOST_BODY_TIMEOUT_MS,
   };
 }
 

@@ -21,6 +21,7 @@ import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
 import { LedgerArchiver } from '../coordination/cluster/ledger-archiver';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
+import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-routing';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdEventStore } from '../coordination/events/etcd-event-store';
 import { PgEventStore } from '../coordination/events/pg-event-store';
@@ -54,23 +55,29 @@ const logger = createLogger({
   clock,
   destination: pino.destination({ dest: 1, sync: false, minLength: 4096 }),
 });
+// The health probe (in coordination) steers the client away from members that do not answer.
+const etcdRouting = new EtcdEndpointRouting();
 const client = createEtcdClient({
   endpoints: config.etcdEndpoints,
   callDeadlineMs: config.etcdCallDeadlineMs,
   tls: config.etcdTls,
+  routing: etcdRouting,
 });
+const metrics = createMetrics({ processMetrics: true });
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const coordination = createHostCoordination({
   client,
   clock,
   etcdEndpoints: config.etcdEndpoints,
   etcdTls: config.etcdTls,
+  etcdRouting,
   hostId: config.hostId,
   url: config.advertisedUrl,
   version: String(packageJson.version),
   root: config.ledgerRoot,
   ttlSeconds: config.membershipTtlSeconds,
   maintenanceIntervalMs: config.maintenanceIntervalMs,
+  onWatchRestart: (watch, reason) => metrics.etcdWatchRestarts.inc({ watch, reason }),
   log: (event) => logger.info(event, 'coordination'),
 });
 // The time master is the elected leader. A static view (CLUSTER_HOSTS) is kept for tests and for
@@ -117,7 +124,6 @@ const clocks = createHostClocks({
   maxEventLatenessMs: c.eventsMaxLatenessMs,
 });
 hostClock = clocks.hostClock;
-const metrics = createMetrics({ processMetrics: true });
 const hotLedger = new EtcdLedger({
   client,
   root: config.ledgerRoot,
@@ -180,11 +186,16 @@ setInterval(() => {
   const bound = clocks.hostClock.errorBoundMs();
   metrics.clockOffsetMs.set(clocks.hostClock.raw() - clocks.hostClock.now());
   metrics.clockErrorBoundMs.set(Number.isFinite(bound) ? bound : -1);
+  metrics.clockSyncRounds.set(clocks.deps.sync?.stats.rounds ?? 0);
 }, 1000).unref();
 const app = createApp({
   ledger,
   apiKeys,
-  auth: { cacheTtlMs: config.auth.cacheTtlMs, defaultPerSecond: config.auth.rateLimitPerSecond },
+  auth: {
+    cacheTtlMs: config.auth.cacheTtlMs,
+    defaultPerSecond: config.auth.rateLimitPerSecond,
+    failedAuthPerAddressPerSecond: config.auth.failedAuthPerAddressPerSecond,
+  },
   clock: clocks.hostClock,
   hostId: config.hostId,
   cluster: coordination.status,
@@ -192,6 +203,8 @@ const app = createApp({
   logger,
   metrics,
   maxRequestsInProgress: config.maxRequestsInProgress,
+  maxRequestsPerKey: config.maxRequestsPerKey,
+  bodyTimeoutMs: config.bodyTimeoutMs,
 });
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {

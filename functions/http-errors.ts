@@ -24,7 +24,8 @@ export type HttpErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
-  | 'headers_too_large';
+  | 'headers_too_large'
+  | 'request_timeout';
 
 /** Every code the HTTP API can return, with its status: the domain's and the HTTP layer's. */
 export const ERROR_STATUS_BY_CODE = {
@@ -35,6 +36,7 @@ export const ERROR_STATUS_BY_CODE = {
   idempotency_conflict: 409,
   ambiguous_payment_id: 409,
   stale_master: 409,
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -88,8 +90,8 @@ export class ForbiddenError extends HttpError {
 export class RateLimitedError extends HttpError {
   readonly retryAfterSeconds: number;
 
-  constructor(limitPerSecond: number, retryAfterSeconds: number) {
-    super('rate_limited', `API key rate limit of ${limitPerSecond} requests per second exceeded`);
+  constructor(limitPerSecond: number, retryAfterSeconds: number, what = 'API key rate limit') {
+    super('rate_limited', `${what} of ${limitPerSecond} requests per second exceeded`);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -105,6 +107,37 @@ export class HostBusyError extends PaymentError {
 
   constructor(inProgress: number) {
     super('overloaded', `host overloaded: ${inProgress} requests already in progress; retry shortly`);
+  }
+}
+
+/**
+ * Thrown when one API key already has its share of this host's requests in progress
+ * (functions/middleware/requests-in-progress.ts): refused before its body is read, so that no key
+ * can hold every slot. Nothing was written; retry after Retry-After, on any host.
+ */
+export class KeyBusyError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor(share: number) {
+    super(
+      'overloaded',
+      `this API key already has ${share} requests in progress on this host, its share; retry shortly`,
+    );
+  }
+}
+
+/**
+ * Thrown when a request body has not fully arrived within the host's body deadline
+ * (functions/middleware/request-body.ts): a slow client does not keep a slot for long. Nothing was
+ * written; send the request again.
+ */
+export class RequestTimeoutError extends HttpError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor(timeoutMs: number) {
+    super('request_timeout', `request body not received within ${timeoutMs} ms`);
   }
 }
 

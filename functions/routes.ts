@@ -278,6 +278,8 @@ export const isOpenRoute = (method: string, path: string): boolean =>
 export interface MountOptions {
   /** Largest accepted request body, in bytes (413 above it). */
   maxBodyBytes: number;
+  /** Time a body may take to arrive, ms (408 past it). Default DEFAULT_BODY_TIMEOUT_MS of request-body.ts. */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -285,7 +287,11 @@ export interface MountOptions {
  * scope check, then body read, then validation, then the handler. The key itself is checked
  * earlier, by the gate every request passes (functions/app.ts).
  */
-export function mountRoutes(app: OpenAPIHono, host: RouteHost, { maxBodyBytes }: MountOptions): void {
+export function mountRoutes(
+  app: OpenAPIHono,
+  host: RouteHost,
+  { maxBodyBytes, bodyTimeoutMs }: MountOptions,
+): void {
   for (const route of ROUTES) {
     app.openAPIRegistry.registerPath(openApiRoute(route));
     const handler = route.handler(host);
@@ -293,7 +299,7 @@ export function mountRoutes(app: OpenAPIHono, host: RouteHost, { maxBodyBytes }:
     const scopes = SCOPES[route.access];
     const chain: MiddlewareHandler[] = [
       ...(scopes.length ? [requireScope(...scopes)] : []),
-      ...(route.request?.body ? [readBody({ maxBytes: maxBodyBytes })] : []),
+      ...(route.request?.body ? [readBody({ maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs })] : []),
       ...(route.request ? [validateRequest(route.request)] : []),
     ];
     app.on(route.method.toUpperCase(), [route.path], ...chain, handler);

@@ -7,23 +7,18 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { type ErrorDetail, InvalidRequestError } from '../ledger/errors';
 import { UnsupportedMediaTypeError } from './http-errors';
+import { parseJsonText } from './middleware/request-body';
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * The request's JSON body, as read by the readBody middleware (functions/middleware/request-body.ts):
- * 415 unless the content type is JSON, 400 when the text does not parse.
+ * 415 unless the content type is JSON, 400 when the text does not parse or parseJsonText refuses it.
  */
 function jsonBody(c: Context): unknown {
   const contentType = c.req.header('content-type');
   if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType);
-  try {
-    return JSON.parse(c.get('bodyText'));
-  } catch (cause) {
-    throw new InvalidRequestError('request body is not valid JSON', [{ field: '', message: String(cause) }], {
-      cause,
-    });
-  }
+  return parseJsonText(c.get('bodyText'));
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {

@@ -4,8 +4,12 @@
  * hands `status` to the app (GET /cluster, /ready) and `view` to whoever needs the ClusterView.
  */
 import type { Etcd3 } from 'etcd3';
+import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import type { Clock } from '../clock/clock';
+import { EtcdEndpointHealth } from '../etcd/endpoint-health';
+import type { EtcdEndpointRouting } from '../etcd/endpoint-routing';
 import type { EtcdTlsCredentials } from '../etcd/etcd-client';
+import { coordinationKeys } from '../etcd/key-layout';
 import type { ClusterView, LeaderInfo } from './cluster-view';
 import { EtcdClusterView } from './etcd-cluster-view';
 import { EtcdMemberProbe, type EtcdMemberStatus } from './etcd-members';
@@ -21,6 +25,12 @@ export interface ClusterStatusSource {
   isLeader(): boolean;
   registered(): boolean;
   etcdMembers(): Promise<EtcdMemberStatus[]>;
+  /** False while no etcd member answers this host's health probe (etcd/endpoint-health.ts). */
+  etcdReachable?: () => boolean;
+  /** Calls `listener` when etcdReachable changes; returns the unsubscribe. */
+  onEtcdReachability?: (listener: (reachable: boolean) => void) => () => void;
+  /** Names of the watch-backed views that may be out of date right now (/ready refuses while any is). */
+  staleViews?: () => string[];
   /** Extra per-host fields from other coordination features, e.g. `{ clockOffsetMs }`. */
   hostDetails?: (host: HostStatus) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
@@ -32,6 +42,8 @@ export interface HostCoordinationOptions {
   etcdEndpoints: string[];
   /** TLS credentials for the per-member probe clients, as the main client's. Default none. */
   etcdTls?: EtcdTlsCredentials;
+  /** The main client's routing (given to createEtcdClient), steered by the health probe. Default none. */
+  etcdRouting?: EtcdEndpointRouting;
   hostId: string;
   /** URL other hosts and clients reach this host at. */
   url: string;
@@ -42,6 +54,8 @@ export interface HostCoordinationOptions {
   ttlSeconds?: number;
   /** Leader maintenance period, ms. Default 30 000. */
   maintenanceIntervalMs?: number;
+  /** Called when a watch is rebuilt after a failure, e.g. a compacted revision (for metrics). */
+  onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -60,23 +74,19 @@ export function createHostCoordination({
   clock,
   etcdEndpoints,
   etcdTls,
+  etcdRouting,
   hostId,
   url,
   version,
   root,
   ttlSeconds = 2,
   maintenanceIntervalMs = 30_000,
+  onWatchRestart,
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
-  const membership = new Membership({
-    client,
-    clock,
-    root,
-    ttlSeconds,
-    log,
-    self: { id: hostId, url, version },
-  });
-  const election = new LeaderElection({ client, clock, root, ttlSeconds, log, self: { id: hostId, url } });
+  const shared = { client, clock, root, ttlSeconds, log, onWatchRestart };
+  const membership = new Membership({ ...shared, self: { id: hostId, url, version } });
+  const election = new LeaderElection({ ...shared, self: { id: hostId, url } });
   const members = new EtcdMemberProbe({ endpoints: etcdEndpoints, client, tls: etcdTls });
   const maintenance = new LedgerMaintenance({
     client,
@@ -88,6 +98,13 @@ export function createHostCoordination({
     log,
     intervalMs: maintenanceIntervalMs,
   });
+  const health = new EtcdEndpointHealth({
+    endpoints: etcdEndpoints,
+    tls: etcdTls,
+    routing: etcdRouting,
+    probeKey: coordinationKeys(root ?? DEFAULT_ROOT).host(hostId),
+    log,
+  });
   const view = new EtcdClusterView(hostId, membership, election);
   const status: ClusterStatusSource = {
     selfId: hostId,
@@ -96,6 +113,12 @@ export function createHostCoordination({
     isLeader: () => election.isLeader(),
     registered: () => membership.registered(),
     etcdMembers: () => members.statuses(),
+    etcdReachable: () => health.reachable(),
+    onEtcdReachability: (listener) => health.onChange(listener),
+    staleViews: () => [
+      ...(membership.viewStale() ? ['membership'] : []),
+      ...(election.viewStale() ? ['election'] : []),
+    ],
   };
   return {
     view,
@@ -103,6 +126,7 @@ export function createHostCoordination({
     membership,
     status,
     start() {
+      health.start();
       membership.start();
       election.start();
       maintenance.start();
@@ -111,6 +135,7 @@ export function createHostCoordination({
       maintenance.stop();
       await Promise.all([election.close(), membership.close()]);
       members.close();
+      health.stop();
     },
   };
 }

@@ -12,11 +12,12 @@
  *    refuses the write no matter how late it arrives.
  */
 import { EventEmitter } from 'node:events';
-import type { Campaign, Etcd3, IOperation, IRequestOp, ITxnResponse, Lease, Watcher } from 'etcd3';
+import type { Campaign, Etcd3, IKeyValue, IOperation, IRequestOp, ITxnResponse, Lease } from 'etcd3';
 import { NotLeaderError } from '../../ledger/errors';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { type Clock, isoTimestamp } from '../clock/clock';
 import { coordinationKeys, LEADER_ELECTION_NAME } from '../etcd/key-layout';
+import { ResilientWatch, watchEndReason } from '../etcd/resilient-watch';
 import type { HostInfo, LeaderInfo } from './cluster-view';
 import { LeaseValidity } from './lease-validity';
 import { sleep } from './membership';
@@ -34,6 +35,8 @@ export interface LeaderElectionOptions {
   safetyMarginMs?: number;
   /** Pause before campaigning again after a failed campaign, ms. Default 500. */
   retryDelayMs?: number;
+  /** Called when the leader watch is rebuilt after a failure (etcd/resilient-watch.ts). */
+  onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -46,6 +49,13 @@ export interface LeadershipTerm {
 
 type TxnOp = IRequestOp | IOperation;
 
+/** An extra compare for fencedTxnIf: `key`'s `column` must equal `value` (Mod revision 0 = absent). */
+export interface TxnGuard {
+  key: string;
+  column: 'Mod' | 'Version' | 'Create';
+  value: string | number;
+}
+
 export class LeaderElection {
   private readonly client: Etcd3;
   private readonly clock: Clock;
@@ -54,6 +64,7 @@ export class LeaderElection {
   private readonly safetyMarginMs: number;
   private readonly retryDelayMs: number;
   private readonly log: (event: Record<string, unknown>) => void;
+  private readonly onWatchRestart: (watch: string, reason: string) => void;
   private readonly namespace: string;
   private readonly prefix: string;
   private readonly events = new EventEmitter();
@@ -61,9 +72,10 @@ export class LeaderElection {
   private validity: LeaseValidity | undefined;
   private term: LeadershipTerm | undefined;
   private observed: (LeaderInfo & { campaignKey: string }) | undefined;
-  private watcher: Watcher | undefined;
+  private readonly watch: ResilientWatch;
   private closed = false;
-  private refreshing: Promise<void> = Promise.resolve();
+  /** Every campaign key under the prefix, as listed and then watched. */
+  private readonly candidates = new Map<string, IKeyValue>();
 
   constructor({
     client,
@@ -73,6 +85,7 @@ export class LeaderElection {
     ttlSeconds = 2,
     safetyMarginMs = 250,
     retryDelayMs = 500,
+    onWatchRestart,
     log = () => {},
   }: LeaderElectionOptions) {
     this.client = client;
@@ -82,12 +95,39 @@ export class LeaderElection {
     this.safetyMarginMs = safetyMarginMs;
     this.retryDelayMs = retryDelayMs;
     this.log = log;
+    this.onWatchRestart = onWatchRestart ?? (() => {});
     this.namespace = coordinationKeys(root).coordinationNamespace();
     this.prefix = `${this.namespace}election/${LEADER_ELECTION_NAME}/`;
+    this.watch = new ResilientWatch({
+      client,
+      prefix: this.prefix,
+      name: 'election',
+      retryDelayMs,
+      onRestart: onWatchRestart,
+      log,
+      onSnapshot: (kvs) => {
+        this.candidates.clear();
+        for (const kv of kvs) this.candidates.set(kv.key.toString(), kv);
+        this.updateLeader();
+      },
+      onPut: (kv) => {
+        this.candidates.set(kv.key.toString(), kv);
+        this.updateLeader();
+      },
+      onDelete: (kv) => {
+        this.candidates.delete(kv.key.toString());
+        this.updateLeader();
+      },
+    });
+  }
+
+  /** True while the observed leader may be out of date (the election watch is down or being rebuilt). */
+  viewStale(): boolean {
+    return this.watch.stale();
   }
 
   start(): void {
-    void this.observeLoop();
+    this.watch.start();
     this.runCampaign();
   }
 
@@ -126,17 +166,43 @@ export class LeaderElection {
     ops: TxnOp[],
     term: LeadershipTerm | undefined = this.currentTerm(),
   ): Promise<ITxnResponse> {
-    if (!term) throw new NotLeaderError(`${this.self.id} is not the leader`);
-    const response = await this.client
-      .if(term.campaignKey, 'Create', '==', term.fencingToken)
-      .then(...ops)
-      .commit();
-    if (!response.succeeded) {
-      throw new NotLeaderError(
-        `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
-      );
-    }
+    const response = await this.commitFenced(ops, term);
+    if (!response.succeeded) throw this.refused(term!);
     return response;
+  }
+
+  /**
+   * Like fencedTxn, with one more compare on `guard` (e.g. "this key is still at the mod revision
+   * I read"), so a leader's decision and its write are checked together in one transaction.
+   * Answers false, writing nothing, when only the guard failed; throws NotLeaderError when the
+   * fence did. (etcd compares are ANDed; the else branch reads the campaign key to tell which.)
+   */
+  async fencedTxnIf(
+    guard: TxnGuard,
+    ops: TxnOp[],
+    term: LeadershipTerm | undefined = this.currentTerm(),
+  ): Promise<boolean> {
+    const response = await this.commitFenced(ops, term, guard);
+    if (response.succeeded) return true;
+    const campaign = response.responses[0]?.response_range?.kvs[0];
+    if (campaign?.create_revision !== term!.fencingToken) throw this.refused(term!);
+    return false;
+  }
+
+  private commitFenced(ops: TxnOp[], term: LeadershipTerm | undefined, guard?: TxnGuard) {
+    if (!term) throw new NotLeaderError(`${this.self.id} is not the leader`);
+    const fenced = this.client.if(term.campaignKey, 'Create', '==', term.fencingToken);
+    const txn = guard ? fenced.and(guard.key, guard.column, '==', guard.value) : fenced;
+    return txn
+      .then(...ops)
+      .else(this.client.get(term.campaignKey))
+      .commit();
+  }
+
+  private refused(term: LeadershipTerm): NotLeaderError {
+    return new NotLeaderError(
+      `fenced write refused: ${this.self.id} no longer leads (token ${term.fencingToken})`,
+    );
   }
 
   /** A fenced put of one key. */
@@ -149,7 +215,7 @@ export class LeaderElection {
     this.closed = true;
     this.validity?.stop();
     this.term = undefined;
-    await this.watcher?.cancel().catch(() => undefined);
+    await this.watch.close();
     await this.campaign?.resign().catch(() => undefined);
   }
 
@@ -168,7 +234,13 @@ export class LeaderElection {
       onExpiry: () => this.abandon(campaign, 'campaign lease may have expired'),
     });
     campaign.on('elected', () => void this.onElected(campaign));
-    campaign.on('error', (error) => this.abandon(campaign, `campaign failed: ${String(error)}`));
+    campaign.on('error', (error) => {
+      // etcd3's campaign waits for its predecessor's key on a watch of its own; a compacted
+      // resume revision ends it with this error, and abandon() campaigns afresh.
+      const reason = watchEndReason(error);
+      if (reason !== 'error') this.onWatchRestart('campaign', reason);
+      this.abandon(campaign, `campaign failed: ${String(error)}`);
+    });
   }
 
   private async onElected(campaign: Campaign): Promise<void> {
@@ -211,38 +283,18 @@ export class LeaderElection {
     void sleep(this.retryDelayMs).then(() => this.runCampaign());
   }
 
-  /** Follows the election prefix and re-reads the lowest-created key on each change. */
-  private async observeLoop(): Promise<void> {
-    while (!this.closed) {
-      try {
-        this.watcher = await this.client.watch().prefix(this.prefix).create();
-        // Refreshes run one after another, so a slow read never overwrites a newer one.
-        const refresh = () => {
-          this.refreshing = this.refreshing.then(() => this.refreshLeader()).catch(() => undefined);
-        };
-        this.watcher.on('put', refresh);
-        this.watcher.on('delete', refresh);
-        this.watcher.on('connected', refresh);
-        await this.refreshLeader();
-        if (this.closed) await this.watcher.cancel();
-        return;
-      } catch (error) {
-        this.log({ level: 'warn', msg: 'leader watch failed; retrying', error: String(error) });
-        await this.watcher?.cancel().catch(() => undefined);
-        await sleep(this.retryDelayMs);
-      }
+  /** The leader is the candidate with the lowest create revision (etcd3 Election, Go's election.go). */
+  private updateLeader(): void {
+    let lowest: IKeyValue | undefined;
+    for (const kv of this.candidates.values()) {
+      if (!lowest || BigInt(kv.create_revision) < BigInt(lowest.create_revision)) lowest = kv;
     }
-  }
-
-  private async refreshLeader(): Promise<void> {
-    const response = await this.client.getAll().prefix(this.prefix).sort('Create', 'Ascend').limit(1).exec();
-    const kv = response.kvs[0];
     const before = JSON.stringify(this.observed);
-    if (!kv) {
+    if (!lowest) {
       this.observed = undefined;
     } else {
-      const info = JSON.parse(kv.value.toString()) as HostInfo;
-      this.observed = { ...info, fencingToken: kv.create_revision, campaignKey: kv.key.toString() };
+      const info = JSON.parse(lowest.value.toString()) as HostInfo;
+      this.observed = { ...info, fencingToken: lowest.create_revision, campaignKey: lowest.key.toString() };
     }
     if (JSON.stringify(this.observed) !== before) this.events.emit('change');
   }

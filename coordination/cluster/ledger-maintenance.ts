@@ -12,11 +12,15 @@
  * The policy lives in etcd (`<root>/meta/retention`, JSON), so an operator changes it for the whole
  * cluster with one put; the leader writes the default when the key is absent.
  *
- * Fencing: compaction and defragmentation are not key-value writes and cannot sit inside a
- * transaction, so each is preceded by a fenced write of the maintenance record saying what is
- * about to happen. Only the current leader's record write succeeds, and a deposed leader stops
- * there. Both operations are idempotent, so the one race left (deposed right after the record
- * write) at worst repeats an operation the policy allows anyway.
+ * Fencing (issue 15 §6): what can be fenced is decided in one transaction. The policy is read,
+ * then a single transaction fenced on the leader's term *and* guarded on the policy's mod revision
+ * writes the default policy (when absent) and the record of the compaction about to run; an
+ * operator's policy change in between fails the guard and the plan is made again. What cannot be
+ * fenced: Compact and Defragment are RPCs of their own, not key-value operations, so etcd cannot
+ * make them conditional on the campaign key. The lease bound is re-checked just before each, and
+ * both are idempotent and monotonic, so the one race left (deposed between the fenced record and
+ * the call) at worst compacts to a revision the policy allowed while this host certainly led, or
+ * defragments a member once more.
  *
  * On a secured cluster the hosts' etcd user (payments-host) may compact but not defragment: etcd
  * 3.4 reserves Defragment to the root role. The first refusal is logged once, and defragmentation
@@ -108,27 +112,13 @@ export class LedgerMaintenance {
     const { election, client, members, hostId } = this.options;
     const term = election.currentTerm();
     if (!term) return undefined;
-    const policyResponse = await client.get(this.keys.retentionPolicy()).exec();
-    const stored = policyResponse.kvs[0];
-    let policy = DEFAULT_RETENTION_POLICY;
-    if (stored) {
-      const parsed = retentionPolicySchema.safeParse(JSON.parse(stored.value.toString()));
-      if (parsed.success) policy = parsed.data;
-      else
-        this.options.log({
-          level: 'warn',
-          msg: 'bad retention policy; using the default',
-          error: parsed.error.message,
-        });
-    } else {
-      await election.fencedPut(this.keys.retentionPolicy(), JSON.stringify(policy), term);
-    }
+    const { policy, target } = await this.planCompaction(term);
     const report: MaintenanceReport = { defragmented: [], policy };
 
-    const head = Number(policyResponse.header.revision);
-    const target = head - policy.keepRevisions;
-    if (target > this.lastCompacted) {
-      await this.record(term, { action: 'compact', revision: target });
+    if (target !== undefined) {
+      // Compact cannot sit in the transaction; re-checking the lease bound here narrows the gap
+      // between the fenced plan and the act to this one call.
+      if (!election.isLeader()) throw new NotLeaderError(`${hostId} lost leadership before compacting`);
       await client.kv.compact({ revision: target }).catch((error: Error) => {
         if (!/compacted/.test(error.message)) throw error; // already compacted past it: fine
       });
@@ -165,9 +155,53 @@ export class LedgerMaintenance {
     return report;
   }
 
-  private record(term: LeadershipTerm, what: Record<string, unknown>) {
-    const { election, clock, hostId } = this.options;
+  /**
+   * Reads the policy, then in one transaction fenced on the term *and* guarded on the policy's
+   * mod revision (or its absence): writes the default policy when there is none, and the record
+   * of the compaction about to run. So the compaction is decided on the policy as it stood while
+   * this host certainly led; an operator's change in between makes the guard fail, and the plan
+   * is made again from the new policy (up to 3 times; then this pass skips compaction).
+   */
+  private async planCompaction(term: LeadershipTerm): Promise<{ policy: RetentionPolicy; target?: number }> {
+    const { client, election } = this.options;
+    const key = this.keys.retentionPolicy();
+    let policy = DEFAULT_RETENTION_POLICY;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const read = await client.get(key).exec();
+      const stored = read.kvs[0];
+      policy = stored ? this.parsePolicy(stored.value.toString()) : DEFAULT_RETENTION_POLICY;
+      const target = Number(read.header.revision) - policy.keepRevisions;
+      const compact = target > this.lastCompacted;
+      const ops = [
+        ...(stored ? [] : [client.put(key).value(JSON.stringify(policy))]),
+        ...(compact ? [this.recordOp(term, { action: 'compact', revision: target, policy })] : []),
+      ];
+      if (ops.length === 0) return { policy };
+      const guard = { key, column: 'Mod' as const, value: stored?.mod_revision ?? 0 };
+      if (await election.fencedTxnIf(guard, ops, term)) return compact ? { policy, target } : { policy };
+    }
+    this.options.log({ level: 'warn', msg: 'retention policy kept changing; compaction skipped this pass' });
+    return { policy };
+  }
+
+  private parsePolicy(text: string): RetentionPolicy {
+    const parsed = retentionPolicySchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+    this.options.log({
+      level: 'warn',
+      msg: 'bad retention policy; using the default',
+      error: parsed.error.message,
+    });
+    return DEFAULT_RETENTION_POLICY;
+  }
+
+  private recordOp(term: LeadershipTerm, what: Record<string, unknown>) {
+    const { clock, hostId } = this.options;
     const value = { ...what, by: hostId, fencingToken: term.fencingToken, at: isoTimestamp(clock) };
-    return election.fencedPut(this.keys.maintenanceRecord(), JSON.stringify(value), term);
+    return this.options.client.put(this.keys.maintenanceRecord()).value(JSON.stringify(value));
+  }
+
+  private record(term: LeadershipTerm, what: Record<string, unknown>) {
+    return this.options.election.fencedTxn([this.recordOp(term, what)], term);
   }
 }

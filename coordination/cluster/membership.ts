@@ -3,16 +3,18 @@
  * the lease alive; a SIGKILLed host stops renewing, etcd expires the lease after its TTL and
  * deletes the key, and every other host's watch sees it leave. A clean shutdown revokes the lease
  * at once. Each host keeps a watch-backed cache of the set, so `/cluster` and the leader's duties
- * read it without a round trip.
+ * read it without a round trip; the watch is rebuilt from a fresh listing whenever it ends, e.g.
+ * after a compaction (coordination/etcd/resilient-watch.ts).
  *
  * The TTL must be at least etcd's minimum, 1.5 × its election timeout (etcd raises shorter TTLs
  * to that minimum anyway); with our 1 s election timeout that is 2 s, the default.
  */
 import { EventEmitter } from 'node:events';
-import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Lease } from 'etcd3';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { type Clock, isoTimestamp } from '../clock/clock';
 import { type CoordinationKeys, coordinationKeys, lastSegment } from '../etcd/key-layout';
+import { ResilientWatch } from '../etcd/resilient-watch';
 import type { HostInfo } from './cluster-view';
 import { LeaseValidity } from './lease-validity';
 
@@ -40,6 +42,8 @@ export interface MembershipOptions {
   retryDelayMs?: number;
   /** Departed hosts kept in the listing (alive false), most recent first. Default 16. */
   keepDeparted?: number;
+  /** Called when the membership watch is rebuilt after a failure (etcd/resilient-watch.ts). */
+  onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -57,7 +61,7 @@ export class Membership {
   private readonly departed = new Map<string, HostStatus>();
   private lease: Lease | undefined;
   private validity: LeaseValidity | undefined;
-  private watcher: Watcher | undefined;
+  private readonly watch: ResilientWatch;
   private closed = false;
   private isRegistered = false;
 
@@ -69,6 +73,7 @@ export class Membership {
     ttlSeconds = 2,
     retryDelayMs = 500,
     keepDeparted = 16,
+    onWatchRestart,
     log = () => {},
   }: MembershipOptions) {
     this.client = client;
@@ -79,12 +84,34 @@ export class Membership {
     this.retryDelayMs = retryDelayMs;
     this.keepDeparted = keepDeparted;
     this.log = log;
+    this.watch = new ResilientWatch({
+      client,
+      prefix: this.keys.hostsPrefix(),
+      name: 'membership',
+      retryDelayMs,
+      onRestart: onWatchRestart,
+      log,
+      onSnapshot: (kvs) => this.applySnapshot(kvs),
+      onPut: (kv) => {
+        this.upsert(kv);
+        this.events.emit('change');
+      },
+      onDelete: (kv) => {
+        this.remove(lastSegment(kv.key.toString()));
+        this.events.emit('change');
+      },
+    });
+  }
+
+  /** True while the cached set may miss changes (its watch is down or being rebuilt). */
+  viewStale(): boolean {
+    return this.watch.stale();
   }
 
   /** Starts registering and watching in the background; `registered()` says when it took. */
   start(): void {
     void this.registerLoop();
-    void this.watchLoop();
+    this.watch.start();
   }
 
   /** True while this host's membership key is surely alive in etcd. */
@@ -113,7 +140,7 @@ export class Membership {
     this.closed = true;
     this.isRegistered = false;
     this.validity?.stop();
-    await this.watcher?.cancel().catch(() => undefined);
+    await this.watch.close();
     await this.lease?.revoke().catch(() => undefined);
   }
 
@@ -154,32 +181,12 @@ export class Membership {
     this.log({ level: 'info', msg: 'registered', host: this.self.id, ttlSeconds: this.ttlSeconds });
   }
 
-  /** Loads the set, then follows it from the next revision; reconnects are the watcher's job. */
-  private async watchLoop(): Promise<void> {
-    const prefix = this.keys.hostsPrefix();
-    while (!this.closed) {
-      try {
-        const snapshot = await this.client.getAll().prefix(prefix).exec();
-        this.live.clear();
-        for (const kv of snapshot.kvs) this.upsert(kv);
-        this.events.emit('change');
-        const next = String(BigInt(snapshot.header.revision) + 1n);
-        this.watcher = await this.client.watch().prefix(prefix).startRevision(next).create();
-        this.watcher.on('put', (kv) => {
-          this.upsert(kv);
-          this.events.emit('change');
-        });
-        this.watcher.on('delete', (kv) => {
-          this.remove(lastSegment(kv.key.toString()));
-          this.events.emit('change');
-        });
-        if (this.closed) await this.watcher.cancel();
-        return;
-      } catch (error) {
-        this.log({ level: 'warn', msg: 'membership watch failed; retrying', error: String(error) });
-        await sleep(this.retryDelayMs);
-      }
-    }
+  /** Replaces the cached set with a fresh listing: hosts missing from it have left. */
+  private applySnapshot(kvs: IKeyValue[]): void {
+    const listed = new Set(kvs.map((kv) => lastSegment(kv.key.toString())));
+    for (const id of [...this.live.keys()]) if (!listed.has(id)) this.remove(id);
+    for (const kv of kvs) this.upsert(kv);
+    this.events.emit('change');
   }
 
   private upsert(kv: IKeyValue): void {

@@ -5,7 +5,8 @@
  *    may resend a transaction that did commit; the ledger's commit path recognises its own earlier
  *    commit by a nonce (ledger/etcd/etcd-ledger.ts), so the retry is safe there;
  *  - a member that is down is skipped for `breakerCooldownMs` by a per-member circuit breaker, so
- *    requests are routed to the members that answer.
+ *    requests are routed to the members that answer; with `routing`, a health probe also holds
+ *    the breaker of an isolated or paused member open (endpoint-health.ts).
  * Streams (watch, lease keepalive) get no deadline: they are meant to stay open.
  *
  * With `tls`, the client speaks TLS to https:// endpoints and presents a client certificate; etcd
@@ -15,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError } from 'etcd3';
+import type { EtcdEndpointRouting } from './endpoint-routing';
 
 export interface EtcdClientOptions {
   /** Client URLs of every member, e.g. `['http://127.0.0.1:2379']`. Give all of them, for failover. */
@@ -29,6 +31,8 @@ export interface EtcdClientOptions {
   dialTimeoutMs?: number;
   /** TLS credentials: the CA that signed the members' certificates, and this client's own. Default none (plain http). */
   tls?: EtcdTlsCredentials;
+  /** Lets a health probe route calls away from unhealthy members (endpoint-health.ts). Default none. */
+  routing?: EtcdEndpointRouting;
 }
 
 /**
@@ -50,6 +54,7 @@ export function createEtcdClient({
   breakerCooldownMs = 2000,
   dialTimeoutMs = 2000,
   tls,
+  routing,
 }: EtcdClientOptions): Etcd3 {
   if (endpoints.length === 0) throw new Error('at least one etcd endpoint is required');
   return new Etcd3({
@@ -66,11 +71,13 @@ export function createEtcdClient({
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + callDeadlineMs }),
     faultHandling: {
       global: retry(handleWhen(isRecoverableError), { maxAttempts: Math.max(0, attempts - 1) }),
-      host: () =>
-        circuitBreaker(handleWhen(isRecoverableError), {
+      host: (endpoint) => {
+        const breaker = circuitBreaker(handleWhen(isRecoverableError), {
           halfOpenAfter: breakerCooldownMs,
           breaker: new ConsecutiveBreaker(3),
-        }),
+        });
+        return routing ? routing.register(endpoint, breaker) : breaker;
+      },
     },
   });
 }

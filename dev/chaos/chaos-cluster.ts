@@ -20,7 +20,12 @@ import { EtcdApiKeyStore } from '../../functions/auth/etcd-api-key-store';
 import { issueApiKey } from '../../functions/auth/issue-api-key';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { ensurePki, HOST_USER, readTlsFiles } from '../cluster/certificates';
-import { EtcdCluster, type EtcdMember, type EtcdMemberSpec } from '../cluster/etcd-cluster';
+import {
+  EtcdCluster,
+  type EtcdClusterOptions,
+  type EtcdMember,
+  type EtcdMemberSpec,
+} from '../cluster/etcd-cluster';
 import { freePort } from '../cluster/free-port';
 import { type FunctionHost, HostFleet } from '../cluster/host-fleet';
 import { httpOk, waitFor } from '../cluster/managed-process';
@@ -35,6 +40,8 @@ export interface ChaosClusterOptions {
   hosts?: number;
   /** Extra host environment (functions/config.ts). */
   hostEnv?: Record<string, string>;
+  /** Raft timing of the members (dev/cluster/etcd-cluster.ts). Default that file's. */
+  etcdTiming?: Pick<EtcdClusterOptions, 'heartbeatMs' | 'electionTimeoutMs'>;
 }
 
 /** etcd3 gives uint64 member ids in decimal; rafthttp headers use hex. */
@@ -62,6 +69,7 @@ export class ChaosCluster {
     dir,
     hosts = 3,
     hostEnv = {},
+    etcdTiming = {},
   }: ChaosClusterOptions): Promise<ChaosCluster> {
     const specs: EtcdMemberSpec[] = [];
     for (let i = 1; i <= 3; i++) {
@@ -74,7 +82,8 @@ export class ChaosCluster {
       });
     }
     const pki = await ensurePki({ dir: join(dir, 'pki'), members: specs.map((s) => s.name) });
-    const proxyIdentity = await pki.issueUser('link-proxy');
+    // Peer ports trust only the peer CA (dev/cluster/certificates.ts): the proxy speaks on peer links.
+    const proxyIdentity = await pki.issuePeer('link-proxy');
     const peerProxies = new Map(
       specs.map((s) => [
         s.name,
@@ -84,7 +93,7 @@ export class ChaosCluster {
           targetPort: s.peerPort,
           identifySender: true,
           tls: {
-            server: readTlsFiles(pki.member(s.name)),
+            server: readTlsFiles(pki.memberPeer(s.name)),
             client: readTlsFiles(proxyIdentity),
           },
         }),
@@ -112,6 +121,7 @@ export class ChaosCluster {
       );
     }
     const etcd = new EtcdCluster({
+      ...etcdTiming,
       binary: etcdBinary,
       dir,
       members: specs,

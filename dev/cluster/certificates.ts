@@ -7,11 +7,17 @@
  * needed), and reused from the directory afterwards, so a restarted cluster keeps trusting its own
  * members and clients. Keys are ECDSA P-256: fast to make, and accepted by etcd's Go TLS.
  *
- *   <dir>/ca.pem, ca-key.pem                   the CA (10 years)
- *   <dir>/member-<name>.pem, -key.pem          one per member, for its client and peer ports and
- *                                              as its own client certificate on peer links
+ *   <dir>/ca.pem, ca-key.pem                   the client CA (10 years): what client ports trust
+ *   <dir>/member-<name>.pem, -key.pem          one per member, for its client port
  *                                              (serverAuth + clientAuth, SAN 127.0.0.1 and localhost)
  *   <dir>/user-<name>.pem, -key.pem            one per etcd user (CN = user name, clientAuth)
+ *   <dir>/peer-ca.pem, peer-ca-key.pem         the peer CA: the only CA peer ports trust
+ *   <dir>/peer-<name>.pem, -key.pem            one per member, for its peer port and as its own
+ *                                              client certificate on peer links
+ *
+ * Two CAs, because etcd's peer port admits any certificate its --peer-trusted-ca-file signed:
+ * with one CA the hosts' own payments-host certificate reached the members' peer API (issue 17
+ * §5). Only members (and the chaos harness's link proxy) hold a certificate of the peer CA.
  */
 import { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -55,12 +61,18 @@ export interface PkiOptions {
 export interface Pki {
   dir: string;
   caFile: string;
-  /** The member's certificate, for its client and peer ports. */
+  /** The CA that peer ports trust, and nothing else does. */
+  peerCaFile: string;
+  /** The member's certificate for its client port (caFile: the client CA). */
   member(name: string): TlsFiles;
+  /** The member's certificate for its peer port and peer links (caFile: the peer CA). */
+  memberPeer(name: string): TlsFiles;
   /** A user's client certificate. */
   user(name: string): TlsFiles;
   /** Issues (or reuses) a client certificate for another CN, e.g. a user without a role, for tests. */
   issueUser(name: string): Promise<TlsFiles>;
+  /** Issues (or reuses) a peer-CA certificate for something that must speak on peer links (a proxy). */
+  issuePeer(name: string): Promise<TlsFiles>;
 }
 
 interface Issuer {
@@ -76,15 +88,21 @@ export async function ensurePki({
   validDays = 825,
 }: PkiOptions): Promise<Pki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const ca = await ensureCa(dir);
+  const ca = await ensureCa(dir, 'ca', 'payments local etcd CA');
+  const peerCa = await ensureCa(dir, 'peer-ca', 'payments local etcd peer CA');
   const caFile = join(dir, 'ca.pem');
-  const files = (stem: string): TlsFiles => ({
-    caFile,
+  const peerCaFile = join(dir, 'peer-ca.pem');
+  const files = (stem: string, trusted = caFile): TlsFiles => ({
+    caFile: trusted,
     certFile: join(dir, `${stem}.pem`),
     keyFile: join(dir, `${stem}-key.pem`),
   });
-  const ensure = async (stem: string, make: () => Promise<{ cert: string; key: string }>) => {
-    const f = files(stem);
+  const ensure = async (
+    stem: string,
+    make: () => Promise<{ cert: string; key: string }>,
+    trusted = caFile,
+  ) => {
+    const f = files(stem, trusted);
     if (!existsSync(f.certFile) || !existsSync(f.keyFile)) {
       const { cert, key } = await make();
       writeFileSync(f.keyFile, key, { mode: 0o600 });
@@ -96,14 +114,22 @@ export async function ensurePki({
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`bad certificate user name ${name}`);
     return ensure(`user-${name}`, () => issue(ca, name, 'client', validDays));
   };
-  for (const name of members) await ensure(`member-${name}`, () => issue(ca, name, 'member', validDays));
+  const issuePeer = (name: string) =>
+    ensure(`peer-${name}`, () => issue(peerCa, name, 'member', validDays), peerCaFile);
+  for (const name of members) {
+    await ensure(`member-${name}`, () => issue(ca, name, 'member', validDays));
+    await issuePeer(name);
+  }
   for (const name of users) await issueUser(name);
   return {
     dir,
     caFile,
+    peerCaFile,
     member: (name) => files(`member-${name}`),
+    memberPeer: (name) => files(`peer-${name}`, peerCaFile),
     user: (name) => files(`user-${name}`),
     issueUser,
+    issuePeer,
   };
 }
 
@@ -116,9 +142,9 @@ export function readTlsFiles(files: TlsFiles): { ca: Buffer; cert: Buffer; key: 
   };
 }
 
-async function ensureCa(dir: string): Promise<Issuer> {
-  const certFile = join(dir, 'ca.pem');
-  const keyFile = join(dir, 'ca-key.pem');
+async function ensureCa(dir: string, stem: string, commonName: string): Promise<Issuer> {
+  const certFile = join(dir, `${stem}.pem`);
+  const keyFile = join(dir, `${stem}-key.pem`);
   if (existsSync(certFile) && existsSync(keyFile)) {
     const key = await webcrypto.subtle.importKey(
       'pkcs8',
@@ -132,7 +158,7 @@ async function ensureCa(dir: string): Promise<Issuer> {
   const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: 'CN=payments local etcd CA',
+    name: `CN=${commonName}`,
     notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + 3650 * DAY_MS),
     signingAlgorithm: SIGNING_ALGORITHM,

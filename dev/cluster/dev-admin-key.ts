@@ -1,10 +1,10 @@
 /**
  * The local cluster's admin key: `npm start` issues it at first start and keeps it in
- * `<dataDir>/dev-admin-key` (mode 600), and payctl and `npm run keys` use it when no other key is
+ * `<dataDir>/dev-admin-key` (mode 600, and only there: it is never written to a log), and payctl and `npm run keys` use it when no other key is
  * given. At a later start the same key is reused while etcd still holds its record (not revoked);
  * otherwise a new one is issued. Meant for a developer's machine, not for production.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseApiKey } from '../../functions/auth/api-key';
 import { ADMIN_GRANT } from '../../functions/auth/api-key-record';
@@ -36,6 +36,29 @@ export async function ensureDevAdminKey(
     { ...ADMIN_GRANT, label: 'local cluster admin (npm start)' },
     createdAt,
   );
-  writeFileSync(join(dataDir, DEV_ADMIN_KEY_FILE), `${key}\n`, { mode: 0o600 });
+  const file = join(dataDir, DEV_ADMIN_KEY_FILE);
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  // `mode` applies only to a new file: an old one, however it was made, is closed now.
+  chmodSync(file, 0o600);
   return { key, issued: true };
+}
+
+/**
+ * What `npm start` says about the admin key (issue 17 §7): the key itself only once, when it was
+ * just issued and the output is a terminal; a start log redirected to a file (often world-readable)
+ * gets only where the key is kept, in a file that only its owner can read.
+ */
+export function adminKeyNotice({
+  key,
+  issued,
+  file,
+  terminal,
+}: {
+  key: string;
+  issued: boolean;
+  file: string;
+  terminal: boolean;
+}): string {
+  if (issued && terminal) return `admin API key (shown this once; also in ${file}, mode 600): ${key}`;
+  return `admin API key: in ${file} (mode 600; not printed${terminal ? ' again' : ', as this output is not a terminal'})`;
 }

@@ -4,10 +4,13 @@
  * Timing is tuned for loopback: a 100 ms heartbeat and a 1 s election timeout detect a dead Raft
  * leader in about a second, and still tolerate a busy 2-core machine without spurious elections
  * (etcd's guidance: election timeout ≥ 10 × heartbeat). --max-txn-ops is raised so that one
- * transaction can carry a batch of payments.
+ * transaction can carry a batch of payments. --pre-vote (off by default in etcd 3.4, on in 3.5):
+ * a member cut off from its peers keeps raising its term; without pre-vote, on rejoining it
+ * forces the healthy cluster into a new election and commits stall again after the heal.
  *
  * Secured (`pki` given, the default of `npm start` and scratch clusters): TLS with client
- * certificate authentication on the client and peer ports, and, after the first start, etcd's
+ * certificate authentication on the client and peer ports (peer ports trust only the peer CA,
+ * certificates.ts), and, after the first start, etcd's
  * RBAC with a host role confined to the ledger root (etcd-auth.ts). Health is then read from a
  * plain-http metrics listener on loopback (/health only, no keys), so that probes need no
  * credentials.
@@ -165,6 +168,7 @@ export class EtcdCluster {
     const metricsUrl = spec.metricsPort === undefined ? undefined : `http://${bind}:${spec.metricsPort}`;
     const pki = this.options.pki;
     const own = pki?.member(spec.name);
+    const peer = pki?.memberPeer(spec.name);
     const args = [
       ['--name', spec.name],
       ['--data-dir', dataDir],
@@ -179,18 +183,21 @@ export class EtcdCluster {
       ['--election-timeout', String(electionTimeoutMs)],
       ['--max-txn-ops', String(maxTxnOps)],
       ['--quota-backend-bytes', String(quotaBytes)],
+      ['--pre-vote'],
       ['--logger', 'zap'],
       ['--log-level', 'warn'],
       metricsUrl ? ['--listen-metrics-urls', metricsUrl] : [],
-      own
+      own && peer
         ? [
             ['--cert-file', own.certFile],
             ['--key-file', own.keyFile],
             ['--trusted-ca-file', own.caFile],
             ['--client-cert-auth'],
-            ['--peer-cert-file', own.certFile],
-            ['--peer-key-file', own.keyFile],
-            ['--peer-trusted-ca-file', own.caFile],
+            // The peer CA signs member certificates only: a client or host certificate is
+            // refused on peer ports (issue 17 §5).
+            ['--peer-cert-file', peer.certFile],
+            ['--peer-key-file', peer.keyFile],
+            ['--peer-trusted-ca-file', peer.caFile],
             ['--peer-client-cert-auth'],
           ].flat()
         : [],

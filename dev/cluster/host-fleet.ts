@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TlsFiles } from './certificates';
 import { httpOk, ManagedProcess, waitFor } from './managed-process';
+import type { ServerUser } from './postgres-server';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -29,6 +30,11 @@ export interface HostFleetOptions {
   nodeArgs?: string[];
   /** The hosts' etcd client certificate (user payments-host), for a secured cluster. Default none. */
   etcdTls?: TlsFiles;
+  /**
+   * Unix account the hosts run as, e.g. an unprivileged one when the launcher is root
+   * (host-credentials.ts). Default the launcher's own.
+   */
+  account?: ServerUser;
 }
 
 /** Default host layout: h1..hN on ports 8081, 8082, … */
@@ -62,6 +68,7 @@ export class HostFleet {
     env = {},
     nodeArgs = [],
     etcdTls,
+    account,
   }: HostFleetOptions) {
     this.hosts = hosts.map((spec) => {
       const process = new ManagedProcess({
@@ -84,6 +91,8 @@ export class HostFleet {
           }),
         },
         logFile: join(logDir, `${spec.id}.log`),
+        uid: account?.uid,
+        gid: account?.gid,
       });
       return new FunctionHost(spec, `http://${bind}:${spec.port}`, process);
     });

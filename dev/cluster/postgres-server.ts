@@ -27,15 +27,16 @@ import { ManagedProcess, waitFor } from './managed-process';
 
 const run = promisify(execFile);
 
-/** Who runs PostgreSQL: the `postgres` user when we are root, else we ourselves (undefined). */
+/** Who runs a server: an unprivileged user when we are root, else we ourselves (undefined). */
 export interface ServerUser {
   uid: number;
   gid: number;
 }
 
-export function serverUser(): ServerUser | undefined {
+/** `name`'s ids when we are root (PostgreSQL's `postgres`; function hosts use `nobody`), else undefined. */
+export function serverUser(name = 'postgres'): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+  const id = (flag: string) => Number(execFileSync('id', [flag, name]).toString().trim());
   return { uid: id('-u'), gid: id('-g') };
 }
 

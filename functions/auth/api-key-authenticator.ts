@@ -45,11 +45,19 @@ export class ApiKeyAuthenticator {
     this.now = now;
   }
 
-  /** The caller's principal; throws UnauthorizedError (401) or QuorumUnavailableError (503). */
-  async authenticate(authorization: string | undefined): Promise<Principal> {
+  /**
+   * The caller's principal; throws UnauthorizedError (401) or QuorumUnavailableError (503).
+   * `beforeStoreRead` runs only when the key's record must be read from the store (not cached), and
+   * may refuse the request before that read (functions/auth/failed-auth-limiter.ts).
+   */
+  async authenticate(
+    authorization: string | undefined,
+    beforeStoreRead?: () => Promise<void>,
+  ): Promise<Principal> {
     const token = bearerToken(authorization);
     const parsed = token === undefined ? undefined : parseApiKey(token);
     if (!parsed) throw new UnauthorizedError();
+    if (beforeStoreRead && !this.cached(parsed.id)) await beforeStoreRead();
     const record = await this.record(parsed.id);
     // One message for unknown, wrong secret and revoked alike: a prober learns nothing.
     if (!record || record.revokedAt || !secretMatches(parsed.secret, record.secretHash)) {
@@ -58,10 +66,15 @@ export class ApiKeyAuthenticator {
     return principalOf(record);
   }
 
+  private cached(id: string): CacheEntry | undefined {
+    const entry = this.cache.get(id);
+    return entry && this.now() - entry.readAt < this.cacheTtlMs ? entry : undefined;
+  }
+
   private record(id: string): Promise<ApiKeyRecord | undefined> {
     const now = this.now();
-    const cached = this.cache.get(id);
-    if (cached && now - cached.readAt < this.cacheTtlMs) return cached.record;
+    const cached = this.cached(id);
+    if (cached) return cached.record;
     // Concurrent requests with one key share one read (the promise is cached, not just its value).
     const record = this.store.get(id);
     const entry = { readAt: now, record };

@@ -6,7 +6,8 @@
  *    and read payments (and history) that involve one of them. `['*']` means every account (the
  *    local cluster's dev admin key, load generators).
  *  - `admin`: cluster endpoints (/cluster, /events, /metrics, /time/adjust), key management, and
- *    reading any payment. It does not by itself allow paying from an account.
+ *    reading any payment. It does not by itself allow paying from an account, but it may mint a
+ *    key that does: admin is all-powerful, by decision (docs/security.md, "Admin is all-powerful").
  *  - `clock`: the host-to-host Berkeley adjustment (POST /time/adjust) and nothing else; every
  *    function host holds one such key of its own (functions/auth/host-key.ts).
  */

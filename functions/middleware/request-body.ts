@@ -6,12 +6,19 @@
  * request; a CPU profile of a host under load put that at about a quarter of the host's CPU per
  * payment (see docs/performance.md). Where there is no IncomingMessage (`app.request` in tests,
  * other runtimes) it reads the Web Request, with the same limit.
+ *
+ * Strict on purpose (issue 15 §3): a body is refused with 400 rather than changed on its way to
+ * storage. Bytes that are not UTF-8 are not replaced by U+FFFD (the platform's fatal decoder), and
+ * parseJsonText refuses what JSON.parse would silently alter: a key given twice (last wins), and a
+ * lone surrogate escape (stored as U+FFFD once encoded as UTF-8). That is I-JSON (RFC 7493 §2.1,
+ * §2.3): UTF-8, no duplicate names, no surrogate code points.
  */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
-import { InvalidRequestError } from '../../ledger/errors';
-import { PayloadTooLargeError } from '../http-errors';
+import { visit } from 'jsonc-parser';
+import { type ErrorDetail, InvalidRequestError } from '../../ledger/errors';
+import { PayloadTooLargeError, RequestTimeoutError } from '../http-errors';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -23,7 +30,18 @@ declare module 'hono' {
 export interface ReadBodyOptions {
   /** Largest accepted body in bytes; a larger one is answered 413. */
   maxBytes: number;
+  /**
+   * Time the whole body may take to arrive, ms, from when the handler asks for it; a slower one is
+   * answered 408 `request_timeout` and its connection closed. Default DEFAULT_BODY_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
 }
+
+/**
+ * 64 KiB in 10 s is 6.5 KB/s, which any client that means to pay reaches; a slow-body client
+ * (one byte every 5 s, issue 17 §1) held its slot for Node's 300 s default before.
+ */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 async function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -54,20 +72,43 @@ async function readWeb(request: Request, maxBytes: number): Promise<Buffer> {
   return Buffer.concat(chunks, size);
 }
 
-/** Middleware: reads the body into `c.var.bodyText`; 413 over the limit, 400 when the client hangs up. */
-export function readBody({ maxBytes }: ReadBodyOptions): MiddlewareHandler {
+/** Rejects with RequestTimeoutError when `read` takes longer than `timeoutMs`, and stops waiting for it. */
+async function withinDeadline<T>(read: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeoutError(timeoutMs)), timeoutMs);
+  });
+  // The abandoned read ends with an error once the answer closes the connection.
+  read.catch(() => undefined);
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Middleware: reads the body into `c.var.bodyText`; 413 over the limit, 408 past the deadline, 400
+ * when the client hangs up or the bytes are not UTF-8.
+ */
+export function readBody({
+  maxBytes,
+  timeoutMs = DEFAULT_BODY_TIMEOUT_MS,
+}: ReadBodyOptions): MiddlewareHandler {
   return async (c: Context, next) => {
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > maxBytes) throw new PayloadTooLargeError(maxBytes);
     const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
     let bytes: Buffer;
     try {
-      bytes =
+      bytes = await withinDeadline(
         incoming instanceof Readable
-          ? await readIncoming(incoming as IncomingMessage, maxBytes)
-          : await readWeb(c.req.raw, maxBytes);
+          ? readIncoming(incoming as IncomingMessage, maxBytes)
+          : readWeb(c.req.raw, maxBytes),
+        timeoutMs,
+      );
     } catch (cause) {
-      if (cause instanceof PayloadTooLargeError) throw cause;
+      if (cause instanceof PayloadTooLargeError || cause instanceof RequestTimeoutError) throw cause;
       // A client that hangs up mid-body is a client mistake (400), not a server fault.
       throw new InvalidRequestError(
         'request body could not be read',
@@ -77,11 +118,116 @@ export function readBody({ maxBytes }: ReadBodyOptions): MiddlewareHandler {
         },
       );
     }
-    // Strip a UTF-8 byte order mark, as the Web Request's text() does.
-    const text = bytes.toString('utf8');
-    c.set('bodyText', text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    c.set('bodyText', decodeUtf8(bytes));
     await next();
   };
+}
+
+/** Strict UTF-8 (a leading byte order mark is dropped, as the Web Request's text() does). */
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new InvalidRequestError(
+      'request body is not valid UTF-8',
+      [{ field: '', message: 'the body holds bytes that are not UTF-8; send it encoded as UTF-8' }],
+      { cause },
+    );
+  }
+}
+
+/** Deepest nesting parseJsonText accepts; a payment is 2 deep. Bounds the recursion below too. */
+export const MAX_JSON_DEPTH = 16;
+
+/**
+ * JSON.parse, refusing with 400 what it would parse into something other than what was sent:
+ * nesting deeper than MAX_JSON_DEPTH, a key given twice in one object, a lone surrogate escape.
+ * Each refusal names the field. Syntax is JSON.parse's own (strict RFC 8259); jsonc-parser's
+ * scanner only finds duplicate keys, on text JSON.parse has already accepted.
+ */
+export function parseJsonText(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidRequestError('request body is not valid JSON', [{ field: '', message: String(cause) }], {
+      cause,
+    });
+  }
+  const problems = malformedStrings(value);
+  if (problems.length > 0) {
+    throw new InvalidRequestError(
+      `request body has a lone surrogate escape: ${fieldsOf(problems)}`,
+      problems,
+    );
+  }
+  const duplicates = duplicateKeys(text);
+  if (duplicates.length > 0) {
+    throw new InvalidRequestError(`request body has a duplicate key: ${fieldsOf(duplicates)}`, duplicates);
+  }
+  return value;
+}
+
+const fieldsOf = (details: ErrorDetail[]) => [...new Set(details.map((d) => d.field))].join(', ');
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Keys and strings holding a lone surrogate, walked without recursion (JSON.parse takes any
+ * depth); throws past MAX_JSON_DEPTH, so that the recursive scan for duplicates stays shallow.
+ */
+function malformedStrings(root: unknown): ErrorDetail[] {
+  const found: ErrorDetail[] = [];
+  const message = 'holds a lone surrogate escape (\\ud800-\\udfff without its pair), which is no character';
+  const pending: { value: unknown; path: string[] }[] = [{ value: root, path: [] }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path } = next;
+    if (path.length > MAX_JSON_DEPTH) {
+      throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`, [
+        {
+          field: path.slice(0, MAX_JSON_DEPTH).join('.'),
+          message: `nested deeper than ${MAX_JSON_DEPTH} levels`,
+        },
+      ]);
+    }
+    if (typeof value === 'string' && LONE_SURROGATE.test(value))
+      found.push({ field: path.join('.'), message });
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, child] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key))
+        found.push({ field: [...path, key].join('.'), message: `key ${message}` });
+      pending.push({ value: child, path: [...path, key] });
+    }
+  }
+  return found;
+}
+
+/** Every key given more than once in the same object, by its dotted path. */
+function duplicateKeys(text: string): ErrorDetail[] {
+  const found: ErrorDetail[] = [];
+  const open: Set<string>[] = [];
+  visit(
+    text,
+    {
+      onObjectBegin: () => {
+        open.push(new Set());
+      },
+      onObjectEnd: () => {
+        open.pop();
+      },
+      onObjectProperty: (key, _offset, _length, _line, _column, path) => {
+        const keys = open[open.length - 1];
+        if (keys?.has(key)) {
+          found.push({
+            field: [...path(), key].join('.'),
+            message: 'given more than once; give each key once',
+          });
+        }
+        keys?.add(key);
+      },
+    },
+    { disallowComments: true },
+  );
+  return found;
 }
 
 /**

@@ -14,7 +14,7 @@
  * host, and a load balancer must not take a busy host for a dead one.
  */
 import type { MiddlewareHandler } from 'hono';
-import { HostBusyError } from '../http-errors';
+import { HostBusyError, KeyBusyError } from '../http-errors';
 import type { Metrics } from '../observability/metrics';
 
 /**
@@ -62,6 +62,40 @@ export function limitRequestsInProgress({
     } finally {
       inProgress -= 1;
       metrics?.requestsInProgress.set(inProgress);
+    }
+  };
+}
+
+/**
+ * Each API key's share of the requests in progress on this host (issue 17 §1): past `max` of its
+ * own, a key's next request is refused with 503 `overloaded` before its body is read. Without it one
+ * tenant holding 128 slow uploads locked every other tenant out of the host. Registered after the
+ * key gate (it counts by verified key); requests without a key (the open routes) pass, and so do
+ * the paths never shed (an operator scrapes /metrics with the key that may be busy).
+ */
+export function limitRequestsPerKey({
+  max = DEFAULT_MAX_REQUESTS_IN_PROGRESS / 2,
+  metrics,
+  exempt = NEVER_SHED_PATHS,
+}: RequestsInProgressOptions = {}): MiddlewareHandler {
+  const share = Math.max(1, Math.floor(max));
+  const neverShed = new Set(exempt);
+  const inProgress = new Map<string, number>();
+  return async (c, next) => {
+    const keyId = c.get('principal')?.keyId;
+    if (keyId === undefined || neverShed.has(c.req.path)) return next();
+    const held = inProgress.get(keyId) ?? 0;
+    if (held >= share) {
+      metrics?.shedRequests.inc({ reason: 'key_share' });
+      throw new KeyBusyError(share);
+    }
+    inProgress.set(keyId, held + 1);
+    try {
+      await next();
+    } finally {
+      const left = (inProgress.get(keyId) ?? 1) - 1;
+      if (left === 0) inProgress.delete(keyId);
+      else inProgress.set(keyId, left);
     }
   };
 }

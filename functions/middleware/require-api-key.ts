@@ -8,8 +8,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator';
 import type { ApiKeyScope, Principal } from '../auth/api-key-record';
 import { hasScope } from '../auth/api-key-record';
+import { clientAddress, type FailedAuthLimiter } from '../auth/failed-auth-limiter';
 import type { KeyRateLimiter } from '../auth/key-rate-limiter';
-import { ForbiddenError } from '../http-errors';
+import { ForbiddenError, UnauthorizedError } from '../http-errors';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -22,16 +23,25 @@ export interface RequireApiKeyOptions {
   rateLimiter: KeyRateLimiter;
   /** Requests that need no key (CORS preflights always pass). Default none: the gate is closed. */
   isOpen?: (method: string, path: string) => boolean;
+  /** Failed authentications per client address, checked before any key read from etcd. Default none. */
+  failedAuth?: FailedAuthLimiter;
 }
 
 export function requireApiKey({
   authenticator,
   rateLimiter,
   isOpen = () => false,
+  failedAuth,
 }: RequireApiKeyOptions): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === 'OPTIONS' || isOpen(c.req.method, c.req.path)) return next();
-    const caller = await authenticator.authenticate(c.req.header('authorization'));
+    const address = clientAddress(c);
+    const caller = await authenticator
+      .authenticate(c.req.header('authorization'), failedAuth && (() => failedAuth.check(address)))
+      .catch(async (error: unknown) => {
+        if (error instanceof UnauthorizedError) await failedAuth?.failed(address);
+        throw error;
+      });
     await rateLimiter.consume(caller);
     c.set('principal', caller);
     return next();

@@ -39,6 +39,10 @@ export interface Metrics {
   clockErrorBoundMs: Gauge;
   /** Hosts this host sees alive (membership). */
   liveHosts: Gauge;
+  /** etcd watches rebuilt (re-listed and watched again) after a failure, by watch and reason. */
+  etcdWatchRestarts: Counter<'watch' | 'reason'>;
+  /** Berkeley rounds this host has run as time master. */
+  clockSyncRounds: Gauge;
   /** Payments this host, as leader, moved from etcd to the archive (coordination/cluster/ledger-archiver.ts). */
   archivedPayments: Counter;
   /** How far past the hot window the oldest payment in etcd is, s; 0 when archival keeps up. */
@@ -118,6 +122,19 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
       registers,
     }),
     liveHosts: new Gauge({ name: 'live_hosts', help: 'Function hosts this host sees alive.', registers }),
+    etcdWatchRestarts: new Counter({
+      name: 'etcd_watch_restarts_total',
+      help: 'etcd watches re-listed and watched again after a failure (e.g. a compacted revision), by watch and reason.',
+      labelNames: ['watch', 'reason'],
+      registers,
+    }),
+    // A gauge read from ClockSync's own count at scrape time; prom-client wants counters to be
+    // incremented, not set.
+    clockSyncRounds: new Gauge({
+      name: 'clock_sync_rounds_total',
+      help: 'Berkeley rounds this host has run as time master.',
+      registers,
+    }),
     archivedPayments: new Counter({
       name: 'archived_payments_total',
       help: 'Payments this host moved from etcd to the archive as leader.',

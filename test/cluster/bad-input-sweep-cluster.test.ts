@@ -9,7 +9,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postPayment, request } from '../../dev/cluster/http';
 import { keyLayout, prefixEnd } from '../../ledger/etcd/key-layout';
-import { SEED_PAYMENTS, type SweepCase, sweepCases } from '../support/bad-input';
+import {
+  routeMethodCases,
+  routesOfOpenApi,
+  SEED_PAYMENTS,
+  type SweepCase,
+  sweepCases,
+} from '../support/bad-input';
 import { judge } from '../support/sweep-assertions';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
@@ -102,6 +108,22 @@ describe('bad-input sweep (real hosts, real etcd)', () => {
           headers: c.headers,
           body: c.body,
         });
+        judge(c, {
+          status: response.status,
+          contentType: response.headers.get('content-type'),
+          text: response.text,
+        });
+      }),
+      { numRuns: 250 },
+    );
+    // Every documented route × every method × prototype property names, with and without a key.
+    const doc = (
+      await request<{ paths: Record<string, Record<string, unknown>> }>(`${hosts[0]}/openapi.json`)
+    ).body;
+    await fc.assert(
+      fc.asyncProperty(routeMethodCases(routesOfOpenApi(doc.paths)), fc.nat(), async (c, pick) => {
+        const { method, headers, body } = c;
+        const response = await request(`${hosts[pick % hosts.length]}${c.path}`, { method, headers, body });
         judge(c, {
           status: response.status,
           contentType: response.headers.get('content-type'),

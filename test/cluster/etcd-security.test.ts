@@ -7,12 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { EtcdPermissionDeniedError } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdClient } from '../../coordination/etcd/etcd-client';
 import { coordinationKeys } from '../../coordination/etcd/key-layout';
-import { ensurePki, HOST_USER } from '../../dev/cluster/certificates';
+import { ensurePki, HOST_USER, ROOT_USER, type TlsFiles } from '../../dev/cluster/certificates';
 import { grantPrefix } from '../../dev/cluster/etcd-auth';
 import { waitFor } from '../../dev/cluster/managed-process';
 import { keyLayout } from '../../ledger/etcd/key-layout';
@@ -124,6 +125,45 @@ describe('etcd refuses', () => {
     const key = ledgerKey();
     await host.put(key).value('host');
     expect(await host.get(key).string()).toBe('host');
+  });
+});
+
+/** GET /members on a member's peer port with this client certificate: the status, or the TLS refusal. */
+function peerMembers(port: number, identity: TlsFiles): Promise<string> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/members',
+        cert: readFileSync(identity.certFile),
+        key: readFileSync(identity.keyFile),
+        // Whom the member is does not matter here, only whether it admits this certificate.
+        rejectUnauthorized: false,
+        timeout: 5000,
+      },
+      (res) => {
+        res.resume();
+        resolve(`status ${res.statusCode}`);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error) => resolve(`refused: ${error.message}`));
+    req.end();
+  });
+}
+
+describe("etcd's peer ports (issue 17 §5)", () => {
+  it('refuse the host certificate, and the root one: only member certificates reach the peer API', async () => {
+    const pki = cluster.pki!;
+    for (const member of cluster.etcd.members) {
+      for (const user of [HOST_USER, ROOT_USER]) {
+        const answer = await peerMembers(member.spec.peerPort, pki.user(user));
+        expect(answer, `${user} on ${member.name}'s peer port`).toMatch(/^refused/);
+      }
+      // The probe itself works: a member's own peer certificate is served.
+      expect(await peerMembers(member.spec.peerPort, pki.memberPeer(member.name))).toBe('status 200');
+    }
   });
 });
 

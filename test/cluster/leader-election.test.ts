@@ -183,4 +183,59 @@ describe('ledger maintenance (leader duty)', () => {
       members.close();
     }
   });
+
+  it("maintenance check-then-act: an operator raising keepRevisions between the leader's policy read and its compaction is honoured", async () => {
+    const root = `/test/${randomUUID()}`;
+    const keys = coordinationKeys(root);
+    const client = cluster.client();
+    const policy = (keepRevisions: number) =>
+      JSON.stringify({ keepRevisions, defragMinFreeBytes: 2 ** 40, defragMinFreeRatio: 1 });
+    await client.put(keys.retentionPolicy()).value(policy(5));
+    for (let i = 0; i < 10; i++) await client.put(`${root}/churn`).value(String(i));
+    // The operator's change lands right after the leader's first read of the policy.
+    let changed = false;
+    const racing = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== 'get') return Reflect.get(target, property, receiver);
+        return (key: string) => {
+          const builder = target.get(key);
+          if (key !== keys.retentionPolicy() || changed) return builder;
+          const exec = builder.exec.bind(builder);
+          return Object.assign(builder, {
+            exec: async () => {
+              const result = await exec();
+              changed = true;
+              await target.put(keys.retentionPolicy()).value(policy(1_000_000));
+              return result;
+            },
+          });
+        };
+      },
+    });
+    const members = new EtcdMemberProbe({
+      endpoints: cluster.etcd.clientUrls(),
+      client,
+      tls: cluster.etcd.credentials(),
+    });
+    const leader = candidate(root, 'a');
+    await waitFor('a leader', async () => leader.isLeader(), 10_000);
+    try {
+      const report = await new LedgerMaintenance({
+        client: racing,
+        election: leader,
+        members,
+        clock: systemClock,
+        hostId: 'a',
+        root,
+      }).runOnce();
+      expect(changed).toBe(true);
+      // Under the policy now in etcd nothing may be compacted: the history is far shorter.
+      expect(report?.compactedTo).toBeUndefined();
+      expect(report?.policy.keepRevisions).toBe(1_000_000);
+      const record = await client.get(keys.maintenanceRecord()).string();
+      expect(record ?? '').not.toContain('compact');
+    } finally {
+      members.close();
+    }
+  });
 });

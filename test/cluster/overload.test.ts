@@ -35,7 +35,8 @@ beforeAll(async () => {
     hostEnv: { LOG_LEVEL: 'warn' },
     hostEnvFor: (i): Record<string, string> =>
       i === 0
-        ? { HOST_MAX_REQUESTS_IN_PROGRESS: String(HELD) }
+        ? // One key (the admin's) fills every slot here: its share is the whole bound.
+          { HOST_MAX_REQUESTS_IN_PROGRESS: String(HELD), HOST_MAX_REQUESTS_PER_KEY: String(HELD) }
         : { COMMIT_MAX_QUEUED: '2', COMMIT_MAX_IN_FLIGHT: '1', COMMIT_BATCH_MAX: '2' },
   });
   headers = authHeaders(cluster.adminKey);

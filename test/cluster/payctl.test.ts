@@ -13,7 +13,8 @@ import { EXIT_CODES } from '../../cli/errors';
 import { REPO_ROOT } from '../../dev/cluster/host-fleet';
 import { request } from '../../dev/cluster/http';
 import { STATE_FILE_NAME } from '../../dev/cluster/local-control';
-import { ManagedProcess, waitFor } from '../../dev/cluster/managed-process';
+import { type ManagedProcess, waitFor } from '../../dev/cluster/managed-process';
+import { startLauncher } from '../support/launcher';
 
 let dir: string;
 let supervisor: ManagedProcess;
@@ -54,22 +55,11 @@ beforeAll(async () => {
   };
   const [clientPorts, peerPorts] = [await ports(3), await ports(3)];
   hostPorts = await ports(3);
-  supervisor = new ManagedProcess({
-    name: 'npm start',
-    command: process.execPath,
-    args: [
-      '--import',
-      'tsx',
-      join(REPO_ROOT, 'dev/start.ts'),
-      ...['--data-dir', join(dir, 'data')],
-      ...['--etcd-client-ports', clientPorts.join(',')],
-      ...['--etcd-peer-ports', peerPorts.join(',')],
-      ...['--host-ports', hostPorts.join(',')],
-    ],
-    cwd: REPO_ROOT,
-    logFile: join(dir, 'start.log'),
-  });
-  supervisor.start();
+  supervisor = startLauncher(join(dir, 'data'), join(dir, 'start.log'), [
+    ...['--etcd-client-ports', clientPorts.join(',')],
+    ...['--etcd-peer-ports', peerPorts.join(',')],
+    ...['--host-ports', hostPorts.join(',')],
+  ]);
   await waitFor('the cluster state file', async () => existsSync(join(dir, 'data', STATE_FILE_NAME)), 45_000);
 }, 60_000);
 

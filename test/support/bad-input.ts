@@ -21,7 +21,9 @@ export type Expected =
   | { kind: 'created'; intent: PaymentIntent }
   | { kind: 'found'; id: string; payer: string }
   | { kind: 'listed'; account: string }
-  | { kind: 'healthy' };
+  | { kind: 'healthy' }
+  /** Any answer but a server error: below 500, and a 4xx is a JSON error from the table. */
+  | { kind: 'answered' };
 
 export interface SweepCase {
   /** Which flaw (or which valid shape) the case exercises; shown when a property fails. */
@@ -30,7 +32,8 @@ export interface SweepCase {
   /** Path and query, as sent (may hold percent escapes and path tricks). */
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  /** Text, or raw bytes for bodies that are not UTF-8. */
+  body?: string | Uint8Array;
   expected: Expected;
 }
 
@@ -122,7 +125,7 @@ const noiseHeaders = fc.dictionary(
 const JSON_TYPE = { 'content-type': 'application/json' };
 const post = (
   label: string,
-  body: string,
+  body: string | Uint8Array,
   headers: Record<string, string>,
   expected: Expected,
 ): SweepCase => ({
@@ -205,6 +208,101 @@ function nested(depth: number, shape: string, p: PaymentIntent): string {
   const base = JSON.stringify(p).slice(0, -1);
   return shape === 'in-metadata' ? `${base},"metadata":${objects}}` : `${base},"deep":${arrays}}`;
 }
+
+/**
+ * Bodies a lenient parser would alter on their way to storage (issue 15 §3), each of which must be
+ * refused with 400: a key given twice (JSON.parse keeps the last), bytes that are not UTF-8 (a
+ * lenient decoder stores U+FFFD), a lone surrogate escape (U+FFFD once encoded as UTF-8).
+ */
+const INVALID_UTF8: number[][] = [
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xbf],
+  [0xc0, 0xaf], // overlong '/'
+  [0xe0, 0x80, 0xaf], // overlong, three bytes
+  [0xed, 0xa0, 0x80], // a surrogate, encoded
+  [0xe2, 0x82], // truncated
+  [0xf4, 0x90, 0x80, 0x80], // beyond U+10FFFF
+  [0xf8, 0x88, 0x80, 0x80, 0x80], // five-byte form
+];
+
+const alteredByLenientParsing = fc.oneof(
+  // the same key twice, at the top or inside metadata, with another value or the same one
+  fc
+    .record({
+      p: validPayment,
+      key: fc.constantFrom('id', 'payer', 'payee', 'amount', 'currency', 'description', 'metadata'),
+      same: fc.boolean(),
+      spelling: fc.constantFrom('plain', 'escaped'),
+    })
+    .map(({ p: given, key, same, spelling }) => {
+      // Every key the duplicate may repeat is present once already.
+      const p = {
+        ...given,
+        description: given.description ?? 'first',
+        metadata: given.metadata ?? { k: 'v' },
+      };
+      const name =
+        spelling === 'escaped' ? `\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${key.slice(1)}` : key;
+      const value = same
+        ? (p as Record<string, unknown>)[key]
+        : key === 'amount'
+          ? 100_000
+          : key === 'metadata'
+            ? {}
+            : 'other';
+      return post(
+        `duplicate key ${key} (${same ? 'same value' : 'other value'}, ${spelling})`,
+        `${JSON.stringify(p).slice(0, -1)},"${name}":${JSON.stringify(value)}}`,
+        JSON_TYPE,
+        rejected(400),
+      );
+    }),
+  fc
+    .record({ p: validPayment, key: validIdentifier(10) })
+    .map(({ p, key }) =>
+      post(
+        'duplicate metadata key',
+        `${JSON.stringify({ ...p, metadata: undefined }).slice(0, -1)},"metadata":{"${key}":"a","${key}":"b"}}`,
+        JSON_TYPE,
+        rejected(400),
+      ),
+    ),
+  fc.record({ p: validPayment, bytes: fc.constantFrom(...INVALID_UTF8) }).map(({ p, bytes }) => {
+    const text = JSON.stringify({ ...p, description: 'before|after' });
+    const cut = text.indexOf('|');
+    const body = Buffer.concat([
+      Buffer.from(text.slice(0, cut)),
+      Buffer.from(bytes),
+      Buffer.from(text.slice(cut + 1)),
+    ]);
+    return post(
+      `bytes not UTF-8 (${bytes.map((b) => b.toString(16)).join(' ')})`,
+      body,
+      JSON_TYPE,
+      rejected(400),
+    );
+  }),
+  fc
+    .record({
+      p: validPayment,
+      lone: fc.constantFrom('\\ud800', '\\udfff', '\\udc00\\ud800', 'a\\ud83d', '\\udcb8b'),
+      where: fc.constantFrom('description', 'metadata value', 'metadata key', 'unknown key'),
+    })
+    .map(({ p, lone, where }) => {
+      const base = JSON.stringify({ ...p, description: undefined, metadata: undefined }).slice(0, -1);
+      const field =
+        where === 'description'
+          ? `"description":"${lone}"`
+          : where === 'metadata value'
+            ? `"metadata":{"k":"${lone}"}`
+            : where === 'metadata key'
+              ? `"metadata":{"${lone}":"v"}`
+              : `"${lone}":1`;
+      return post(`lone surrogate escape in ${where}`, `${base},${field}}`, JSON_TYPE, rejected(400));
+    }),
+);
 
 /** POST /payments with exactly one flaw, or valid at the limits. */
 export const postCases = (uniq: () => string) =>
@@ -361,6 +459,7 @@ export const postCases = (uniq: () => string) =>
     validPayment.map(({ id: _id, ...rest }) =>
       post('no id anywhere', JSON.stringify(rest), JSON_TYPE, rejected(400)),
     ),
+    alteredByLenientParsing,
     fc
       .record({ p: validPayment, extra: fc.integer({ min: 1, max: 4096 }) })
       .map(({ p, extra }) =>
@@ -575,6 +674,78 @@ export const healthCases = fc
       expected: { kind: 'healthy' },
     }),
   );
+
+/**
+ * Names that every plain JavaScript object inherits: a lookup table indexed by a path segment
+ * (`ASSETS[name]`) finds these unless it checks own keys, as GET /dashboard/assets/constructor
+ * once did (a 500).
+ */
+export const PROTOTYPE_NAMES = [
+  'constructor',
+  '__proto__',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+] as const;
+
+/** Every method a client may send; HEAD and OPTIONS included (OPTIONS once reached a 500). */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/** A served route, as hono's `app.routes` (`/payments/:id`) or an OpenAPI document (`/payments/{id}`) names it. */
+export interface RouteTemplate {
+  method: string;
+  path: string;
+}
+
+/** The routes of an OpenAPI document's `paths`, in hono's `:param` form. */
+export function routesOfOpenApi(paths: Record<string, Record<string, unknown>>): RouteTemplate[] {
+  return Object.entries(paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => ({
+      method: method.toUpperCase(),
+      path: path.replace(/\{(\w+)\}/g, ':$1'),
+    })),
+  );
+}
+
+/**
+ * Every route × every method × a path parameter that is a prototype property name (or an
+ * ordinary one), with and without a key, and a body whose keys are prototype names too. Whatever
+ * the combination, the answer is never a 5xx: a method a route does not serve is a 404.
+ */
+export const routeMethodCases = (routes: readonly RouteTemplate[]) =>
+  fc
+    .record({
+      route: fc.constantFrom(...routes),
+      method: fc.constantFrom(...HTTP_METHODS),
+      param: fc.oneof(fc.constantFrom(...PROTOTYPE_NAMES), validIdentifier(), fc.constant('%2e%2e')),
+      keyless: fc.boolean(),
+      body: fc.constantFrom(
+        undefined,
+        '{}',
+        '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}',
+        '{"toString":1,"hasOwnProperty":"x"}',
+      ),
+    })
+    .map(({ route, method, param, keyless, body }): SweepCase => {
+      const path = route.path.replace(/:\w+/g, param === '%2e%2e' ? param : encodeURIComponent(param));
+      const headers: Record<string, string> = keyless ? { authorization: '' } : {};
+      const sendsBody = body !== undefined && method !== 'GET' && method !== 'HEAD';
+      if (sendsBody) headers['content-type'] = 'application/json';
+      return {
+        label: `${method} on ${route.method} ${route.path} (${param}${keyless ? ', no key' : ''})`,
+        method,
+        path,
+        headers,
+        body: sendsBody ? body : undefined,
+        expected: { kind: 'answered' },
+      };
+    });
 
 /** Every endpoint, each case with harmless noise headers added. */
 export const sweepCases = (uniq: () => string) =>

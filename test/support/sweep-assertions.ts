@@ -16,14 +16,21 @@ export interface SweepResponse {
 
 export function judge(c: SweepCase, r: SweepResponse): void {
   const context = `${c.label}: ${c.method} ${c.path.slice(0, 200)} -> ${r.status} ${r.text.slice(0, 300)}`;
+  if (c.expected.kind === 'answered') {
+    expect(r.status, context).toBeLessThan(500);
+    // A HEAD answer has no body; any other error is the JSON error shape.
+    if (r.status < 400 || c.method === 'HEAD') return;
+  }
   expect(r.contentType, context).toMatch(/^application\/json/);
   const body = JSON.parse(r.text) as Record<string, unknown>;
   const { expected } = c;
   switch (expected.kind) {
+    case 'answered':
     case 'rejected': {
       expect(r.status, context).toBeGreaterThanOrEqual(400);
       expect(r.status, context).toBeLessThan(500);
-      if (expected.status !== undefined) expect(r.status, context).toBe(expected.status);
+      if (expected.kind === 'rejected' && expected.status !== undefined)
+        expect(r.status, context).toBe(expected.status);
       const error = body.error as { code: keyof typeof ERROR_STATUS_BY_CODE; message: unknown };
       expect(typeof error?.message, context).toBe('string');
       expect(ERROR_STATUS_BY_CODE[error.code], context).toBe(r.status);

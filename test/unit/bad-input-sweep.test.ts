@@ -14,13 +14,15 @@ import {
   getByIdCases,
   historyCases,
   otherRouteCases,
+  PROTOTYPE_NAMES,
   postCases,
+  routeMethodCases,
   SEED_PAYMENTS,
   type SweepCase,
   sweepCases,
 } from '../support/bad-input';
 import { judge } from '../support/sweep-assertions';
-import { createTestApp } from '../support/test-app';
+import { createTestApp, quietCluster, testClocks } from '../support/test-app';
 
 const clock: Clock = { now: () => Date.parse('2026-03-04T05:06:07.890Z') };
 let counter = 0;
@@ -93,6 +95,22 @@ async function run(c: SweepCase): Promise<void> {
 
 const property = (cases: fc.Arbitrary<SweepCase>) => fc.asyncProperty(cases, run);
 
+/** An app with every route mounted (membership and clocks too), as a real host has. */
+const fullApp = () =>
+  createTestApp({
+    ledger: new MemoryLedger(),
+    clock,
+    hostId: 'h-sweep',
+    cluster: quietCluster('h-sweep'),
+    clocks: testClocks(),
+  });
+
+async function answer(app: ReturnType<typeof fullApp>, c: SweepCase) {
+  const response = await app.request(c.path, { method: c.method, headers: c.headers, body: c.body });
+  const text = await response.text();
+  return { status: response.status, contentType: response.headers.get('content-type'), text };
+}
+
 describe('bad-input sweep (in-process)', () => {
   it('POST /payments: every flaw is a 4xx JSON error, every valid body is created', async () => {
     await fc.assert(property(postCases(uniq)), { numRuns: 1500 });
@@ -115,7 +133,40 @@ describe('bad-input sweep (in-process)', () => {
   });
 });
 
+describe('every route × every method × prototype property names (in-process)', () => {
+  it('never answers a 5xx, whatever the method, the path parameter or the key', async () => {
+    const app = fullApp();
+    const routes = app.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*'));
+    expect(routes.length).toBeGreaterThanOrEqual(15);
+    await fc.assert(
+      fc.asyncProperty(routeMethodCases(routes), async (c) => judge(c, await answer(app, c))),
+      { numRuns: 1500 },
+    );
+  });
+});
+
 describe('regressions the sweep found', () => {
+  it('GET /dashboard/assets/<prototype property name> is a 404, not a 500 (issue 17 §6)', async () => {
+    const app = fullApp();
+    for (const name of PROTOTYPE_NAMES) {
+      const response = await app.request(`/dashboard/assets/${encodeURIComponent(name)}`, {
+        headers: { authorization: '' },
+      });
+      expect(`${name} ${response.status}`).toBe(`${name} 404`);
+    }
+  });
+
+  it('OPTIONS /dashboard/etcd-members is a 404, not a 500, with a key or without (issue 17 §6)', async () => {
+    const app = fullApp();
+    const keyless = await app.request('/dashboard/etcd-members', {
+      method: 'OPTIONS',
+      headers: { authorization: '' },
+    });
+    expect(keyless.status).toBe(404);
+    const admin = await app.request('/dashboard/etcd-members', { method: 'OPTIONS' });
+    expect(admin.status).toBe(404);
+  });
+
   it('refuses a payment id of dots alone, which GET /payments/:id could never reach', async () => {
     const { app, commits } = await seededApp();
     for (const id of ['.', '..', '...']) {

@@ -16,8 +16,10 @@ import {
   HostBusyError,
   HttpError,
   handleError,
+  KeyBusyError,
   PayloadTooLargeError,
   RateLimitedError,
+  RequestTimeoutError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../functions/http-errors';
@@ -210,6 +212,20 @@ describe('GET /cluster and /ready with cluster membership', () => {
     expect((await registered.request('/ready')).status).toBe(200);
   });
 
+  it('a stale cluster view (a watch lost to compaction, being rebuilt): /ready is 503 naming the view', async () => {
+    const stale = { ...source(true), staleViews: () => ['membership'] };
+    const app = createTestApp({
+      ledger: new MemoryLedger(),
+      clock: systemClock,
+      hostId: 'h1',
+      cluster: stale,
+    });
+    const response = await app.request('/ready');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBeTruthy();
+    expect(await response.text()).toContain('membership');
+  });
+
   it('/cluster shows hosts (with fields other features add), the leader and etcd members', async () => {
     const app = createTestApp({
       ledger: new MemoryLedger(),
@@ -248,6 +264,8 @@ describe('GET /cluster and /ready with cluster membership', () => {
     idempotency_conflict: [{ error: new IdempotencyConflictError('p1', 'alice'), retried: false }],
     ambiguous_payment_id: [{ error: new AmbiguousPaymentIdError('p1', ['a', 'b']), retried: false }],
     stale_master: [{ error: new StaleMasterError('h2', 'h1'), retried: false }],
+    // A slow body timed out (issue 17 §1): nothing was written, send it again.
+    request_timeout: [{ error: new RequestTimeoutError(10_000), retried: true }],
     payload_too_large: [{ error: new PayloadTooLargeError(65536), retried: false }],
     unsupported_media_type: [{ error: new UnsupportedMediaTypeError('text/plain'), retried: false }],
     // Not on another host at once: that would only spread the excess (wait Retry-After instead).
@@ -261,6 +279,7 @@ describe('GET /cluster and /ready with cluster membership', () => {
     overloaded: [
       { error: new OverloadedError(512), retried: true },
       { error: new HostBusyError(128), retried: true },
+      { error: new KeyBusyError(64), retried: true },
     ],
     archive_unavailable: [{ error: new ArchiveUnavailableError('PostgreSQL down'), retried: true }],
     internal: [{ error: new Error('a bug of ours'), retried: false }],
