@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
+import { DEFAULT_HOT_WINDOW, parseDuration } from '../functions/config';
 import { HOST_USER, ROOT_USER, readTlsFiles } from './cluster/certificates';
 import { adminKeyNotice, DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
@@ -45,6 +46,9 @@ const HELP = `Usage: npm start -- [flags]
                             for the archive; TLS unless                                local primary and
                             on loopback                                                synchronous standby
                                                                                        under <data-dir>/postgres
+  --ledger-hot-window DUR   payments younger than this stay    env PAY_LEDGER_HOT_WINDOW default ${DEFAULT_HOT_WINDOW}
+                            in etcd; the leader archives
+                            older ones (20s, 15m, 24h)
   --hosts N                 function hosts to launch           env PAY_HOSTS           default 3
   --host-ports LIST         host HTTP ports, comma-separated   env PAY_HOST_PORTS      default 8081,8082,8083
   --etcd-endpoints LIST     use this external etcd cluster     env PAY_ETCD_ENDPOINTS  (single-host mode:
@@ -69,6 +73,7 @@ const { values } = parseArgs({
     'etcd-peer-ports': { type: 'string' },
     'etcd-quota-bytes': { type: 'string' },
     'archive-url': { type: 'string' },
+    'ledger-hot-window': { type: 'string' },
     hosts: { type: 'string' },
     'host-ports': { type: 'string' },
     'etcd-endpoints': { type: 'string' },
@@ -185,6 +190,10 @@ if (!ntpServers) {
   }
 }
 const ntpEnv = ntpServers ?? chrony?.address;
+const hotWindow = setting('ledger-hot-window', 'PAY_LEDGER_HOT_WINDOW') ?? DEFAULT_HOT_WINDOW;
+if (parseDuration(hotWindow) === undefined) {
+  fail(`--ledger-hot-window must be a duration such as 20s, 15m or 24h, got ${hotWindow}`);
+}
 const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
 
 mkdirSync(dataDir, { recursive: true });
@@ -221,6 +230,7 @@ const hosts = hostList.map((h, i) => ({
     // The quota guard (coordination/cluster/quota-guard.ts) must know what etcd was given; with
     // --etcd-endpoints the hosts take ETCD_QUOTA_BYTES from this environment instead.
     ...(externalEndpoints ? {} : { ETCD_QUOTA_BYTES: String(quotaBytes) }),
+    LEDGER_HOT_WINDOW: hotWindow,
   },
 }));
 

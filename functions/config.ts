@@ -36,7 +36,10 @@
  *   QUOTA_GUARD_INTERVAL_MS  how often db sizes and alarms are read     default 1000
  *   ARCHIVE_URL              PostgreSQL of the payment archive and the  default none: no archive
  *                            event log, as the host role (postgres://payments_host:…@host:port/db;
- *                            ledger/archive/, issue 14; not wired into the host yet)
+ *                            ledger/archive/, issue 14). Without it the ledger is etcd alone,
+ *                            nothing is archived, and the event log stays in etcd
+ *   LEDGER_HOT_WINDOW        payments younger than this stay in etcd;   default 1h (docs/operations.md)
+ *                            the leader archives older ones (20s, 15m, 24h, 500ms, 7d)
  *   ARCHIVE_CA_FILE          CA (PEM) of an external PostgreSQL's       default the system CAs
  *                            certificate: non-loopback URLs always use TLS (ledger/archive/pg-connection.ts)
  *   ARCHIVE_STATEMENT_TIMEOUT_MS  bound on one archive query, ms        default 2000
@@ -79,6 +82,22 @@ import { LOG_LEVELS, type LogLevel } from './observability/logger';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * Default hot window. A payment takes about 840 bytes in each etcd member (issue 14), so an hour
+ * at 1,000 payments/s is 3.6 M payments, about 3 GB, under the 8 GiB quota; and an hour covers
+ * the retries clients make, which etcd then answers alone.
+ */
+export const DEFAULT_HOT_WINDOW = '1h';
+
+const DURATION_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `20s`, `15m`, `24h`, `500ms`, `7d` in ms; undefined when the text is not such a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
+}
+
 const envSchema = z.object({
   HOST_PORT: positiveInt(8081),
   HOST_BIND: z.string().default('127.0.0.1'),
@@ -113,6 +132,15 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\/[^/]+/, 'must be a postgres:// URL')
     .optional(),
   ARCHIVE_CA_FILE: z.string().min(1).optional(),
+  LEDGER_HOT_WINDOW: z
+    .string()
+    .default(DEFAULT_HOT_WINDOW)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined)
+        ctx.addIssue({ code: 'custom', message: `not a duration: ${text} (e.g. 20s, 15m, 24h)` });
+      return ms ?? 0;
+    }),
   ARCHIVE_STATEMENT_TIMEOUT_MS: positiveInt(2000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
@@ -170,7 +198,9 @@ export interface HostConfig {
     | { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number; maxQueued: number }
     | false;
   /** The payment archive and event log on PostgreSQL (issue 14), when ARCHIVE_URL is set. */
-  archive: { url: string; caFile: string | undefined; statementTimeoutMs: number } | undefined;
+  archive:
+    | { url: string; caFile: string | undefined; statementTimeoutMs: number; hotWindowMs: number }
+    | undefined;
   logLevel: LogLevel;
   /** API key verification cache, the default per-key rate limit, failed authentications per address (functions/auth/). */
   auth: { cacheTtlMs: number; rateLimitPerSecond: number; failedAuthPerAddressPerSecond: number };
@@ -224,7 +254,12 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
             maxTxnOps: e.ETCD_MAX_TXN_OPS,
           },
     archive: e.ARCHIVE_URL
-      ? { url: e.ARCHIVE_URL, caFile: e.ARCHIVE_CA_FILE, statementTimeoutMs: e.ARCHIVE_STATEMENT_TIMEOUT_MS }
+      ? {
+          url: e.ARCHIVE_URL,
+          caFile: e.ARCHIVE_CA_FILE,
+          statementTimeoutMs: e.ARCHIVE_STATEMENT_TIMEOUT_MS,
+          hotWindowMs: e.LEDGER_HOT_WINDOW,
+        }
       : undefined,
     logLevel: e.LOG_LEVEL,
     auth: {

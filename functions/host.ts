@@ -5,6 +5,11 @@
  * Wiring, in order: the etcd client; membership and leader election (coordination), which give
  * the cluster view; the host clock, synchronized over that view (the leader is the time master);
  * the ledger with group commit; then the HTTP app, whose payment handlers stamp HLC timestamps.
+ *
+ * With ARCHIVE_URL (issue 14): the payment archive and the event log on PostgreSQL; the ledger
+ * reads and commits across etcd's hot window and the archive (ledger/tiered-ledger.ts), and the
+ * leader archives payments older than LEDGER_HOT_WINDOW (coordination/cluster/ledger-archiver.ts).
+ * Without it, the ledger is etcd alone and the event log stays in etcd.
  */
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
@@ -15,12 +20,20 @@ import { NtpReference } from '../coordination/clock-sync/ntp-reference';
 import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets';
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
+import { LedgerArchiver } from '../coordination/cluster/ledger-archiver';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
 import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-routing';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdEventStore } from '../coordination/events/etcd-event-store';
+import { PgEventStore } from '../coordination/events/pg-event-store';
+import { PgArchive } from '../ledger/archive/pg-archive';
+import { ArchivedIdCache } from '../ledger/etcd/archived-id-cache';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
+import { keyLayout } from '../ledger/etcd/key-layout';
+import type { PaymentLedger } from '../ledger/ledger';
+import { TieredLedger } from '../ledger/tiered-ledger';
 import { createApp } from './app';
+import { archiveConnection } from './archive-connection';
 import { EtcdApiKeyStore } from './auth/etcd-api-key-store';
 import { issueHostKey } from './auth/host-key';
 import { readHostConfig } from './config';
@@ -103,7 +116,10 @@ const clocks = createHostClocks({
   hostId: config.hostId,
   view,
   peer: new HttpTimePeer({ apiKey: () => hostKey }),
-  eventStore: new EtcdEventStore({ client, root: config.ledgerRoot }),
+  // With an archive the event log lives in PostgreSQL: reading or shipping it writes nothing to etcd.
+  eventStore: config.archive
+    ? new PgEventStore(archiveConnection(config.archive))
+    : new EtcdEventStore({ client, root: config.ledgerRoot }),
   clock: { offsetMs: c.offsetMs, driftPpm: c.driftPpm, maxSlewRate: c.maxSlewRate },
   hlc: { maxOffsetMs: c.maxOffsetMs },
   sync: {
@@ -116,7 +132,7 @@ const clocks = createHostClocks({
   maxEventLatenessMs: c.eventsMaxLatenessMs,
 });
 hostClock = clocks.hostClock;
-const ledger = new EtcdLedger({
+const hotLedger = new EtcdLedger({
   client,
   root: config.ledgerRoot,
   operationDeadlineMs: config.requestDeadlineMs,
@@ -131,6 +147,36 @@ const ledger = new EtcdLedger({
     },
   },
 });
+let ledger: PaymentLedger = hotLedger;
+let archiver: LedgerArchiver | undefined;
+if (config.archive) {
+  const archive = new PgArchive(archiveConnection(config.archive));
+  const archivedIds = new ArchivedIdCache(client, keyLayout(config.ledgerRoot), config.requestDeadlineMs);
+  void archivedIds
+    .start()
+    .catch((error) => logger.warn({ err: error }, 'archived-id summary not loaded yet'));
+  ledger = new TieredLedger({ hot: hotLedger, archive, archivedIds });
+  archiver = new LedgerArchiver({
+    client,
+    election: coordination.election,
+    archive,
+    archivedIds,
+    clock,
+    hotWindowMs: config.archive.hotWindowMs,
+    root: config.ledgerRoot,
+    maxTxnOps: config.batching ? config.batching.maxTxnOps : undefined,
+    observer: {
+      onMoved: (count) => metrics.archivedPayments.inc(count),
+      onLag: (seconds) => metrics.archivalLagSeconds.set(seconds),
+      onFailure: () => metrics.archivalFailures.inc(),
+    },
+    log: (event) => logger.info(event, 'archival'),
+  });
+  setInterval(() => {
+    metrics.archivedIdsKnown.set(archivedIds.knownIds());
+    metrics.archivedIdsBytes.set(archivedIds.bytes());
+  }, 1000).unref();
+}
 // GET /cluster shows every live host's clock offset, read from its GET /time at request time.
 const timePeer = new HttpTimePeer({ timeoutMs: 1000 });
 coordination.status.hostDetails = (host) => {
@@ -186,6 +232,7 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bin
   logger.info({ url: `http://${info.address}:${info.port}` }, 'host listening');
   coordination.start();
   clocks.start();
+  archiver?.start();
 });
 
 server.on('clientError', answerMalformedRequest);
@@ -196,6 +243,7 @@ function shutdown(signal: string): void {
   stopping = true;
   logger.info({ signal }, 'host stopping');
   server.close();
+  archiver?.stop();
   void clocks
     .stop()
     .catch(() => undefined)

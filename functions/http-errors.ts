@@ -44,6 +44,7 @@ export const ERROR_STATUS_BY_CODE = {
   unavailable: 503,
   overloaded: 503,
   storage_full: 503,
+  archive_unavailable: 503,
   internal: 500,
 } as const satisfies Record<ErrorCode | HttpErrorCode, number>;
 

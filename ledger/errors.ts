@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'unavailable',
   'overloaded',
   'storage_full',
+  'archive_unavailable',
   'internal',
 ] as const;
 
@@ -169,5 +170,38 @@ export class StorageFullError extends PaymentError {
   constructor(reason: string, options: { retryAfterSeconds?: number } = {}) {
     super('storage_full', `payments are paused: ${reason}`);
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  }
+}
+
+/**
+ * Thrown when the payment archive's PostgreSQL does not answer within the statement timeout,
+ * refuses the connection, is shutting down, is a standby, or a commit was not confirmed by the
+ * synchronous standby. Only requests that need the archive get it (a read of an archived payment,
+ * a retry of an id the archived-id summary may hold); hot reads and new payments do not. A write
+ * that threw it may or may not be stored; archive writes are idempotent, so retrying is safe.
+ */
+export class ArchiveUnavailableError extends PaymentError {
+  readonly [Retryable] = true;
+  /** Seconds a client should wait before retrying, sent as `Retry-After`. */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super('archive_unavailable', message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+/**
+ * Thrown by a commit transaction whose archived-id summary changed after the host checked it: an
+ * archival ran in between and may have moved one of the batch's ids out of etcd. Nothing was
+ * written; ledger/tiered-ledger.ts checks the summary again and retries. Reaches a client only
+ * when that keeps happening, and then it is retryable like a lost quorum.
+ */
+export class ArchivedIdsChangedError extends PaymentError {
+  readonly [Retryable] = true;
+  readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super('unavailable', 'an archival changed the archived-id summary during the commit; retry');
   }
 }

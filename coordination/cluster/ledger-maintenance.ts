@@ -34,6 +34,7 @@ import { type Clock, isoTimestamp } from '../clock/clock';
 import { type CoordinationKeys, coordinationKeys } from '../etcd/key-layout';
 import type { EtcdMemberProbe } from './etcd-members';
 import type { LeaderElection, LeadershipTerm } from './leader-election';
+import { PeriodicDuty } from './periodic-duty';
 
 export const retentionPolicySchema = z.strictObject({
   /** Revisions of history kept behind the head. */
@@ -75,8 +76,7 @@ export interface LedgerMaintenanceOptions {
 export class LedgerMaintenance {
   private readonly options: Required<Omit<LedgerMaintenanceOptions, 'root'>>;
   private readonly keys: CoordinationKeys;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly duty: PeriodicDuty;
   private lastCompacted = 0;
   /** Set once etcd refused a defragmentation for lack of permission: not retried. */
   private defragmentDenied = false;
@@ -89,15 +89,19 @@ export class LedgerMaintenance {
   }: LedgerMaintenanceOptions) {
     this.options = { intervalMs, log, ...rest };
     this.keys = coordinationKeys(root);
+    this.duty = new PeriodicDuty(
+      intervalMs,
+      () => this.runOnce(),
+      (error) => log({ level: 'warn', msg: 'ledger maintenance stopped', error: String(error) }),
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
-    this.timer.unref();
+    this.duty.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.duty.stop();
   }
 
   /**
@@ -199,17 +203,5 @@ export class LedgerMaintenance {
 
   private record(term: LeadershipTerm, what: Record<string, unknown>) {
     return this.options.election.fencedTxn([this.recordOp(term, what)], term);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.runOnce();
-    } catch (error) {
-      this.options.log({ level: 'warn', msg: 'ledger maintenance stopped', error: String(error) });
-    } finally {
-      this.running = false;
-    }
   }
 }

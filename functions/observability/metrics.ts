@@ -63,6 +63,15 @@ export interface Metrics {
   etcdWatchRestarts: Counter<'watch' | 'reason'>;
   /** Berkeley rounds this host has run as time master. */
   clockSyncRounds: Gauge;
+  /** Payments this host, as leader, moved from etcd to the archive (coordination/cluster/ledger-archiver.ts). */
+  archivedPayments: Counter;
+  /** How far past the hot window the oldest payment in etcd is, s; 0 when archival keeps up. */
+  archivalLagSeconds: Gauge;
+  /** Archival passes that stopped on an error (archive down, deposed), to resume on the next. */
+  archivalFailures: Counter;
+  /** Archived ids in this host's copy of the archived-id summary, and the bytes it takes. */
+  archivedIdsKnown: Gauge;
+  archivedIdsBytes: Gauge;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -196,6 +205,31 @@ export function createMetrics({ processMetrics = false, defaultLabels }: Metrics
     clockSyncRounds: new Gauge({
       name: 'clock_sync_rounds_total',
       help: 'Berkeley rounds this host has run as time master.',
+      registers,
+    }),
+    archivedPayments: new Counter({
+      name: 'archived_payments_total',
+      help: 'Payments this host moved from etcd to the archive as leader.',
+      registers,
+    }),
+    archivalLagSeconds: new Gauge({
+      name: 'archival_lag_seconds',
+      help: 'How far past the hot window the oldest payment in etcd is, s (0: archival keeps up).',
+      registers,
+    }),
+    archivalFailures: new Counter({
+      name: 'archival_failures_total',
+      help: 'Archival passes that stopped on an error; the next pass resumes.',
+      registers,
+    }),
+    archivedIdsKnown: new Gauge({
+      name: 'archived_ids_known',
+      help: "Archived ids in this host's copy of the archived-id summary.",
+      registers,
+    }),
+    archivedIdsBytes: new Gauge({
+      name: 'archived_ids_summary_bytes',
+      help: "Bytes of Bloom filters in this host's copy of the archived-id summary.",
       registers,
     }),
   };

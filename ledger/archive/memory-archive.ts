@@ -3,10 +3,12 @@
  * contract suite as the PostgreSQL archive (test/contracts/payment-archive-contract.ts).
  * `unavailable` simulates PostgreSQL being down, deterministically.
  */
+
+import { ArchiveUnavailableError } from '../errors';
 import { historyPage } from '../history-page';
 import { type HistoryPage, type HistoryQuery, MAX_PAYMENTS_PER_ID } from '../ledger';
 import { paymentKey, type StoredPayment, serializePayment } from '../payment';
-import { ArchiveConflictError, ArchiveUnavailableError } from './archive-errors';
+import { ArchiveConflictError } from './archive-errors';
 import type { ArchiveCallOptions, ArchiveInsertOutcome, PaymentArchive } from './payment-archive';
 
 export class MemoryArchive implements PaymentArchive {

@@ -8,7 +8,8 @@
  * on loopback may be reached without it (the local one of `npm start` and of the tests).
  */
 import pg from 'pg';
-import { ArchiveConflictError, ArchiveUnavailableError } from './archive-errors';
+import { ArchiveUnavailableError } from '../errors';
+import { ArchiveConflictError } from './archive-errors';
 import type { ArchiveCallOptions } from './payment-archive';
 
 export interface PgConnectionOptions {

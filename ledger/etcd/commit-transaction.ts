@@ -11,12 +11,17 @@
  * appear together or not at all, and a duplicate never fails the rest of the batch. The position
  * of a payment inside the outer transaction goes into its sequence (ledger/etcd/sequence.ts).
  *
+ * When payments may have left etcd for the archive, each carries the guard the tiered ledger
+ * checked it against (ledger/tiered-ledger.ts): the outer transaction compares each guard's
+ * bucket version and is refused as a whole (ArchivedIdsChangedError, nothing written) when an
+ * archival rewrote one of those buckets meanwhile.
+ *
  * Safe under the etcd3 client's automatic retry: each commit carries a random nonce stored in
  * the record. If a retry of an already-committed transaction finds the record, the nonce is ours,
  * and the payment is reported as committed, not as a replay or a conflict.
  */
 import type { IKeyValue, ITxnRequest, ITxnResponse } from 'etcd3';
-import { IdempotencyConflictError } from '../errors';
+import { ArchivedIdsChangedError, IdempotencyConflictError } from '../errors';
 import type { CommitContext, CommitOutcome } from '../ledger';
 import { type PaymentIntent, paymentKey, type StoredPayment, sameContent, toIntent } from '../payment';
 import type { KeyLayout } from './key-layout';
@@ -33,6 +38,14 @@ export interface PendingCommit {
   context: CommitContext;
   /** Random per commit call; identifies this host's own write if the transaction is resent. */
   nonce: string;
+  /** The archived-id summary bucket version this payment was checked against, if any. */
+  guard?: CommitGuard;
+}
+
+/** A key whose mod_revision must still be `modRevision` ('0': the key does not exist). */
+export interface CommitGuard {
+  key: string;
+  modRevision: string;
 }
 
 /** What is stored at `<root>/payments/<id>/<payer>`. */
@@ -89,7 +102,14 @@ function planBatch(batch: PendingCommit[]): { leaders: number[]; leaderOf: numbe
 export function buildCommitTxn(keys: KeyLayout, items: PendingCommit[]): ITxnRequest {
   if (items.length > SLOTS_PER_REVISION)
     throw new RangeError(`batch of ${items.length} exceeds ${SLOTS_PER_REVISION}`);
+  const guards = new Map(items.flatMap(({ guard }) => (guard ? [[guard.key, guard.modRevision]] : [])));
   return {
+    compare: [...guards].map(([key, modRevision]) => ({
+      key: Buffer.from(key),
+      target: 'Mod' as const,
+      result: 'Equal' as const,
+      mod_revision: modRevision,
+    })),
     success: items.map(({ intent, context, nonce }, position) => {
       const recordKey = Buffer.from(keys.payment(intent.id, intent.payer));
       const record: StoredRecord = { payment: toIntent(intent), ...context, position, nonce };
@@ -167,7 +187,10 @@ export async function commitBatch(
 ): Promise<CommitResult[]> {
   const { leaders, leaderOf } = planBatch(batch);
   const leaderItems = leaders.map((i) => batch[i]!);
-  const found = readCommitResponse(leaderItems, await kv.txn(buildCommitTxn(keys, leaderItems)));
+  const request = buildCommitTxn(keys, leaderItems);
+  const response = await kv.txn(request);
+  if (request.compare?.length && !response.succeeded) throw new ArchivedIdsChangedError();
+  const found = readCommitResponse(leaderItems, response);
   const foundByIndex = new Map(leaders.map((batchIndex, k) => [batchIndex, found[k]!]));
   return batch.map((item, i) => classify(item, foundByIndex.get(leaderOf[i]!)!, leaderOf[i] === i));
 }

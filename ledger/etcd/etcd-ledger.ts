@@ -23,6 +23,7 @@ import type { PaymentIntent, StoredPayment } from '../payment';
 import { boundedEtcdCall, translateStoreError } from './bounded-etcd-call';
 import { CommitBatcher, type CommitBatcherOptions } from './commit-batcher';
 import {
+  type CommitGuard,
   type CommitResult,
   commitBatch,
   decodeRecord,
@@ -84,8 +85,9 @@ export class EtcdLedger implements PaymentLedger {
       batching === false ? undefined : new CommitBatcher({ kv: client.kv, keys: this.keys }, batching);
   }
 
-  async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
-    const item = { intent, context, nonce: randomUUID() };
+  /** `guard`: the archived-id summary check this commit rests on (ledger/tiered-ledger.ts). */
+  async commit(intent: PaymentIntent, context: CommitContext, guard?: CommitGuard): Promise<CommitOutcome> {
+    const item = { intent, context, nonce: randomUUID(), guard };
     const result = await this.bounded(
       'commit',
       this.batcher ? this.batcher.submit(item) : this.commitMany([item]).then(([only]) => only),

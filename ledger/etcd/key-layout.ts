@@ -16,6 +16,12 @@
  *              one account, sorted by create_revision, paged with min_create_revision. The
  *              payer is part of the key, so an account that paid (A, x) and received (C, x)
  *              holds two entries, `<id>/A` and `<id>/C`, that cannot overwrite each other.
+ *   <root>/archive/ids/<bucket>          version of one bucket of the archived-id summary
+ *       value: JSON { levels, ids }; rewritten by every archival that adds ids to the bucket, so
+ *              its mod_revision is what a commit transaction compares (ledger/tiered-ledger.ts).
+ *   <root>/archive/ids/<bucket>/<level>  one Bloom filter of that bucket (ledger/archive/archived-ids.ts)
+ *   <root>/archive/through               JSON { sequence }: every payment up to it is in the archive,
+ *              and every payment after it is still in etcd.
  *
  * The keys of membership, the leader election, maintenance and the event log are laid out in
  * coordination/etcd/key-layout.ts, and those of API keys in functions/auth/etcd-api-key-store.ts,
@@ -45,6 +51,14 @@ export interface KeyLayout {
   accountPrefix(account: string): string;
   /** Key read by the readiness probe: a linearizable read of it needs a quorum. */
   readinessProbe(): string;
+  /** Prefix of the whole archived-id summary: every bucket's version key and filters. */
+  archivedIdsPrefix(): string;
+  /** Version key of one bucket of the archived-id summary. */
+  archivedIdsBucket(bucket: number): string;
+  /** One Bloom filter (level) of a bucket. */
+  archivedIdsLevel(bucket: number, level: number): string;
+  /** The archive's high-water mark: the sequence up to which every payment is archived. */
+  archivedThrough(): string;
 }
 
 /** The root without trailing slashes: every key, the ledger's and the others', starts with it. */
@@ -59,6 +73,11 @@ export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
     accountEntry: (account, id, payer) => `${base}/accounts/${account}/${id}/${payer}`,
     accountPrefix: (account) => `${base}/accounts/${account}/`,
     readinessProbe: () => `${base}/meta/ready-probe`,
+    archivedIdsPrefix: () => `${base}/archive/ids/`,
+    archivedIdsBucket: (bucket) => `${base}/archive/ids/${String(bucket).padStart(3, '0')}`,
+    archivedIdsLevel: (bucket, level) =>
+      `${base}/archive/ids/${String(bucket).padStart(3, '0')}/${String(level).padStart(5, '0')}`,
+    archivedThrough: () => `${base}/archive/through`,
   };
 }
 

@@ -17,7 +17,7 @@ import { coordinationKeys } from '../../coordination/etcd/key-layout';
 import { REPO_ROOT } from '../../dev/cluster/host-fleet';
 import { waitFor } from '../../dev/cluster/managed-process';
 import { NotLeaderError } from '../../ledger/errors';
-import { startTestCluster, type TestCluster } from '../support/test-cluster';
+import { childEtcdEnv, startTestCluster, type TestCluster } from '../support/test-cluster';
 
 let cluster: TestCluster;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -96,12 +96,7 @@ describe('leader election', () => {
         cwd: REPO_ROOT,
         env: {
           ...process.env,
-          ETCD_ENDPOINTS: cluster.etcd.clientUrls().join(','),
-          ...(cluster.pki && {
-            ETCD_CA_FILE: cluster.pki.caFile,
-            ETCD_CERT_FILE: cluster.pki.user('root').certFile,
-            ETCD_KEY_FILE: cluster.pki.user('root').keyFile,
-          }),
+          ...childEtcdEnv(cluster),
           ROOT: root,
           HOST_ID: 'old',
           FENCED_KEY: fencedKey,

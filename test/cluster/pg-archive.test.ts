@@ -6,10 +6,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveUrls } from '../../dev/cluster/postgres-cluster';
-import { ArchiveUnavailableError } from '../../ledger/archive/archive-errors';
 import { loadMigrations, migrate } from '../../ledger/archive/migrate';
 import { PgArchive } from '../../ledger/archive/pg-archive';
-import { isRetryable } from '../../ledger/errors';
+import { ArchiveUnavailableError, isRetryable } from '../../ledger/errors';
 import { serializePayment } from '../../ledger/payment';
 import { paymentArchiveContract, stored } from '../contracts/payment-archive-contract';
 import { startTestPostgres, type TestPostgres } from '../support/test-postgres';

@@ -8,7 +8,7 @@ import { HostClock } from '../../coordination/clock/clock';
 import { HybridClock, hlcAt } from '../../coordination/clock/hlc';
 import { EventLog } from '../../coordination/events/event-log';
 import { PgEventStore } from '../../coordination/events/pg-event-store';
-import { ArchiveUnavailableError } from '../../ledger/archive/archive-errors';
+import { ArchiveUnavailableError } from '../../ledger/errors';
 import { eventStoreContract } from '../contracts/event-store-contract';
 import { startTestPostgres, type TestPostgres } from '../support/test-postgres';
 

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensurePostgres } from '../../dev/cluster/ensure-postgres';
 import { PostgresServer } from '../../dev/cluster/postgres-server';
-import { ArchiveUnavailableError } from '../../ledger/archive/archive-errors';
 import { PgArchive } from '../../ledger/archive/pg-archive';
+import { ArchiveUnavailableError } from '../../ledger/errors';
 import type { StoredPayment } from '../../ledger/payment';
 import { stored } from '../contracts/payment-archive-contract';
 import { startTestPostgres, type TestPostgres } from '../support/test-postgres';

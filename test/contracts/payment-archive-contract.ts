@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ArchiveConflictError, ArchiveUnavailableError } from '../../ledger/archive/archive-errors';
+import { ArchiveConflictError } from '../../ledger/archive/archive-errors';
 import type { PaymentArchive } from '../../ledger/archive/payment-archive';
+import { ArchiveUnavailableError } from '../../ledger/errors';
 import { SLOTS_PER_REVISION } from '../../ledger/etcd/sequence';
 import { MAX_PAYMENTS_PER_ID } from '../../ledger/ledger';
 import { type StoredPayment, serializePayment } from '../../ledger/payment';

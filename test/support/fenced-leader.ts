@@ -11,15 +11,10 @@
 import { createInterface } from 'node:readline';
 import { systemClock } from '../../coordination/clock/clock';
 import { LeaderElection, type LeadershipTerm } from '../../coordination/cluster/leader-election';
-import { createEtcdClient } from '../../coordination/etcd/etcd-client';
+import { etcdClientFromEnv } from './child-etcd';
 
 const env = process.env;
-const client = createEtcdClient({
-  endpoints: (env.ETCD_ENDPOINTS ?? '').split(','),
-  tls: env.ETCD_CA_FILE
-    ? { ca: env.ETCD_CA_FILE, cert: env.ETCD_CERT_FILE, key: env.ETCD_KEY_FILE }
-    : undefined,
-});
+const client = etcdClientFromEnv(env);
 const id = env.HOST_ID ?? 'fixture';
 const election = new LeaderElection({
   client,

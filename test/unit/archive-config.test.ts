@@ -19,8 +19,21 @@ describe('archive configuration', () => {
       url: 'postgres://payments_host:pw@db.internal:5432/payments',
       caFile: '/ca.pem',
       statementTimeoutMs: 2000,
+      hotWindowMs: 3_600_000,
     });
     expect(() => readHostConfig({ ARCHIVE_URL: 'http://db.internal/payments' })).toThrow(/ARCHIVE_URL/);
+  });
+
+  it('reads LEDGER_HOT_WINDOW as a duration (default 1h) and refuses anything else', () => {
+    const url = 'postgres://payments_host:pw@127.0.0.1:5432/payments';
+    const window = (text: string) =>
+      readHostConfig({ ARCHIVE_URL: url, LEDGER_HOT_WINDOW: text }).archive?.hotWindowMs;
+    expect(window('20s')).toBe(20_000);
+    expect(window('15m')).toBe(900_000);
+    expect(window('24h')).toBe(86_400_000);
+    expect(window('500ms')).toBe(500);
+    for (const bad of ['', '20', '1.5h', '-1s', '3 weeks'])
+      expect(() => readHostConfig({ ARCHIVE_URL: url, LEDGER_HOT_WINDOW: bad })).toThrow(/LEDGER_HOT_WINDOW/);
   });
 
   it('turns the configuration into connection options, with the CA read from its file', () => {

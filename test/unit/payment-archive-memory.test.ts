@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ArchiveUnavailableError } from '../../ledger/archive/archive-errors';
 import { MemoryArchive } from '../../ledger/archive/memory-archive';
-import { isRetryable } from '../../ledger/errors';
+import { ArchiveUnavailableError, isRetryable } from '../../ledger/errors';
 import { paymentArchiveContract, stored } from '../contracts/payment-archive-contract';
 
 paymentArchiveContract('memory', async () => new MemoryArchive());

@@ -25,6 +25,7 @@ import {
 } from '../../functions/http-errors';
 import {
   AmbiguousPaymentIdError,
+  ArchiveUnavailableError,
   ClockOffsetError,
   IdempotencyConflictError,
   InvalidRequestError,
@@ -282,6 +283,7 @@ describe('GET /cluster and /ready with cluster membership', () => {
       { error: new KeyBusyError(64), retried: true },
     ],
     storage_full: [{ error: new StorageFullError('etcd n1 past the high-water mark'), retried: true }],
+    archive_unavailable: [{ error: new ArchiveUnavailableError('PostgreSQL down'), retried: true }],
     internal: [{ error: new Error('a bug of ours'), retried: false }],
   };
 
