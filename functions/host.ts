@@ -70,6 +70,16 @@ const client = createEtcdClient({
   routing: etcdRouting,
 });
 const metrics = createMetrics({ processMetrics: true });
+const onWatchRestart = (watch: string, reason: string) => metrics.etcdWatchRestarts.inc({ watch, reason });
+// With an archive, this host's copy of the archived-id summary: a watch-backed view like membership
+// and election, so its restarts are counted (watch="archived-ids") and /ready says when it may be stale.
+const archivedIds = config.archive
+  ? new ArchivedIdCache(client, keyLayout(config.ledgerRoot), {
+      deadlineMs: config.requestDeadlineMs,
+      onWatchRestart,
+      log: logCoordination,
+    })
+  : undefined;
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const coordination = createHostCoordination({
   client,
@@ -84,7 +94,8 @@ const coordination = createHostCoordination({
   ttlSeconds: config.membershipTtlSeconds,
   maintenanceIntervalMs: config.maintenanceIntervalMs,
   quota: config.quota,
-  onWatchRestart: (watch, reason) => metrics.etcdWatchRestarts.inc({ watch, reason }),
+  onWatchRestart,
+  views: archivedIds ? [{ name: 'archived-ids', stale: () => archivedIds.viewStale() }] : [],
   log: logCoordination,
 });
 // The time master is the elected leader. A static view (CLUSTER_HOSTS) is kept for tests and for
@@ -149,12 +160,10 @@ const hotLedger = new EtcdLedger({
 });
 let ledger: PaymentLedger = hotLedger;
 let archiver: LedgerArchiver | undefined;
-if (config.archive) {
+if (config.archive && archivedIds) {
   const archive = new PgArchive(archiveConnection(config.archive));
-  const archivedIds = new ArchivedIdCache(client, keyLayout(config.ledgerRoot), config.requestDeadlineMs);
-  void archivedIds
-    .start()
-    .catch((error) => logger.warn({ err: error }, 'archived-id summary not loaded yet'));
+  // Loads in the background, retried (and logged) until etcd answers.
+  void archivedIds.start();
   ledger = new TieredLedger({ hot: hotLedger, archive, archivedIds });
   archiver = new LedgerArchiver({
     client,

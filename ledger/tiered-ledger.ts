@@ -105,8 +105,7 @@ export class TieredLedger implements PaymentLedger {
   }
 
   async close(): Promise<void> {
-    this.archivedIds.close();
-    await Promise.all([this.hot.close(), this.archive.close()]);
+    await Promise.all([this.archivedIds.close(), this.hot.close(), this.archive.close()]);
   }
 
   private async historyAt(query: HistoryQuery, through: number): Promise<HistoryPage> {

@@ -38,6 +38,12 @@ export interface ClusterStatusSource {
   hostDetails?: (host: HostStatus) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
+/** A watch-backed view /ready should know about: its name (as in etcd_watch_restarts_total) and whether it may be stale. */
+export interface WatchedView {
+  name: string;
+  stale(): boolean;
+}
+
 export interface HostCoordinationOptions {
   client: Etcd3;
   clock: Clock;
@@ -61,6 +67,11 @@ export interface HostCoordinationOptions {
   quota?: Pick<QuotaGuardOptions, 'quotaBytes' | 'highWaterRatio' | 'intervalMs'>;
   /** Called when a watch is rebuilt after a failure, e.g. a compacted revision (for metrics). */
   onWatchRestart?: (watch: string, reason: string) => void;
+  /**
+   * The host's other watch-backed views, reported in `staleViews` (so /ready) beside membership
+   * and election, e.g. the archived-id summary (ledger/etcd/archived-id-cache.ts). Default none.
+   */
+  views?: WatchedView[];
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -89,6 +100,7 @@ export function createHostCoordination({
   maintenanceIntervalMs = 30_000,
   quota = {},
   onWatchRestart,
+  views = [],
   log = () => {},
 }: HostCoordinationOptions): HostCoordination {
   const shared = { client, clock, root, ttlSeconds, log, onWatchRestart };
@@ -124,10 +136,14 @@ export function createHostCoordination({
     storage: () => quotaGuard.report(),
     etcdReachable: () => health.reachable(),
     onEtcdReachability: (listener) => health.onChange(listener),
-    staleViews: () => [
-      ...(membership.viewStale() ? ['membership'] : []),
-      ...(election.viewStale() ? ['election'] : []),
-    ],
+    staleViews: () =>
+      [
+        { name: 'membership', stale: () => membership.viewStale() },
+        { name: 'election', stale: () => election.viewStale() },
+        ...views,
+      ]
+        .filter((view) => view.stale())
+        .map((view) => view.name),
   };
   return {
     view,

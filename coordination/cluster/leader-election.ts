@@ -15,9 +15,9 @@ import { EventEmitter } from 'node:events';
 import type { Campaign, Etcd3, IKeyValue, IOperation, IRequestOp, ITxnResponse, Lease } from 'etcd3';
 import { NotLeaderError } from '../../ledger/errors';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
+import { ResilientWatch, watchEndReason } from '../../ledger/etcd/resilient-watch';
 import { type Clock, isoTimestamp } from '../clock/clock';
 import { coordinationKeys, LEADER_ELECTION_NAME } from '../etcd/key-layout';
-import { ResilientWatch, watchEndReason } from '../etcd/resilient-watch';
 import type { HostInfo, LeaderInfo } from './cluster-view';
 import { LeaseValidity } from './lease-validity';
 import { sleep } from './membership';
@@ -35,7 +35,7 @@ export interface LeaderElectionOptions {
   safetyMarginMs?: number;
   /** Pause before campaigning again after a failed campaign, ms. Default 500. */
   retryDelayMs?: number;
-  /** Called when the leader watch is rebuilt after a failure (etcd/resilient-watch.ts). */
+  /** Called when the leader watch is rebuilt after a failure (ledger/etcd/resilient-watch.ts). */
   onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
 }

@@ -4,7 +4,7 @@
  * deletes the key, and every other host's watch sees it leave. A clean shutdown revokes the lease
  * at once. Each host keeps a watch-backed cache of the set, so `/cluster` and the leader's duties
  * read it without a round trip; the watch is rebuilt from a fresh listing whenever it ends, e.g.
- * after a compaction (coordination/etcd/resilient-watch.ts).
+ * after a compaction (ledger/etcd/resilient-watch.ts).
  *
  * The TTL must be at least etcd's minimum, 1.5 × its election timeout (etcd raises shorter TTLs
  * to that minimum anyway); with our 1 s election timeout that is 2 s, the default.
@@ -12,9 +12,9 @@
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IKeyValue, Lease } from 'etcd3';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
+import { ResilientWatch } from '../../ledger/etcd/resilient-watch';
 import { type Clock, isoTimestamp } from '../clock/clock';
 import { type CoordinationKeys, coordinationKeys, lastSegment } from '../etcd/key-layout';
-import { ResilientWatch } from '../etcd/resilient-watch';
 import type { HostInfo } from './cluster-view';
 import { LeaseValidity } from './lease-validity';
 
@@ -42,7 +42,7 @@ export interface MembershipOptions {
   retryDelayMs?: number;
   /** Departed hosts kept in the listing (alive false), most recent first. Default 16. */
   keepDeparted?: number;
-  /** Called when the membership watch is rebuilt after a failure (etcd/resilient-watch.ts). */
+  /** Called when the membership watch is rebuilt after a failure (ledger/etcd/resilient-watch.ts). */
   onWatchRestart?: (watch: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
 }

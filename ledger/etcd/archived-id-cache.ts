@@ -8,14 +8,17 @@
  *  - a read that missed in etcd first confirms the bucket's version with a linearizable read
  *    (`confirm`), and reloads the bucket when it moved.
  *
- * The watch here is a plain etcd3 prefix watch started after the initial load's revision; ledger/
- * may not import coordination/'s resilient watch, so on a watch error the cache just reloads.
+ * The copy is a ResilientWatch view (ledger/etcd/resilient-watch.ts, watch `archived-ids`): listed
+ * keys only (the filters can outgrow one range response) and read bucket by bucket, then watched
+ * from the listing's revision; a watch that ends (e.g. its revision compacted) is logged, counted
+ * and rebuilt from a fresh listing, and `viewStale()` says so meanwhile, for /ready.
  */
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import { bucketOf, decodeLevel, mayContain, type SummaryLevel } from '../archive/archived-ids';
 import { boundedEtcdCall } from './bounded-etcd-call';
 import type { CommitGuard } from './commit-transaction';
 import { type KeyLayout, prefixEnd } from './key-layout';
+import { ResilientWatch } from './resilient-watch';
 
 interface BucketCopy {
   /** mod_revision of the bucket's version key; '0' while the bucket was never written. */
@@ -29,20 +32,50 @@ export interface ArchivedIdCheck {
   guard: CommitGuard;
 }
 
+export interface ArchivedIdCacheOptions {
+  /** Bounds each read a request waits for, ms, as EtcdLedger's operation deadline. Default 5000. */
+  deadlineMs?: number;
+  /** Pause before listing again after a failed listing or watch, ms. Default 500. */
+  retryDelayMs?: number;
+  /** Called when the summary's watch is rebuilt after a failure, as `('archived-ids', reason)` (for metrics). */
+  onWatchRestart?: (watch: string, reason: string) => void;
+  log?: (event: Record<string, unknown>) => void;
+}
+
 export class ArchivedIdCache {
   private readonly client: Etcd3;
   private readonly keys: KeyLayout;
   private readonly deadlineMs: number;
   private readonly buckets = new Map<number, BucketCopy>();
-  private watcher: Watcher | undefined;
-  private loading: Promise<void> | undefined;
-  private closed = false;
+  private readonly watch: ResilientWatch;
+  private started = false;
+  /** Resolved once the first listing is loaded. */
+  private readonly loaded: Promise<void>;
+  private markLoaded: () => void = () => {};
 
-  /** `deadlineMs` bounds each read a request waits for, as EtcdLedger's operation deadline. Default 5000. */
-  constructor(client: Etcd3, keys: KeyLayout, deadlineMs = 5000) {
+  constructor(
+    client: Etcd3,
+    keys: KeyLayout,
+    { deadlineMs = 5000, retryDelayMs, onWatchRestart, log }: ArchivedIdCacheOptions = {},
+  ) {
     this.client = client;
     this.keys = keys;
     this.deadlineMs = deadlineMs;
+    this.loaded = new Promise((resolve) => {
+      this.markLoaded = resolve;
+    });
+    this.watch = new ResilientWatch({
+      client,
+      prefix: keys.archivedIdsPrefix(),
+      name: 'archived-ids',
+      keysOnly: true,
+      retryDelayMs,
+      onRestart: onWatchRestart,
+      log,
+      onSnapshot: (kvs) => this.loadSnapshot(kvs),
+      // In etcd's order: a txn's level puts come before its version key's.
+      onPut: (kv) => this.apply(kv),
+    });
   }
 
   /** Bounded in time, and etcd failures turned into QuorumUnavailableError (503), as the ledger's reads. */
@@ -50,13 +83,21 @@ export class ArchivedIdCache {
     return boundedEtcdCall(what, operation, this.deadlineMs);
   }
 
-  /** Loads every bucket and starts the watch; resolves once loaded. Safe to call again. */
+  /**
+   * Starts listing and watching (in the background, retried until etcd answers); resolves once
+   * the first listing is loaded. Safe to call again.
+   */
   start(): Promise<void> {
-    this.loading ??= this.load().catch((error) => {
-      this.loading = undefined;
-      throw error;
-    });
-    return this.loading;
+    if (!this.started) {
+      this.started = true;
+      this.watch.start();
+    }
+    return this.loaded;
+  }
+
+  /** True while this copy may miss summary changes: before the first load, and while its watch is down or rebuilt. */
+  viewStale(): boolean {
+    return this.watch.stale();
   }
 
   /** The check for one id against this host's copy (loads it first if needed). */
@@ -143,9 +184,8 @@ export class ArchivedIdCache {
     return bytes;
   }
 
-  close(): void {
-    this.closed = true;
-    void this.watcher?.cancel();
+  close(): Promise<void> {
+    return this.watch.close();
   }
 
   private checkBucket(bucket: number, id: string): ArchivedIdCheck {
@@ -163,33 +203,12 @@ export class ArchivedIdCache {
     if (!held || BigInt(copy.modRevision) >= BigInt(held.modRevision)) this.buckets.set(bucket, copy);
   }
 
-  private async load(): Promise<void> {
-    const prefix = this.keys.archivedIdsPrefix();
-    const first = await this.client.kv.range({
-      key: Buffer.from(prefix),
-      range_end: prefixEnd(prefix),
-      keys_only: true,
-    });
-    const revision = first.header.revision;
-    const buckets = new Set(first.kvs.map((kv) => this.bucketOfKey(kv.key.toString())));
-    for (const bucket of buckets) await this.reloadBucket(bucket);
-    if (this.closed) return;
-    this.watcher = await this.client
-      .watch()
-      .prefix(prefix)
-      .startRevision(String(BigInt(revision) + 1n))
-      .create();
-    // Applied as they come, a whole response at once: a txn's level puts come before its version key's.
-    this.watcher.on('data', (response) => {
-      for (const event of response.events) if (event.type === 'Put') this.apply(event.kv);
-    });
-    this.watcher.on('error', () => {
-      // Reload from scratch (the commit guard keeps this safe meanwhile).
-      void this.watcher?.cancel();
-      this.watcher = undefined;
-      this.loading = undefined;
-      if (!this.closed) void this.start().catch(() => undefined);
-    });
+  /** A listing (keys only) from the watch: read each bucket it names, and drop the ones it does not. */
+  private async loadSnapshot(kvs: IKeyValue[]): Promise<void> {
+    const listed = new Set(kvs.map((kv) => this.bucketOfKey(kv.key.toString())));
+    for (const bucket of listed) await this.reloadBucket(bucket);
+    for (const bucket of this.buckets.keys()) if (!listed.has(bucket)) this.buckets.delete(bucket);
+    this.markLoaded();
   }
 
   /** One put of the summary, from the watch: a level replaces its copy, a version key moves the revision. */

@@ -2,7 +2,8 @@
  * A cached view of one etcd key prefix that survives every way a watch can end: list the prefix,
  * then watch it from the list's revision + 1; when the watch fails for any reason, list again and
  * watch again from the new list's revision. Every etcd watch in the system goes through here, so
- * a watch added later gets the same recovery.
+ * a watch added later gets the same recovery. It lives in ledger/etcd/, the bottom layer, so that
+ * ledger/ (the archived-id cache) and coordination/ (membership, election) share it.
  *
  * Why it is needed: etcd3's Watcher reconnects on its own after a broken stream and resumes from
  * the revision after the last event it saw. When that revision has been compacted meanwhile
@@ -15,11 +16,14 @@
  * The view may be stale from the moment the stream breaks until events flow again (etcd3 resumed
  * the watch, or a fresh list was applied); `stale()` says so, and /ready reports it.
  */
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { type Etcd3, type IKeyValue, Range, type Watcher } from 'etcd3';
 
 export interface ResilientWatchHandlers {
-  /** The whole prefix as listed at `revision`: replace the view with it. */
-  onSnapshot(kvs: IKeyValue[], revision: string): void;
+  /**
+   * The whole prefix as listed at `revision`: replace the view with it. Awaited before the watch
+   * starts; a rejection counts as a failed list (logged, listed again after `retryDelayMs`).
+   */
+  onSnapshot(kvs: IKeyValue[], revision: string): void | Promise<void>;
   onPut?(kv: IKeyValue): void;
   onDelete?(kv: IKeyValue): void;
 }
@@ -30,6 +34,11 @@ export interface ResilientWatchOptions extends ResilientWatchHandlers {
   prefix: string;
   /** Name in logs and in the `etcd_watch_restarts_total{watch}` metric, e.g. `membership`. */
   name: string;
+  /**
+   * List keys without their values, for a view too large for one range response: onSnapshot then
+   * reads the values it needs itself (events after `revision` are replayed by the watch). Default false.
+   */
+  keysOnly?: boolean;
   /** Pause before listing again after a failed list or watch creation, ms. Default 500. */
   retryDelayMs?: number;
   /** Called each time the watch is rebuilt after a failure, with the reason (for metrics). */
@@ -47,8 +56,14 @@ export class ResilientWatch {
   private isStale = true;
   private restarting = false;
 
-  constructor({ retryDelayMs = 500, onRestart = () => {}, log = () => {}, ...rest }: ResilientWatchOptions) {
-    this.options = { retryDelayMs, onRestart, log, ...rest };
+  constructor({
+    retryDelayMs = 500,
+    keysOnly = false,
+    onRestart = () => {},
+    log = () => {},
+    ...rest
+  }: ResilientWatchOptions) {
+    this.options = { retryDelayMs, keysOnly, onRestart, log, ...rest };
   }
 
   /** Lists and starts watching in the background. */
@@ -68,13 +83,19 @@ export class ResilientWatch {
 
   /** Lists the prefix and watches from the list's revision + 1, retrying until it holds or close(). */
   private async listAndWatch(): Promise<void> {
-    const { client, prefix, name, retryDelayMs, log } = this.options;
+    const { client, prefix, name, retryDelayMs, keysOnly, log } = this.options;
+    const range = Range.prefix(prefix);
     while (!this.closed) {
       let watcher: Watcher | undefined;
       try {
-        const listing = await client.getAll().prefix(prefix).exec();
+        const listing = await client.kv.range({
+          key: range.start,
+          range_end: range.end,
+          keys_only: keysOnly,
+        });
         if (this.closed) return;
-        this.options.onSnapshot(listing.kvs, listing.header.revision);
+        await this.options.onSnapshot(listing.kvs, listing.header.revision);
+        if (this.closed) return;
         const next = String(BigInt(listing.header.revision) + 1n);
         watcher = client.watch().prefix(prefix).startRevision(next).watcher();
         this.watcher = watcher;
