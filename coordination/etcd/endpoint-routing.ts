@@ -15,6 +15,16 @@ export class EtcdEndpointRouting {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   private readonly isolated = new Map<string, { dispose(): void }>();
   private readonly inFlight = new Map<string, Set<(error: Error) => void>>();
+  private readonly answerListeners = new Set<() => void>();
+
+  /**
+   * Calls `listener` whenever a call of the main client succeeds on some member: the cheapest and
+   * strongest evidence that etcd answers this host (endpoint-health.ts). Returns the unsubscribe.
+   */
+  onAnswer(listener: () => void): () => void {
+    this.answerListeners.add(listener);
+    return () => this.answerListeners.delete(listener);
+  }
 
   /**
    * Called by createEtcdClient with each member's breaker (its `host` fault-handling policy, which
@@ -33,7 +43,10 @@ export class EtcdEndpointRouting {
       new Promise((resolve, reject) => {
         calls.add(reject);
         execute(fn, signal)
-          .then(resolve, reject)
+          .then((value) => {
+            for (const listener of this.answerListeners) listener();
+            resolve(value);
+          }, reject)
           .finally(() => calls.delete(reject));
       })) as CircuitBreakerPolicy['execute'];
     return breaker;
