@@ -4,7 +4,7 @@
  * sends new calls elsewhere, and gives up the calls stuck there (issue 15 §4). Apart from the
  * probe so that the client factory (etcd-client.ts) can take it without importing the probe.
  */
-import type { CircuitBreakerPolicy } from 'cockatiel';
+import { type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
 import { GRPCUnavailableError } from 'etcd3';
 
 /**
@@ -53,8 +53,9 @@ export class EtcdEndpointRouting {
   }
 
   /**
-   * Routes calls away from the unhealthy members, the ones in flight included. When none is
-   * healthy nothing changes: calls then try every member as usual (and fail on their deadlines).
+   * Routes calls away from the unhealthy members, the ones in flight included, and back to the
+   * healthy ones. When none is healthy nothing is held open: calls then try every member as usual
+   * (and fail on their deadlines).
    */
   route(healthy: ReadonlySet<string>): void {
     const anyHealthy = [...this.breakers.keys()].some((e) => healthy.has(e));
@@ -70,6 +71,11 @@ export class EtcdEndpointRouting {
         held.dispose();
         this.isolated.delete(endpoint);
       }
+      // A member that just passed its probe is used again at once, even if the breaker opened on
+      // its own failures (while the member was down) and would wait out its cool-down: after each
+      // member in turn was killed and restarted, every breaker was open for a moment while etcd was
+      // fine, and the host answered 503 (watch-compaction test). Isolating and releasing closes it.
+      if (healthy.has(endpoint) && breaker.state === CircuitState.Open) breaker.isolate().dispose();
     }
   }
 }

@@ -54,6 +54,11 @@ describe('etcd watches and compaction', () => {
       await cluster.etcd.restartMember(member.name);
     }
     await cluster.etcd.waitHealthy();
+    // No retry here: with etcd healthy again, every host must answer at once. Each member's
+    // circuit breaker in a host's client had opened while it was down and was still cooling down,
+    // all three at once, so the API key read failed and /cluster answered 503 ("circuit breaker
+    // is open"); the health probe now closes a breaker as soon as its member passes a probe
+    // (coordination/etcd/endpoint-routing.ts, test/unit/endpoint-routing.test.ts).
 
     const views = await Promise.all(cluster.fleet.urls().map((url) => clusterView(url)));
     const leaderId = views.find((v) => v.self.isLeader)?.self.id ?? views[0]!.leader?.id;
