@@ -18,8 +18,10 @@ export class EtcdEndpointRouting {
   private readonly answerListeners = new Set<() => void>();
 
   /**
-   * Calls `listener` whenever a call of the main client succeeds on some member: the cheapest and
-   * strongest evidence that etcd answers this host (endpoint-health.ts). Returns the unsubscribe.
+   * Calls `listener` whenever a unary call of the main client succeeds on some member: the
+   * cheapest and strongest evidence that etcd answers this host (endpoint-health.ts). Opening a
+   * stream (watch, lease keep-alive) is not: etcd3 resolves it locally, before any answer, and a
+   * host cut off from etcd keeps reopening its watches. Returns the unsubscribe.
    */
   onAnswer(listener: () => void): () => void {
     this.answerListeners.add(listener);
@@ -44,7 +46,7 @@ export class EtcdEndpointRouting {
         calls.add(reject);
         execute(fn, signal)
           .then((value) => {
-            for (const listener of this.answerListeners) listener();
+            if (!isStream(value)) for (const listener of this.answerListeners) listener();
             resolve(value);
           }, reject)
           .finally(() => calls.delete(reject));
@@ -78,4 +80,9 @@ export class EtcdEndpointRouting {
       if (healthy.has(endpoint) && breaker.state === CircuitState.Open) breaker.isolate().dispose();
     }
   }
+}
+
+/** A stream etcd3 opened (a grpc duplex stream), as opposed to a unary call's answer. */
+function isStream(value: unknown): boolean {
+  return typeof (value as { on?: unknown } | null)?.on === 'function';
 }

@@ -5,6 +5,7 @@
  * cool-down while etcd was healthy again, so the API key read failed with "Execution prevented
  * because the circuit breaker is open" and /cluster answered 503.
  */
+import { PassThrough } from 'node:stream';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import { EtcdEndpointRouting } from '../../coordination/etcd/endpoint-routing';
@@ -29,13 +30,17 @@ describe('EtcdEndpointRouting', () => {
     expect(await members[0]!.execute(async () => 'answered')).toBe('answered');
   });
 
-  it('a successful call counts as an answer from etcd; a failed one does not', async () => {
+  it('a successful unary call counts as an answer from etcd; a failed one or an opened stream does not', async () => {
     const routing = new EtcdEndpointRouting();
     const b = routing.register('a', breaker());
     let answers = 0;
     const off = routing.onAnswer(() => answers++);
     await b.execute(async () => 'ok');
     await b.execute(fail).catch(() => undefined);
+    expect(answers).toBe(1);
+    // Opening a stream is local (etcd3 resolves it before any answer): a cut-off host's watch
+    // reconnects must not count as etcd answering.
+    await b.execute(async () => new PassThrough());
     expect(answers).toBe(1);
     off();
     await b.execute(async () => 'ok');
