@@ -23,6 +23,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { isBrokenCircuitError } from 'cockatiel';
 import type { Etcd3 } from 'etcd3';
 import type { EtcdEndpointRouting } from './endpoint-routing';
 import { createEtcdClient, type EtcdTlsCredentials } from './etcd-client';
@@ -166,6 +167,7 @@ export class EtcdEndpointHealth {
     const stalledAtStart = this.stalledTotalMs;
     this.roundsInFlight++;
     let anyAnswered = false;
+    let anyAsked = false;
     const results = await Promise.all(
       [...this.probes].map(async ([url, client]) => {
         const answered = client.maintenance.status().then(
@@ -173,7 +175,11 @@ export class EtcdEndpointHealth {
             anyAnswered = true;
             this.markAnswer();
           },
-          () => undefined,
+          (error) => {
+            // Refused by the probe client's own open breaker (after earlier failures, e.g. while
+            // this process was starved): etcd was not asked, so its silence is not shown.
+            if (!isBrokenCircuitError(error)) anyAsked = true;
+          },
         );
         const linearizable = client
           .get(this.options.probeKey)
@@ -188,7 +194,7 @@ export class EtcdEndpointHealth {
     );
     this.roundsInFlight--;
     if (this.stopped) return;
-    if (!anyAnswered) {
+    if (!anyAnswered && anyAsked) {
       // Late if the deadline itself fired late, or the event loop stalled while the round was out.
       const overrun = performance.now() - started - this.options.probeDeadlineMs;
       this.verdict.roundFailed(Math.max(overrun, this.stalledTotalMs - stalledAtStart));
