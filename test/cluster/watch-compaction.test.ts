@@ -15,10 +15,12 @@ import { startTestCluster, type TestCluster } from '../support/test-cluster';
 const TTL_MS = 2000;
 /**
  * The issue's target is TTL + 1 s (3 s); measured here at 1.6–3.3 s on a shared 2-core machine
- * (load 7–19), and once past the former bound of TTL + 2.5 s. A frozen view never becomes right,
+ * (load 7–19). A frozen view never becomes right,
  * so a generous bound (3× the target) still catches the bug this test pins; the figure is printed,
  * and host failure detection against its target is measured by `npm run measure:failover`.
  */
+// Open: twice (once at the former 4.5 s bound, once at 9 s, load ~20) a run timed out with both
+// survivors naming h3 leader (its campaign key's token) while h3's own isLeader() was false.
 const TARGET_MS = TTL_MS + 1000;
 const BOUND_MS = 3 * TARGET_MS;
 
