@@ -5,11 +5,14 @@
  *    as soon as a probe succeeds. A member that is isolated from its peers or paused (SIGSTOP)
  *    accepts connections and never answers, so only a probe with a short deadline can tell;
  *    without one, each new call would wait out its whole deadline there first (issue 15 §4);
- *  - reachability: when no member has answered for `lostAfterMs`, the host has lost etcd, and
- *    the HTTP layer answers 503 at once instead of letting clients wait for deadlines
- *    (functions/middleware/etcd-reachability.ts).
+ *  - reachability: when no member has answered for `lostAfterMs` and two probe rounds in a row,
+ *    the host has lost etcd, and the HTTP layer answers 503 at once instead of letting clients
+ *    wait for deadlines (functions/middleware/etcd-reachability.ts). A successful call of the
+ *    main client counts as an answer too, and this process's own stalls (a loaded machine) never
+ *    count as etcd's silence: reachability-verdict.ts decides.
  *
- * Each round asks every member two things, each through a client bound to that member alone:
+ * A round starts every `intervalMs`, whether or not the previous one is still waiting out its
+ * deadline, so a silent etcd fails rounds at a steady pace. Each round asks every member two things, each through a client bound to that member alone:
  *  - a linearizable read of one key, for routing: it needs the Raft leader to confirm its
  *    leadership with a quorum (etcd's ReadIndex), so an isolated member fails it as a dead one
  *    would;
@@ -20,49 +23,77 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { isBrokenCircuitError } from 'cockatiel';
 import type { Etcd3 } from 'etcd3';
 import type { EtcdEndpointRouting } from './endpoint-routing';
 import { createEtcdClient, type EtcdTlsCredentials } from './etcd-client';
+import { ReachabilityVerdict } from './reachability-verdict';
 
 export interface EtcdEndpointHealthOptions {
   /** Client URLs of every member (as given to the main client). */
   endpoints: string[];
   /** Key read by the probe (need not exist; the host's etcd role must be allowed to read it). */
   probeKey: string;
+  /** The main client's routing: steered by the probe, and its successful calls count as answers. */
   routing?: EtcdEndpointRouting;
   /** TLS credentials for the per-member probe clients. Default none. */
   tls?: EtcdTlsCredentials;
-  /** Pause between probe rounds, ms. Default 200. */
+  /** Time between the starts of two probe rounds, ms. Default 200. */
   intervalMs?: number;
   /** Deadline of one probe, ms. Default 400. */
   probeDeadlineMs?: number;
-  /** No member answered for this long: etcd counts as lost, ms. Default 600. */
+  /** No member answered for this long (and for `failedRoundsToLose` rounds): etcd counts as lost, ms. Default 600. */
   lostAfterMs?: number;
+  /** Probe rounds in a row without any answer needed to count etcd as lost. Default 2. */
+  failedRoundsToLose?: number;
+  /** Timer lateness past which this process counts as stalled, not etcd as silent, ms. Default 100. */
+  lateToleranceMs?: number;
+  /** Period of the timer that measures the event loop's lateness and judges reachability, ms. Default 50. */
+  tickMs?: number;
   log?: (event: Record<string, unknown>) => void;
 }
 
+/** Probe rounds in flight at once at most: beyond it, a round is skipped (the probes are hanging). */
+const MAX_ROUNDS_IN_FLIGHT = 3;
+
 export class EtcdEndpointHealth {
-  private readonly options: Required<Omit<EtcdEndpointHealthOptions, 'routing' | 'tls'>> & {
-    routing?: EtcdEndpointRouting;
-  };
+  private readonly options: Required<
+    Omit<EtcdEndpointHealthOptions, 'routing' | 'tls' | 'failedRoundsToLose' | 'lateToleranceMs'>
+  > & { routing?: EtcdEndpointRouting };
   private readonly probes: Map<string, Etcd3>;
   private readonly events = new EventEmitter();
+  private readonly verdict: ReachabilityVerdict;
   private healthy = new Set<string>();
-  private lastAnswer = performance.now();
   private lost = false;
-  private timer: NodeJS.Timeout | undefined;
-  private lostTimer: NodeJS.Timeout | undefined;
+  private roundTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Lateness of this process's timers, summed since start (ms): what a round compares. */
+  private stalledTotalMs = 0;
+  private roundsStarted = 0;
+  private lastRoutedRound = 0;
+  private roundsInFlight = 0;
+  private offAnswers = () => {};
+  private readonly lateToleranceMs: number;
 
   constructor({
     tls,
     intervalMs = 200,
     probeDeadlineMs = 400,
     lostAfterMs = 600,
+    failedRoundsToLose = 2,
+    lateToleranceMs = 100,
+    tickMs = 50,
     log = () => {},
     ...rest
   }: EtcdEndpointHealthOptions) {
-    this.options = { intervalMs, probeDeadlineMs, lostAfterMs, log, ...rest };
+    this.options = { intervalMs, probeDeadlineMs, lostAfterMs, tickMs, log, ...rest };
+    this.lateToleranceMs = lateToleranceMs;
+    this.verdict = new ReachabilityVerdict(performance.now(), {
+      lostAfterMs,
+      failedRoundsToLose,
+      lateToleranceMs,
+    });
     // Every request in progress on the ledger routes listens (etcd-reachability.ts): no limit.
     this.events.setMaxListeners(0);
     this.probes = new Map(
@@ -81,17 +112,20 @@ export class EtcdEndpointHealth {
 
   start(): void {
     this.markAnswer();
-    void this.round();
+    this.offAnswers = this.options.routing?.onAnswer(() => this.markAnswer()) ?? (() => {});
+    this.tick(performance.now());
+    this.startRound(performance.now());
   }
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
-    clearTimeout(this.lostTimer);
+    this.offAnswers();
+    clearTimeout(this.roundTimer);
+    clearTimeout(this.tickTimer);
     for (const c of this.probes.values()) c.close();
   }
 
-  /** False once no member has answered a probe for `lostAfterMs`; true again at the next answer. */
+  /** False once etcd counts as lost (reachability-verdict.ts); true again at the next answer. */
   reachable(): boolean {
     return !this.lost;
   }
@@ -102,15 +136,50 @@ export class EtcdEndpointHealth {
     return () => this.events.off('change', listener);
   }
 
-  private async round(): Promise<void> {
+  /**
+   * Measures how late this timer fired (a stalled event loop: CPU starvation, a long GC), then
+   * judges. Judging only here, after the lateness is recorded, means a stall is known before
+   * the probe deadlines that expired during it are weighed.
+   */
+  private tick(due: number): void {
     if (this.stopped) return;
+    const late = performance.now() - due;
+    if (late > this.lateToleranceMs) this.stalledTotalMs += late;
+    this.verdict.timerLate(late);
+    this.judge();
+    const next = performance.now() + this.options.tickMs;
+    this.tickTimer = setTimeout(() => this.tick(next), this.options.tickMs);
+    this.tickTimer.unref();
+  }
+
+  /** Starts a round now and schedules the next one `intervalMs` after this one was due. */
+  private startRound(due: number): void {
+    if (this.stopped) return;
+    if (this.roundsInFlight < MAX_ROUNDS_IN_FLIGHT) void this.round();
+    const next = Math.max(due + this.options.intervalMs, performance.now());
+    this.roundTimer = setTimeout(() => this.startRound(next), next - performance.now());
+    this.roundTimer.unref();
+  }
+
+  private async round(): Promise<void> {
+    const id = ++this.roundsStarted;
     const started = performance.now();
-    // Probes run in parallel; reachability is judged as soon as any answers, or at the deadline.
+    const stalledAtStart = this.stalledTotalMs;
+    this.roundsInFlight++;
+    let anyAnswered = false;
+    let anyAsked = false;
     const results = await Promise.all(
       [...this.probes].map(async ([url, client]) => {
         const answered = client.maintenance.status().then(
-          () => this.markAnswer(),
-          () => undefined,
+          () => {
+            anyAnswered = true;
+            this.markAnswer();
+          },
+          (error) => {
+            // Refused by the probe client's own open breaker (after earlier failures, e.g. while
+            // this process was starved): etcd was not asked, so its silence is not shown.
+            if (!isBrokenCircuitError(error)) anyAsked = true;
+          },
         );
         const linearizable = client
           .get(this.options.probeKey)
@@ -123,29 +192,31 @@ export class EtcdEndpointHealth {
         return [url, ok] as const;
       }),
     );
+    this.roundsInFlight--;
     if (this.stopped) return;
+    if (!anyAnswered && anyAsked) {
+      // Late if the deadline itself fired late, or the event loop stalled while the round was out.
+      const overrun = performance.now() - started - this.options.probeDeadlineMs;
+      this.verdict.roundFailed(Math.max(overrun, this.stalledTotalMs - stalledAtStart));
+    }
+    // Rounds overlap; only a newer round than the last one applied steers routing.
+    if (id < this.lastRoutedRound) return;
+    this.lastRoutedRound = id;
     const healthy = new Set(results.filter(([, ok]) => ok).map(([url]) => url));
     if ([...healthy].join() !== [...this.healthy].join()) {
       this.options.log({ level: 'info', msg: 'etcd members answering', healthy: [...healthy].join(',') });
     }
     this.healthy = healthy;
     this.options.routing?.route(healthy);
-    const wait = Math.max(0, this.options.intervalMs - (performance.now() - started));
-    this.timer = setTimeout(() => void this.round(), wait);
-    this.timer.unref();
   }
 
-  /** Each answer restarts the countdown to `lost`, so loss is noticed on time, not at a round's end. */
   private markAnswer(): void {
-    this.lastAnswer = performance.now();
+    this.verdict.answered(performance.now());
     this.judge();
-    clearTimeout(this.lostTimer);
-    this.lostTimer = setTimeout(() => this.judge(), this.options.lostAfterMs + 1);
-    this.lostTimer.unref();
   }
 
   private judge(): void {
-    const lost = !this.stopped && performance.now() - this.lastAnswer > this.options.lostAfterMs;
+    const lost = !this.stopped && this.verdict.lost(performance.now());
     if (lost === this.lost) return;
     this.lost = lost;
     this.options.log({

@@ -4,7 +4,7 @@
  * sends new calls elsewhere, and gives up the calls stuck there (issue 15 §4). Apart from the
  * probe so that the client factory (etcd-client.ts) can take it without importing the probe.
  */
-import type { CircuitBreakerPolicy } from 'cockatiel';
+import { type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
 import { GRPCUnavailableError } from 'etcd3';
 
 /**
@@ -15,6 +15,18 @@ export class EtcdEndpointRouting {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   private readonly isolated = new Map<string, { dispose(): void }>();
   private readonly inFlight = new Map<string, Set<(error: Error) => void>>();
+  private readonly answerListeners = new Set<() => void>();
+
+  /**
+   * Calls `listener` whenever a unary call of the main client succeeds on some member: the
+   * cheapest and strongest evidence that etcd answers this host (endpoint-health.ts). Opening a
+   * stream (watch, lease keep-alive) is not: etcd3 resolves it locally, before any answer, and a
+   * host cut off from etcd keeps reopening its watches. Returns the unsubscribe.
+   */
+  onAnswer(listener: () => void): () => void {
+    this.answerListeners.add(listener);
+    return () => this.answerListeners.delete(listener);
+  }
 
   /**
    * Called by createEtcdClient with each member's breaker (its `host` fault-handling policy, which
@@ -33,15 +45,19 @@ export class EtcdEndpointRouting {
       new Promise((resolve, reject) => {
         calls.add(reject);
         execute(fn, signal)
-          .then(resolve, reject)
+          .then((value) => {
+            if (!isStream(value)) for (const listener of this.answerListeners) listener();
+            resolve(value);
+          }, reject)
           .finally(() => calls.delete(reject));
       })) as CircuitBreakerPolicy['execute'];
     return breaker;
   }
 
   /**
-   * Routes calls away from the unhealthy members, the ones in flight included. When none is
-   * healthy nothing changes: calls then try every member as usual (and fail on their deadlines).
+   * Routes calls away from the unhealthy members, the ones in flight included, and back to the
+   * healthy ones. When none is healthy nothing is held open: calls then try every member as usual
+   * (and fail on their deadlines).
    */
   route(healthy: ReadonlySet<string>): void {
     const anyHealthy = [...this.breakers.keys()].some((e) => healthy.has(e));
@@ -57,6 +73,16 @@ export class EtcdEndpointRouting {
         held.dispose();
         this.isolated.delete(endpoint);
       }
+      // A member that just passed its probe is used again at once, even if the breaker opened on
+      // its own failures (while the member was down) and would wait out its cool-down: after each
+      // member in turn was killed and restarted, every breaker was open for a moment while etcd was
+      // fine, and the host answered 503 (watch-compaction test). Isolating and releasing closes it.
+      if (healthy.has(endpoint) && breaker.state === CircuitState.Open) breaker.isolate().dispose();
     }
   }
+}
+
+/** A stream etcd3 opened (a grpc duplex stream), as opposed to a unary call's answer. */
+function isStream(value: unknown): boolean {
+  return typeof (value as { on?: unknown } | null)?.on === 'function';
 }

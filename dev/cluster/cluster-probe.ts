@@ -16,7 +16,9 @@ export async function clusterView(hostUrl: string, timeoutMs = 2500): Promise<Cl
     headers: withApiKey(undefined),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  if (!response.ok) throw new Error(`${hostUrl}/cluster answered ${response.status}`);
+  // The body says why (e.g. a 503 because the API key could not be read from etcd).
+  if (!response.ok)
+    throw new Error(`${hostUrl}/cluster answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as ClusterResponse;
 }
 
