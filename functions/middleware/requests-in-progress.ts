@@ -11,7 +11,9 @@
  * wait of an accepted request too: see docs/performance.md, "Overload", for the default's figures.
  *
  * Probes and scrapes (/health, /ready, /metrics) are never shed: operators must see an overloaded
- * host, and a load balancer must not take a busy host for a dead one.
+ * host, and a load balancer must not take a busy host for a dead one. Neither are the time
+ * master's clock polls (GET /time: no etcd, no body, a few a second): shedding them would leave a
+ * busy host's clock unsynchronized, and then it would refuse payments for its clock as well.
  */
 import type { MiddlewareHandler } from 'hono';
 import { HostBusyError, KeyBusyError } from '../http-errors';
@@ -30,7 +32,7 @@ import type { Metrics } from '../observability/metrics';
 export const DEFAULT_MAX_REQUESTS_IN_PROGRESS = 128;
 
 /** Paths answered whatever the load (exact match). */
-export const NEVER_SHED_PATHS: readonly string[] = ['/health', '/ready', '/metrics'];
+export const NEVER_SHED_PATHS: readonly string[] = ['/health', '/ready', '/metrics', '/time'];
 
 export interface RequestsInProgressOptions {
   /** Most requests in progress at once; the next one is shed. Default DEFAULT_MAX_REQUESTS_IN_PROGRESS. */
