@@ -72,7 +72,7 @@ const rootLog = (c: Context): Logger => (c.get('log') as Logger | undefined) ?? 
 /** Writes one line about the request, carrying its fields; nothing is built when the level is off. */
 export function logRequest(c: Context, level: LineLevel, line: Record<string, unknown>, msg: string): void {
   const log = rootLog(c);
-  if (log.isLevelEnabled(level)) log[level]({ ...requestFields(c), ...line }, msg);
+  if (log.isLevelEnabled(level)) log[level](Object.assign(requestFields(c), line), msg);
 }
 
 /** A logger for the request (a child carrying its fields), for the rare paths that log more than a line. */
