@@ -21,6 +21,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
+import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from '../functions/middleware/requests-in-progress';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
 import { keyLayout, prefixEnd } from '../ledger/etcd/key-layout';
 import { authHeaders } from '../loadtest/api-key';
@@ -108,6 +109,10 @@ const hostEnv: Record<string, string> = {
   COMMIT_BATCH_MAX: String(int(flags['batch-max'], 256, '--batch-max')),
   COMMIT_BATCH_WINDOW_MS: String(int(flags['window-ms'], 2, '--window-ms', 0)),
   COMMIT_MAX_IN_FLIGHT: String(int(flags['in-flight'], 4, '--in-flight')),
+  // The bench is one client with one key and 64 connections per host at "max": the per-key share
+  // of requests in progress (half the host's bound by default, a fairness bound between tenants)
+  // would shed its own load. The host-wide bound stays as npm start has it.
+  HOST_MAX_REQUESTS_PER_KEY: String(DEFAULT_MAX_REQUESTS_IN_PROGRESS),
 };
 const profileDir = join(outDir, 'profiles', stamp);
 if (flags.profile) {
