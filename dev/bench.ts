@@ -5,6 +5,8 @@
  *      concurrency 64 (EtcdLedger with group commit off);
  *   3. end to end: POST /payments through the three hosts with autocannon, at increasing offered
  *      load, then flat out;
+ *   4. the HTTP ceiling: the same flat-out load against a bare Hono app on the same adapter, one
+ *      process per host (dev/bench/http-ceiling-server.ts), so end to end reads as a share of it;
  * with throughput, p50/p95/p99, payments per etcd transaction, the CPU each process spent per
  * payment (/proc/<pid>/stat), and bytes per payment on disk before and after compaction +
  * defragmentation, and after a retention delete. Prints tables and the ratio end to end /
@@ -19,6 +21,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
+import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from '../functions/middleware/requests-in-progress';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
 import { keyLayout, prefixEnd } from '../ledger/etcd/key-layout';
 import { authHeaders } from '../loadtest/api-key';
@@ -26,6 +29,7 @@ import { runHttpLoad } from '../loadtest/http-driver';
 import { figuresRow, type LoadFigures } from '../loadtest/latency-stats';
 import { paymentBody } from '../loadtest/scenarios';
 import { runClosedLoop } from './bench/closed-loop';
+import { startCeilingServers } from './bench/http-ceiling';
 import { latencyPlot } from './bench/latency-plot';
 import { type CpuProbe, cpuMs, cpuSnapshot, ownCpuMs } from './bench/process-cpu';
 import { type MemberSize, StorageProbe } from './bench/storage';
@@ -46,6 +50,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --in-flight N        COMMIT_MAX_IN_FLIGHT on the hosts             default 4
   --no-batching        hosts commit one transaction per payment
   --skip-storage       skip the storage measurement
+  --skip-ceiling       skip the HTTP ceiling run
   --profile            run the hosts with --cpu-prof; profiles land in <out>/profiles
   --out DIR            results directory                             default results
   --tag TEXT           label stored in the JSON and file names
@@ -65,6 +70,7 @@ const { values: flags } = parseArgs({
     'in-flight': { type: 'string' },
     'no-batching': { type: 'boolean' },
     'skip-storage': { type: 'boolean' },
+    'skip-ceiling': { type: 'boolean' },
     profile: { type: 'boolean' },
     out: { type: 'string' },
     tag: { type: 'string' },
@@ -103,6 +109,10 @@ const hostEnv: Record<string, string> = {
   COMMIT_BATCH_MAX: String(int(flags['batch-max'], 256, '--batch-max')),
   COMMIT_BATCH_WINDOW_MS: String(int(flags['window-ms'], 2, '--window-ms', 0)),
   COMMIT_MAX_IN_FLIGHT: String(int(flags['in-flight'], 4, '--in-flight')),
+  // The bench is one client with one key and 64 connections per host at "max": the per-key share
+  // of requests in progress (half the host's bound by default, a fairness bound between tenants)
+  // would shed its own load. The host-wide bound stays as npm start has it.
+  HOST_MAX_REQUESTS_PER_KEY: String(DEFAULT_MAX_REQUESTS_IN_PROGRESS),
 };
 const profileDir = join(outDir, 'profiles', stamp);
 if (flags.profile) {
@@ -166,9 +176,10 @@ async function measure(
   offered: RunResult['offered'],
   load: () => Promise<LoadFigures>,
   payments = true,
+  measured: CpuProbe[] = probes,
 ) {
   const rev0 = await revision();
-  const cpu = cpuSnapshot(probes);
+  const cpu = cpuSnapshot(measured);
   const figures = await load();
   const used = cpu.since();
   const revisions = (await revision()) - rev0;
@@ -250,20 +261,38 @@ try {
     ),
   );
 
+  /** POST /payments through `urls`, driven the same way for the hosts and the HTTP ceiling. */
+  const httpLoad = (name: string, urls: string[], level: number | 'max') => () =>
+    runHttpLoad({
+      targets: urls,
+      ratePerSecond: level === 'max' ? undefined : level,
+      connections: level === 'max' ? maxConnections : 96,
+      durationSeconds: seconds,
+      headers: authHeaders(cluster.adminKey),
+      next: nextPaymentRequest(`e${stamp}-${level}`),
+      onProgress: progress(name, seconds),
+    });
   for (const level of levels) {
     const name = level === 'max' ? 'end to end, max' : `end to end @ ${level}/s`;
     log(`${name}: ${seconds} s through ${targets.length} hosts ...`);
-    await measure(name, level, () =>
-      runHttpLoad({
-        targets,
-        ratePerSecond: level === 'max' ? undefined : level,
-        connections: level === 'max' ? maxConnections : 96,
-        durationSeconds: seconds,
-        headers: authHeaders(cluster.adminKey),
-        next: nextPaymentRequest(`e${stamp}-${level}`),
-        onProgress: progress(name, seconds),
-      }),
-    );
+    await measure(name, level, httpLoad(name, targets, level));
+  }
+
+  if (!flags['skip-ceiling']) {
+    const name = 'HTTP ceiling, max';
+    log(`${name}: a bare Hono handler on the same adapter, one process per host, ${seconds} s ...`);
+    const ceiling = await startCeilingServers(targets.length, hostNodeArgs);
+    try {
+      await httpLoad(name, ceiling.urls, 'max')(); // warm-up: JIT, connections
+      const ceilingProbes: CpuProbe[] = [
+        ...cluster.etcd.members.map((m) => ({ group: 'etcd members', read: () => cpuMs(m.process.pid) })),
+        ...ceiling.processes.map((p) => ({ group: 'hosts', read: () => cpuMs(p.pid) })),
+        { group: 'load generator', read: ownCpuMs },
+      ];
+      await measure(name, 'max', httpLoad(name, ceiling.urls, 'max'), false, ceilingProbes);
+    } finally {
+      await ceiling.stop();
+    }
   }
 
   // History reads straight from etcd, the range a history page starts with: linearizable (a Raft
@@ -337,6 +366,7 @@ try {
 // ---- report ----
 const baseline = runs.find((r) => r.name === 'naive baseline')!;
 const e2e = runs.filter((r) => r.name.startsWith('end to end'));
+const ceilingRun = runs.find((r) => r.name === 'HTTP ceiling, max');
 const best = e2e.reduce((a, b) => (b.figures.throughput > a.figures.throughput ? b : a), e2e[0]!);
 const ratio = best.figures.throughput / baseline.figures.throughput;
 const at2000 = e2e.find((r) => r.offered === 2000);
@@ -357,6 +387,11 @@ const targetLines = [
   at2000
     ? `p99 at 2000/s offered: ${at2000.figures.p99.toFixed(1)} ms (achieved ${Math.round(at2000.figures.throughput)}/s); target ≤ 50 ms: ${at2000.figures.p99 <= 50 ? 'met' : 'NOT met'}`
     : 'p99 at 2000/s: level not run',
+  ...(ceilingRun
+    ? [
+        `end to end best / HTTP ceiling (${Math.round(ceilingRun.figures.throughput)}/s, a bare Hono handler): ${Math.round((best.figures.throughput / ceilingRun.figures.throughput) * 100)} %`,
+      ]
+    : []),
 ];
 for (const line of targetLines) console.log(line);
 if (storageReport.payments) {

@@ -47,14 +47,22 @@ const c = config.clocks;
 // the few timestamps taken before the host clock exists (start-up logs) come from the machine's.
 let hostClock: Clock | undefined;
 const clock: Clock = { now: () => (hostClock ?? systemClock).now() };
-// Log lines are buffered (4 KiB) and written asynchronously: one write per line cost a host about a
-// tenth of its CPU under load. The price is that a SIGKILLed host loses its last few lines; the
-// ledger, not the log, is the record of payments.
+// Log lines are buffered (32 KiB, flushed at least once a second) and written asynchronously: one
+// write per line cost a host about a tenth of its CPU under load, and one per 4 KiB still 4 %. The
+// price is that a SIGKILLed host loses its last second of lines; the ledger, not the log, is the
+// record of payments.
+const logDestination = pino.destination({
+  dest: 1,
+  sync: false,
+  minLength: 32 * 1024,
+  maxWrite: 64 * 1024,
+  periodicFlush: 1000,
+});
 const logger = createLogger({
   level: config.logLevel,
   base: { host: config.hostId },
   clock,
-  destination: pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  destination: logDestination,
 });
 /** Coordination events carry their own level: an etcd alarm the quota guard cannot explain is an error. */
 function logCoordination({ level, msg, ...event }: Record<string, unknown>): void {
@@ -259,8 +267,14 @@ function shutdown(signal: string): void {
     .then(() => coordination.close())
     .catch(() => undefined)
     .then(() => ledger.close())
-    .finally(() => process.exit(0));
-  setTimeout(() => process.exit(0), 2000).unref();
+    .finally(() => exit());
+  setTimeout(() => exit(), 2000).unref();
+}
+function exit(): never {
+  try {
+    logDestination.flushSync(); // a stopped host's last lines
+  } catch {}
+  process.exit(0);
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

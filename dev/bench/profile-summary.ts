@@ -1,8 +1,9 @@
 /**
  * Summarizes V8 .cpuprofile files (from `node --cpu-prof`, e.g. `npm run bench -- --profile`):
  * self time by function and by package, so the hot spots of a host show without a profiler UI.
- * Usage: npx tsx dev/bench/profile-summary.ts <dir or file> [--top N] [--skip-seconds S]
- * (--skip-seconds leaves out start-up: module loading and compilation under tsx.)
+ * Usage: npx tsx dev/bench/profile-summary.ts <dir or file> [--top N] [--skip-seconds S] [--until-seconds U]
+ * (--skip-seconds leaves out start-up: module loading and compilation under tsx; --until-seconds
+ * what follows, so that the window is one run of the bench.)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,11 +21,16 @@ interface Profile {
 }
 
 const { values, positionals } = parseArgs({
-  options: { top: { type: 'string' }, 'skip-seconds': { type: 'string' } },
+  options: {
+    top: { type: 'string' },
+    'skip-seconds': { type: 'string' },
+    'until-seconds': { type: 'string' },
+  },
   allowPositionals: true,
 });
 const top = Number(values.top ?? 25);
 const skipUs = Number(values['skip-seconds'] ?? 0) * 1e6;
+const untilUs = Number(values['until-seconds'] ?? Number.POSITIVE_INFINITY) * 1e6;
 const target = positionals[0];
 if (!target) {
   console.error('usage: npx tsx dev/bench/profile-summary.ts <dir or .cpuprofile> [--top N]');
@@ -56,7 +62,7 @@ for (const file of files) {
     const node = nodes.get(id)!;
     const us = profile.timeDeltas[i] ?? 0;
     elapsed += us;
-    if (elapsed < skipUs) return;
+    if (elapsed < skipUs || elapsed > untilUs) return;
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === '(idle)') return;
     total += us;

@@ -4,7 +4,7 @@
  * `npm start` nor a failing test leaves an orphan etcd or host behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 
 const live = new Set<ManagedProcess>();
 let exitHookInstalled = false;
@@ -44,7 +44,6 @@ export class ManagedProcess {
   readonly name: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private log: WriteStream | undefined;
 
   constructor(private readonly options: ManagedProcessOptions) {
     this.name = options.name;
@@ -63,14 +62,14 @@ export class ManagedProcess {
     if (this.running) return;
     installExitHook();
     const { command, args, cwd, env, logFile, uid, gid } = this.options;
-    this.log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
-    const child = spawn(command, args, { cwd, env, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (this.log) {
-      child.stdout?.pipe(this.log, { end: false });
-      child.stderr?.pipe(this.log, { end: false });
-    } else {
-      child.stdout?.resume();
-      child.stderr?.resume();
+    // The child writes its own log file: piping its output through this process cost the bench's
+    // load generator (this process) CPU per payment for every log line of every host.
+    const out = logFile ? openSync(logFile, 'a') : 'ignore';
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { cwd, env, uid, gid, stdio: ['ignore', out, out] });
+    } finally {
+      if (typeof out === 'number') closeSync(out);
     }
     this.child = child;
     live.add(this);
@@ -105,14 +104,12 @@ export class ManagedProcess {
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
-    this.log?.end();
   }
 
   /** Crashes the process with SIGKILL, as a power cut would. */
   async kill(): Promise<void> {
     this.signal('SIGKILL');
     await this.exited;
-    this.log?.end();
   }
 
   /** Freezes the process (SIGSTOP): it keeps its sockets open but answers nothing. */

@@ -6,6 +6,12 @@
  * for at most `cacheTtlMs` after it was read, so a revoked key stops working on every host within
  * `cacheTtlMs` plus one store read. The default (1 s) keeps that well inside the 2 s promise.
  * When the store cannot answer, a key whose entry has expired is refused with 503: it fails closed.
+ *
+ * The verdict is cached too: an accepted `Authorization` header maps to its principal and to the
+ * cache entry it was checked against, so a key's next requests skip parsing, the SHA-256, the
+ * constant-time compare and building the principal (about 2 % of a host's CPU per payment,
+ * docs/performance.md). A verdict is trusted only while its entry is, so revocation is bounded
+ * exactly as before.
  */
 import { UnauthorizedError } from '../http-errors';
 import { bearerToken, parseApiKey, secretMatches } from './api-key';
@@ -26,8 +32,15 @@ interface CacheEntry {
   record: Promise<ApiKeyRecord | undefined>;
 }
 
+/** An accepted Authorization header: its principal, and the entry whose record it was checked against. */
+interface Verdict {
+  entry: CacheEntry;
+  principal: Principal;
+}
+
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly verdicts = new Map<string, Verdict>();
   private readonly cacheTtlMs: number;
   private readonly maxCachedKeys: number;
   private readonly now: () => number;
@@ -54,16 +67,23 @@ export class ApiKeyAuthenticator {
     authorization: string | undefined,
     beforeStoreRead?: () => Promise<void>,
   ): Promise<Principal> {
+    const known = authorization === undefined ? undefined : this.verdicts.get(authorization);
+    if (known && this.now() - known.entry.readAt < this.cacheTtlMs) return known.principal;
     const token = bearerToken(authorization);
     const parsed = token === undefined ? undefined : parseApiKey(token);
     if (!parsed) throw new UnauthorizedError();
     if (beforeStoreRead && !this.cached(parsed.id)) await beforeStoreRead();
-    const record = await this.record(parsed.id);
+    const entry = this.entry(parsed.id);
+    const record = await entry.record;
     // One message for unknown, wrong secret and revoked alike: a prober learns nothing.
     if (!record || record.revokedAt || !secretMatches(parsed.secret, record.secretHash)) {
       throw new UnauthorizedError('API key is invalid or revoked');
     }
-    return principalOf(record);
+    const principal = principalOf(record);
+    this.verdicts.delete(authorization!);
+    this.verdicts.set(authorization!, { entry, principal });
+    if (this.verdicts.size > this.maxCachedKeys) this.verdicts.delete(this.verdicts.keys().next().value!);
+    return principal;
   }
 
   private cached(id: string): CacheEntry | undefined {
@@ -71,13 +91,13 @@ export class ApiKeyAuthenticator {
     return entry && this.now() - entry.readAt < this.cacheTtlMs ? entry : undefined;
   }
 
-  private record(id: string): Promise<ApiKeyRecord | undefined> {
+  private entry(id: string): CacheEntry {
     const now = this.now();
     const cached = this.cached(id);
-    if (cached) return cached.record;
+    if (cached) return cached;
     // Concurrent requests with one key share one read (the promise is cached, not just its value).
     const record = this.store.get(id);
-    const entry = { readAt: now, record };
+    const entry: CacheEntry = { readAt: now, record };
     this.cache.delete(id);
     this.cache.set(id, entry);
     // A failed read is not cached: the next request tries the store again.
@@ -85,6 +105,6 @@ export class ApiKeyAuthenticator {
       if (this.cache.get(id) === entry) this.cache.delete(id);
     });
     if (this.cache.size > this.maxCachedKeys) this.cache.delete(this.cache.keys().next().value!);
-    return record;
+    return entry;
   }
 }

@@ -23,7 +23,7 @@ import { actsFor } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
 import { ForbiddenError } from '../http-errors';
 import { principal } from '../middleware/require-api-key';
-import { tagPayment } from '../observability/logger';
+import { logRequest, tagPayment } from '../observability/logger';
 import { validated } from '../validation';
 
 export function createPayment({ ledger, clock, hostId, metrics, clocks }: FunctionDeps) {
@@ -36,7 +36,7 @@ export function createPayment({ ledger, clock, hostId, metrics, clocks }: Functi
     if (!actsFor(principal(c), intent.payer)) {
       throw new ForbiddenError(`this API key may not pay from account ${intent.payer}`);
     }
-    const log = tagPayment(c, intent.id, intent.payer);
+    tagPayment(c, intent.id, intent.payer);
     record?.('payment.received', { id: intent.id });
     metrics?.inflightCommits.inc();
     let outcome: CommitOutcome;
@@ -60,7 +60,7 @@ export function createPayment({ ledger, clock, hostId, metrics, clocks }: Functi
       const type = outcome.kind === 'committed' ? 'payment.committed' : 'payment.replayed';
       record?.(type, { ...details, paymentHlc: payment.hlc ?? '' }, stamp);
     }
-    log.info({ outcome: outcome.kind, sequence: payment.sequence }, 'payment');
+    logRequest(c, 'info', { outcome: outcome.kind, sequence: payment.sequence }, 'payment');
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (outcome.kind === 'replayed') headers['idempotent-replayed'] = 'true';
     return c.body(serializePayment(payment), outcome.kind === 'committed' ? 201 : 200, headers);

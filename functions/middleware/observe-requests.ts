@@ -1,14 +1,15 @@
 /**
  * Middleware that makes every request observable: a request id (the client's `X-Request-Id` if
- * it is sane, else a fresh UUID) returned in the same header, a child logger carrying it, one
- * access log line when the answer is sent, and the request counters and latency histogram.
+ * it is sane, else a fresh UUID) returned in the same header and carried by every log line about
+ * the request (functions/observability/logger.ts), one access log line when the answer is sent,
+ * and the request counters and latency histogram.
  */
 
 import { performance } from 'node:perf_hooks';
 import type { Context, MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
-import type { Logger } from '../observability/logger';
+import { type Logger, logRequest } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
 export interface ObserveRequestsOptions {
@@ -36,8 +37,7 @@ export function observeRequests({
   const observe: MiddlewareHandler = async (c, next) => {
     // A duration, not a timestamp: the monotonic clock, which clock sync never steps.
     const started = performance.now();
-    const reqId = c.get('requestId') as string;
-    c.set('log', logger.child({ reqId }));
+    c.set('log', logger);
     try {
       await next();
     } finally {
@@ -49,11 +49,10 @@ export function observeRequests({
       metrics.httpRequests.inc(labels);
       metrics.httpRequestSeconds.observe(labels, seconds);
       const line = { method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 1000) };
-      // A handler that tagged the request with a payment id replaced this logger with one that carries it.
-      const log = c.get('log') as Logger;
-      if (status >= 500) log.warn(line, 'request failed');
-      else if (isPolled(c.req.path)) log.debug(line, 'request');
-      else log.info(line, 'request');
+      // Carries the request id, and the payment id and payer when a handler tagged the request.
+      if (status >= 500) logRequest(c, 'warn', line, 'request failed');
+      else if (isPolled(c.req.path)) logRequest(c, 'debug', line, 'request');
+      else logRequest(c, 'info', line, 'request');
     }
   };
   return [requestId({ limitLength: maxRequestIdLength }), observe];

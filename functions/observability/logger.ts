@@ -40,25 +40,51 @@ export function createLogger({ level = 'info', base = {}, clock, destination }: 
 /** A logger that writes nothing: the default for apps built in-process by tests. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-/** Context variables the logging middleware sets (see functions/middleware/observe-requests.ts). */
+/**
+ * Context variables the logging middleware sets (see functions/middleware/observe-requests.ts):
+ * the host's root logger, and the fields every line about the request carries. No child logger
+ * is built per request: pino's child() serializes its bindings at once, a few percent of a host's
+ * CPU per payment (docs/performance.md); the fields are merged into each line instead.
+ */
 export interface LogVariables {
   requestId: string;
   log: Logger;
   paymentId: string | undefined;
+  payer: string | undefined;
 }
 
-/** The request's logger; the app's middleware always sets it, the fallback is for handlers run bare. */
+type LineLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** The fields on every line about this request: reqId, then paymentId and payer once known. */
+function requestFields(c: Context): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const reqId = c.get('requestId') as string | undefined;
+  const paymentId = c.get('paymentId') as string | undefined;
+  const payer = c.get('payer') as string | undefined;
+  if (reqId !== undefined) fields.reqId = reqId;
+  if (paymentId !== undefined) fields.paymentId = paymentId;
+  if (payer !== undefined) fields.payer = payer;
+  return fields;
+}
+
+const rootLog = (c: Context): Logger => (c.get('log') as Logger | undefined) ?? silentLogger;
+
+/** Writes one line about the request, carrying its fields; nothing is built when the level is off. */
+export function logRequest(c: Context, level: LineLevel, line: Record<string, unknown>, msg: string): void {
+  const log = rootLog(c);
+  if (log.isLevelEnabled(level)) log[level](Object.assign(requestFields(c), line), msg);
+}
+
+/** A logger for the request (a child carrying its fields), for the rare paths that log more than a line. */
 export function requestLog(c: Context): Logger {
-  return (c.get('log') as Logger | undefined) ?? silentLogger;
+  return rootLog(c).child(requestFields(c));
 }
 
 /**
  * Tags the request with the payment it concerns: its later log lines, and the access line, carry
  * the id, and the payer when known (a payment is its payer and id).
  */
-export function tagPayment(c: Context, paymentId: string, payer?: string): Logger {
+export function tagPayment(c: Context, paymentId: string, payer?: string): void {
   c.set('paymentId', paymentId);
-  const log = requestLog(c).child(payer === undefined ? { paymentId } : { paymentId, payer });
-  c.set('log', log);
-  return log;
+  if (payer !== undefined) c.set('payer', payer);
 }
