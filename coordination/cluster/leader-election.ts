@@ -10,6 +10,11 @@
  *  - every leader write is fenced (`fencedTxn`): one transaction that first compares the campaign
  *    key's create revision, the fencing token. A deposed leader's key is gone or newer, so etcd
  *    refuses the write no matter how late it arrives.
+ *
+ * And the converse: a host whose key is the lowest must lead, or its key must go, since every other
+ * host names it leader. etcd3's campaign learns that its predecessor's key is gone from one watch
+ * event, which a watch resumed after a broken stream can lose without any error; so this host also
+ * checks its own view (`stepUpOrAside`) and acts on what etcd says.
  */
 import { EventEmitter } from 'node:events';
 import type { Campaign, Etcd3, IKeyValue, IOperation, IRequestOp, ITxnResponse, Lease } from 'etcd3';
@@ -74,6 +79,12 @@ export class LeaderElection {
   private observed: (LeaderInfo & { campaignKey: string }) | undefined;
   private readonly watch: ResilientWatch;
   private closed = false;
+  /** The campaign whose leadership is being taken up (by etcd3's `elected` or by stepUpOrAside). */
+  private takingUp: Campaign | undefined;
+  private checking = false;
+  private checkTimer: NodeJS.Timeout | undefined;
+  /** Keys of this host's abandoned campaigns, until the view sees them deleted. */
+  private readonly formerKeys = new Set<string>();
   /** Every campaign key under the prefix, as listed and then watched. */
   private readonly candidates = new Map<string, IKeyValue>();
 
@@ -116,6 +127,7 @@ export class LeaderElection {
       },
       onDelete: (kv) => {
         this.candidates.delete(kv.key.toString());
+        this.formerKeys.delete(kv.key.toString());
         this.updateLeader();
       },
     });
@@ -129,6 +141,9 @@ export class LeaderElection {
   start(): void {
     this.watch.start();
     this.runCampaign();
+    // The view may already name this host when a wait goes wrong, so changes alone are not enough.
+    this.checkTimer = setInterval(() => void this.stepUpOrAside(), this.retryDelayMs);
+    this.checkTimer.unref();
   }
 
   /** True only while this host won and its campaign lease is surely still alive. */
@@ -213,6 +228,7 @@ export class LeaderElection {
   /** Stops campaigning; a leader resigns, so the next one is elected at once rather than after the TTL. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.checkTimer);
     this.validity?.stop();
     this.term = undefined;
     await this.watch.close();
@@ -244,6 +260,8 @@ export class LeaderElection {
   }
 
   private async onElected(campaign: Campaign): Promise<void> {
+    if (this.campaign !== campaign || this.term || this.takingUp === campaign) return;
+    this.takingUp = campaign;
     try {
       const campaignKey = await campaign.getCampaignKey();
       const response = await this.client.get(campaignKey).exec();
@@ -262,6 +280,53 @@ export class LeaderElection {
       this.events.emit('change');
     } catch (error) {
       this.abandon(campaign, `could not take up leadership: ${String(error)}`);
+    } finally {
+      if (this.takingUp === campaign) this.takingUp = undefined;
+    }
+  }
+
+  /**
+   * Run when this host's view names one of its own keys leader while it does not lead: asks etcd
+   * (a linearizable read) which key is the lowest. The current campaign's key: take up leadership
+   * without waiting for etcd3's campaign, whose wait for the predecessor's delete may never end
+   * (its watch resumes from the create response's revision + 1, so a delete sent after that
+   * response is lost if the stream breaks again). A key of an abandoned campaign whose resign
+   * failed: delete it (guarded on its create revision), so that the next candidate leads now rather
+   * than when etcd expires its lease.
+   */
+  private async stepUpOrAside(): Promise<void> {
+    const campaign = this.campaign;
+    if (this.closed || this.checking || this.term || !campaign || this.observed?.id !== this.self.id) return;
+    this.checking = true;
+    try {
+      const ownKey = await campaign.getCampaignKey();
+      const lowest = (await this.client.getAll().prefix(this.prefix).sort('Create', 'Ascend').limit(1).exec())
+        .kvs[0];
+      if (!lowest || this.campaign !== campaign || this.term) return;
+      const key = lowest.key.toString();
+      if (key === ownKey) {
+        this.log({
+          level: 'warn',
+          msg: 'own key lowest but campaign not elected; taking up leadership',
+          host: this.self.id,
+        });
+        await this.onElected(campaign);
+      } else if (this.formerKeys.has(key)) {
+        this.log({
+          level: 'warn',
+          msg: 'deleting the key of an abandoned campaign',
+          host: this.self.id,
+          key,
+        });
+        await this.client
+          .if(key, 'Create', '==', lowest.create_revision)
+          .then(this.client.delete().key(key))
+          .commit();
+      }
+    } catch (error) {
+      this.log({ level: 'warn', msg: 'leadership check failed', host: this.self.id, error: String(error) });
+    } finally {
+      this.checking = false;
     }
   }
 
@@ -279,6 +344,14 @@ export class LeaderElection {
       reason,
     });
     this.events.emit('change');
+    void campaign
+      .getCampaignKey()
+      .then((key) => {
+        this.formerKeys.add(key);
+        // Deletes the view missed would keep keys here for ever; the oldest go first.
+        if (this.formerKeys.size > 16) this.formerKeys.delete(this.formerKeys.values().next().value!);
+      })
+      .catch(() => undefined);
     void campaign.resign().catch(() => undefined);
     void sleep(this.retryDelayMs).then(() => this.runCampaign());
   }
@@ -296,6 +369,9 @@ export class LeaderElection {
       const info = JSON.parse(lowest.value.toString()) as HostInfo;
       this.observed = { ...info, fencingToken: lowest.create_revision, campaignKey: lowest.key.toString() };
     }
-    if (JSON.stringify(this.observed) !== before) this.events.emit('change');
+    if (JSON.stringify(this.observed) !== before) {
+      this.events.emit('change');
+      void this.stepUpOrAside();
+    }
   }
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { WatchBuilder, type Watcher } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../coordination/clock/clock';
 import { EtcdMemberProbe } from '../../coordination/cluster/etcd-members';
@@ -84,6 +85,48 @@ describe('leader election', () => {
       self: { id: 'x', url: 'http://x' },
     });
     await expect(election.fencedPut(`${root}/k`, 'v')).rejects.toBeInstanceOf(NotLeaderError);
+  });
+
+  it("a campaign's wait misses its predecessor's delete: the host whose key is lowest still leads", async () => {
+    // etcd3's campaign waits for its predecessor's key on a watch of its own (WatchBuilder.create)
+    // and is elected only by that watch's delete event. etcd3 resumes a broken stream from the
+    // create response's revision + 1, and etcd sends a re-created watch's missed events after that
+    // response, so a stream that breaks again in between (members restarting in turn) loses the
+    // delete for good, with no error: the campaign waits for ever while every host's view names
+    // its key the lowest. Injected here: those waits never see a delete.
+    const create = WatchBuilder.prototype.create;
+    WatchBuilder.prototype.create = async function (this: WatchBuilder): Promise<Watcher> {
+      const watcher = await create.call(this);
+      const emit = watcher.emit.bind(watcher);
+      watcher.emit = (event: string | symbol, ...args: unknown[]) =>
+        event !== 'delete' && emit(event, ...args);
+      return watcher;
+    };
+    try {
+      const root = `/test/${randomUUID()}`;
+      const first = candidate(root, 'a');
+      await waitFor('a leads', async () => first.isLeader(), 10_000);
+      const rest = ['b', 'c'].map((id) => candidate(root, id));
+      await waitFor('all see a', async () => rest.every((e) => e.leader()?.id === 'a'), 10_000);
+      await first.close();
+      await waitFor('b or c seen as the leader by both', async () => {
+        const seen = rest[0]!.leader()?.id;
+        return seen !== undefined && seen !== 'a' && rest[1]!.leader()?.id === seen;
+      });
+      // Whoever the others see leading must act as leader (or resign so that another can).
+      await waitFor(
+        'the host the others name leads',
+        async () => {
+          const holder = rest.find((e) => e.isLeader());
+          const token = holder?.currentTerm()?.fencingToken;
+          return token !== undefined && rest.every((e) => e.leader()?.fencingToken === token);
+        },
+        9_000,
+      );
+      expect(rest.filter((e) => e.isLeader())).toHaveLength(1);
+    } finally {
+      WatchBuilder.prototype.create = create;
+    }
   });
 
   it('rejects the fenced write of an old leader paused with SIGSTOP past its lease, after SIGCONT', async () => {
