@@ -3,12 +3,14 @@
  * lookup by id finds the caller's own payment however many payers used the id before, and a 503
  * carries a stable message, never etcd's, gRPC's or PostgreSQL's own text (that goes to the log).
  */
-import { describe, expect, it } from 'vitest';
+import type { Etcd3 } from 'etcd3';
+import { describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../coordination/clock/clock';
 import { createEtcdClient } from '../../coordination/etcd/etcd-client';
 import { EtcdApiKeyStore } from '../../functions/auth/etcd-api-key-store';
 import { MemoryApiKeyStore } from '../../functions/auth/memory-api-key-store';
 import { PgArchive } from '../../ledger/archive/pg-archive';
+import { cancellableCall, type EtcdCallOptions } from '../../ledger/etcd/bounded-etcd-call';
 import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { createTestApp, testKey } from '../support/test-app';
@@ -144,5 +146,44 @@ describe('503 bodies carry no etcd, gRPC or PostgreSQL text (issue 17 §7)', () 
     } finally {
       await archive.close();
     }
+  });
+});
+
+describe('an abandoned read cancels its etcd call in flight (issue 17 §4)', () => {
+  /** Starts a call through the options' interceptor, as grpc-js would, and returns it. */
+  const start = (options: EtcdCallOptions | undefined) => {
+    const call = { cancelWithStatus: vi.fn() };
+    const interceptor = options?.interceptors?.[0];
+    expect(interceptor).toBeDefined();
+    interceptor?.({} as never, (() => call) as never);
+    return call;
+  };
+
+  it('cancels with CANCELLED when the signal fires, and at once when it already has', () => {
+    const controller = new AbortController();
+    const call = start(cancellableCall(controller.signal));
+    expect(call.cancelWithStatus).not.toHaveBeenCalled();
+    controller.abort();
+    expect(call.cancelWithStatus).toHaveBeenCalledWith(1, expect.any(String));
+    expect(start(cancellableCall(controller.signal)).cancelWithStatus).toHaveBeenCalledTimes(1);
+  });
+
+  it('a history read whose client went away cancels the etcd range it waits on and answers 503', async () => {
+    const calls: { cancelWithStatus: ReturnType<typeof vi.fn> }[] = [];
+    const kv = {
+      // An etcd range that never answers: only its cancellation ends it.
+      range: (_request: unknown, options?: EtcdCallOptions) => {
+        calls.push(start(options));
+        return new Promise(() => {});
+      },
+    };
+    const ledger = new EtcdLedger({ client: { kv } as unknown as Etcd3, batching: false });
+    const client = new AbortController();
+    const read = ledger.history({ account: 'alice', limit: 10 }, { signal: client.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.abort();
+    await expect(read).rejects.toMatchObject({ code: 'unavailable' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.cancelWithStatus).toHaveBeenCalledWith(1, expect.any(String));
   });
 });
