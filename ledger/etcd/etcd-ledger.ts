@@ -321,8 +321,8 @@ export class EtcdLedger implements PaymentLedger {
           cancellableCall(signal),
         );
       } catch (error) {
-        if (!isMessageTooLarge(error) || size === 1) throw error;
-        size = Math.ceil(size / 2);
+        if (!isMessageTooLarge(error) || chunk.length === 1) throw error;
+        size = Math.ceil(chunk.length / 2);
         continue;
       }
       for (const op of response.responses) {

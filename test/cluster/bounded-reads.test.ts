@@ -97,6 +97,26 @@ describe('one payer cannot break another account’s history (issue 17 §2)', ()
   }, 60_000);
 });
 
+describe('one id used by many payers of large payments (issue 17 §2)', () => {
+  it('80 payers of 59 KB payments under one id still leave GET /payments/:id answered (409 listing them), not 503', async () => {
+    const ledger = new EtcdLedger({
+      client: cluster.client(),
+      root: `/test/${randomUUID()}`,
+      batching: false,
+    });
+    const id = `crowded-${randomUUID()}`;
+    await seedLegacy(
+      ledger,
+      Array.from({ length: 80 }, () => ({ ...attackPayment('shop'), id })),
+    );
+    const response = await appOver(ledger).request(`/payments/${id}`);
+    const body = (await response.json()) as { error: { code: string; details?: unknown[] } };
+    expect(response.status, JSON.stringify(body).slice(0, 300)).toBe(409);
+    expect(body.error.code).toBe('ambiguous_payment_id');
+    expect(body.error.details).toHaveLength(80);
+  }, 60_000);
+});
+
 describe('memory under concurrent full pages (issue 17 §2)', () => {
   it('60 concurrent limit=1000 pages of 16 KB payments stay within a bounded heap', async () => {
     // Deadlines long enough for 60 concurrent pages on a shared 2-core machine: this measures memory, not latency.
