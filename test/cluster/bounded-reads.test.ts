@@ -63,9 +63,12 @@ describe('one payer cannot break another account’s history (issue 17 §2)', ()
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(attackPayment('sink')),
     });
-    const body = (await response.json()) as { error: { code: string; details?: { message: string }[] } };
+    const body = (await response.json()) as {
+      error: { code: string; message: string; details?: { message: string }[] };
+    };
     expect(response.status, JSON.stringify(body).slice(0, 200)).toBe(400);
     expect(body.error.code).toBe('invalid_request');
+    expect(body.error.message).toMatch(/over the cap of 16384 bytes \(MAX_PAYMENT_BYTES\)/);
     expect(body.error.details?.[0]?.message).toMatch(/over the cap of 16384 bytes/);
   });
 
