@@ -41,6 +41,7 @@ export const ERROR_STATUS_BY_CODE = {
   unsupported_media_type: 415,
   rate_limited: 429,
   headers_too_large: 431,
+  result_too_large: 422,
   unavailable: 503,
   overloaded: 503,
   storage_full: 503,
@@ -167,8 +168,12 @@ export function handleError(error: Error, c: Context): Response {
     // RateLimited); an unauthorized one names the scheme, as RFC 9110 asks of a 401.
     if ('retryAfterSeconds' in error) c.header('Retry-After', String(error.retryAfterSeconds));
     if (error instanceof UnauthorizedError) c.header('WWW-Authenticate', 'Bearer realm="payments"');
+    const status = ERROR_STATUS_BY_CODE[code];
+    // A 5xx says only a stable message; what etcd, gRPC or PostgreSQL said is logged (issue 17 §7).
+    if (status >= 500 && error.cause !== undefined)
+      requestLog(c).warn({ path: c.req.path, code, err: error.cause }, error.message);
     const body = errorBody(code, error.message, { retryable: isRetryable(error), details: error.details });
-    return c.json(body, ERROR_STATUS_BY_CODE[code]);
+    return c.json(body, status);
   }
   if (error instanceof HTTPException && CODE_BY_HTTP_STATUS[error.status]) {
     return c.json(

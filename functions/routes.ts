@@ -101,6 +101,10 @@ export const ROUTES: RouteSpec[] = [
         schema: z.object({ payments: z.array(storedPaymentSchema), nextCursor: z.string().nullable() }),
       },
       400: { description: 'invalid query' },
+      422: {
+        description:
+          'result_too_large: a stored payment is too large to read (only payments stored before the 16 KiB cap); not retryable',
+      },
       503: { description: 'no etcd quorum, or host overloaded (code overloaded)' },
     },
     handler: ({ deps }) => listPayments(deps),
@@ -118,6 +122,10 @@ export const ROUTES: RouteSpec[] = [
       409: {
         description:
           'without `?payer=`, more than one payer used the id (ambiguous_payment_id; details list the payers)',
+      },
+      422: {
+        description:
+          'result_too_large: a stored payment is too large to read (only payments stored before the 16 KiB cap); not retryable',
       },
       503: { description: 'no etcd quorum, or host overloaded (code overloaded)' },
     },

@@ -32,7 +32,8 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
     }
     return [{ field, message: issue.message }];
   });
-  const fields = [...new Set(details.map((d) => d.field || what))].join(', ');
+  // A problem of the whole part (no field), such as the payment size cap, is named by its own message.
+  const fields = [...new Set(details.map((d) => d.field || d.message || what))].join(', ');
   throw new InvalidRequestError(`invalid ${what}: ${fields}`, details);
 }
 

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'overloaded',
   'storage_full',
   'archive_unavailable',
+  'result_too_large',
   'internal',
 ] as const;
 
@@ -188,6 +189,22 @@ export class ArchiveUnavailableError extends PaymentError {
   constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
     super('archive_unavailable', message, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+/**
+ * Thrown when a read cannot be served as asked because one answer from etcd would exceed what the
+ * client may receive (gRPC's 4 MiB message limit), even read one record at a time: only payments
+ * stored before the size cap (MAX_PAYMENT_BYTES, ledger/payment.ts) can cause it. Not retryable:
+ * payments never change, so the same request fails the same way; ask for less (`?payer=`).
+ */
+export class ResultTooLargeError extends PaymentError {
+  constructor(what: string, options: { cause?: unknown } = {}) {
+    super(
+      'result_too_large',
+      `the ${what} cannot be served: one stored payment is too large to read`,
+      options,
+    );
   }
 }
 

@@ -47,7 +47,11 @@ export interface HistoryQuery {
 }
 
 export interface HistoryPage {
-  /** In commit order (ascending sequence). */
+  /**
+   * In commit order (ascending sequence). At most `limit`, and no more than about
+   * HISTORY_PAGE_BYTES of payments (always at least one): a page cut by bytes is shorter than
+   * `limit` and has a `continueAfter`.
+   */
   payments: StoredPayment[];
   /** Sequence to continue after, or undefined when this page is the last. */
   continueAfter: number | undefined;
@@ -60,16 +64,41 @@ export interface HistoryPage {
  */
 export const MAX_PAYMENTS_PER_ID = 100;
 
+/** Options of one read. */
+export interface ReadOptions {
+  /**
+   * Abandons the read (its HTTP request was): no etcd call or PostgreSQL query is issued after
+   * it fires, and the one in flight is cancelled (issue 17 §4).
+   */
+  signal?: AbortSignal;
+}
+
+export interface FindByIdOptions extends ReadOptions {
+  /**
+   * Only the payments that involve one of these accounts, as payer or payee, filtered before
+   * MAX_PAYMENTS_PER_ID applies: the payments of other payers of the id cannot crowd them out
+   * (issue 17 §3). Default every payment with the id.
+   */
+  accounts?: readonly string[];
+}
+
+/**
+ * Most bytes of payments (serialized) a history page holds, whatever its `limit`, so that one
+ * request's memory is bounded (issue 17 §2): 1 MiB is about 64 payments at MAX_PAYMENT_BYTES and
+ * over 1000 ordinary ones.
+ */
+export const HISTORY_PAGE_BYTES = 1024 * 1024;
+
 export interface PaymentLedger {
   commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome>;
   /** The payment `id` of `payer`, or undefined. */
-  get(id: string, payer: string): Promise<StoredPayment | undefined>;
+  get(id: string, payer: string, options?: ReadOptions): Promise<StoredPayment | undefined>;
   /**
-   * Every payment with this id, whoever paid it, in ascending sequence; empty when there is none.
-   * At most MAX_PAYMENTS_PER_ID (see there).
+   * Every payment with this id, whoever paid it (with `accounts`, that involves one of them), in
+   * ascending sequence; empty when there is none. At most MAX_PAYMENTS_PER_ID (see there).
    */
-  findById(id: string): Promise<StoredPayment[]>;
-  history(query: HistoryQuery): Promise<HistoryPage>;
+  findById(id: string, options?: FindByIdOptions): Promise<StoredPayment[]>;
+  history(query: HistoryQuery, options?: ReadOptions): Promise<HistoryPage>;
   /** Resolves when a quorum answers a linearizable read; throws QuorumUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -3,18 +3,26 @@
  * etcd ledger (test/contracts/ledger-contract.ts), so the two cannot drift. `unavailable` simulates a
  * store without quorum, deterministically.
  */
-import { IdempotencyConflictError, QuorumUnavailableError } from './errors';
+import { IdempotencyConflictError, InvalidRequestError, QuorumUnavailableError } from './errors';
 import { toSequence } from './etcd/sequence';
 import { historyPage } from './history-page';
 import {
   type CommitContext,
   type CommitOutcome,
+  type FindByIdOptions,
   type HistoryPage,
   type HistoryQuery,
   MAX_PAYMENTS_PER_ID,
   type PaymentLedger,
 } from './ledger';
-import { type PaymentIntent, paymentKey, type StoredPayment, sameContent, toIntent } from './payment';
+import {
+  type PaymentIntent,
+  paymentKey,
+  paymentSizeProblem,
+  type StoredPayment,
+  sameContent,
+  toIntent,
+} from './payment';
 
 export class MemoryLedger implements PaymentLedger {
   /** Set to true to make every call fail as if etcd had lost quorum. */
@@ -25,6 +33,8 @@ export class MemoryLedger implements PaymentLedger {
 
   async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
     this.checkAvailable();
+    const tooLarge = paymentSizeProblem(intent);
+    if (tooLarge) throw new InvalidRequestError(tooLarge, [{ field: '', message: tooLarge }]);
     const key = paymentKey(intent);
     const stored = this.payments.get(key);
     if (stored) {
@@ -42,10 +52,11 @@ export class MemoryLedger implements PaymentLedger {
     return this.payments.get(paymentKey({ id, payer }));
   }
 
-  async findById(id: string): Promise<StoredPayment[]> {
+  async findById(id: string, { accounts }: FindByIdOptions = {}): Promise<StoredPayment[]> {
     this.checkAvailable();
     return [...this.payments.values()]
       .filter((p) => p.id === id)
+      .filter((p) => accounts === undefined || accounts.includes(p.payer) || accounts.includes(p.payee))
       .sort((a, b) => a.sequence - b.sequence)
       .slice(0, MAX_PAYMENTS_PER_ID);
   }

@@ -16,6 +16,15 @@ export const IDENTIFIER_PATTERN = /^(?!\.+$)[A-Za-z0-9._:-]{1,128}$/;
 export const MAX_AMOUNT_MINOR_UNITS = 1_000_000_000_000_000; // 10^15, well inside 2^53
 export const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 64, maxValueLength: 500 } as const;
 export const MAX_DESCRIPTION_LENGTH = 1000;
+/**
+ * Cap on a payment's encoded size in bytes: its intent as UTF-8 JSON (toIntent, JSON.stringify,
+ * which writes a control character as a 6-byte `\u0001`-style escape). The field limits alone allowed
+ * about 59 KB (50 metadata values of 195 U+0001), and ~70 such payments in one account's history
+ * made every read of it exceed gRPC's 4 MiB message (issue 17 §2). A stored record adds at most
+ * STORED_OVERHEAD_BYTES to it (committedAt, sequence, host, hlc, the commit's nonce).
+ */
+export const MAX_PAYMENT_BYTES = 16 * 1024;
+export const STORED_OVERHEAD_BYTES = 1024;
 
 const identifier = (what: string) =>
   z
@@ -58,7 +67,11 @@ export const paymentRequestSchema = z
     description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
     metadata: metadataSchema.optional(),
   })
-  .refine((p) => p.payer !== p.payee, { message: 'payer and payee must differ', path: ['payee'] });
+  .refine((p) => p.payer !== p.payee, { message: 'payer and payee must differ', path: ['payee'] })
+  .superRefine((p, ctx) => {
+    const problem = paymentSizeProblem({ ...p, id: p.id ?? '' });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [] });
+  });
 
 export type PaymentRequest = z.infer<typeof paymentRequestSchema>;
 
@@ -131,6 +144,17 @@ export function toIntent(p: PaymentIntent): PaymentIntent {
   if (p.description !== undefined) intent.description = p.description;
   if (p.metadata !== undefined) intent.metadata = p.metadata;
   return intent;
+}
+
+/** A payment's encoded size in bytes, as MAX_PAYMENT_BYTES counts it. */
+export const paymentBytes = (p: PaymentIntent): number => Buffer.byteLength(JSON.stringify(toIntent(p)));
+
+/** Why this payment is over MAX_PAYMENT_BYTES, or undefined when it is within it. */
+export function paymentSizeProblem(p: PaymentIntent): string | undefined {
+  const bytes = paymentBytes(p);
+  return bytes > MAX_PAYMENT_BYTES
+    ? `payment encodes to ${bytes} bytes, over the cap of ${MAX_PAYMENT_BYTES} bytes (MAX_PAYMENT_BYTES)`
+    : undefined;
 }
 
 /** The one rendering of a stored payment: fixed field order, so replays are byte-identical. */

@@ -16,6 +16,8 @@
  * that sequence is archived; every later one is still in etcd), then etcd after it: one sequence
  * order, one cursor, `from`/`to` on both. A read that needs the archive while it is down throws
  * ArchiveUnavailableError (503 archive_unavailable + Retry-After); hot reads and commits do not.
+ * A read's signal (its HTTP request) goes to both tiers: an abandoned read stops its etcd calls and
+ * drops its PostgreSQL query, which the archive's statement timeout bounds anyway (issue 17 §4).
  */
 import type { PaymentArchive } from './archive/payment-archive';
 import { ArchivedIdsChangedError, IdempotencyConflictError, QuorumUnavailableError } from './errors';
@@ -24,10 +26,12 @@ import type { EtcdLedger } from './etcd/etcd-ledger';
 import {
   type CommitContext,
   type CommitOutcome,
+  type FindByIdOptions,
   type HistoryPage,
   type HistoryQuery,
   MAX_PAYMENTS_PER_ID,
   type PaymentLedger,
+  type ReadOptions,
 } from './ledger';
 import { type PaymentIntent, type StoredPayment, sameContent, toIntent } from './payment';
 
@@ -75,26 +79,27 @@ export class TieredLedger implements PaymentLedger {
     }
   }
 
-  async get(id: string, payer: string): Promise<StoredPayment | undefined> {
-    const hot = await this.hot.get(id, payer);
+  async get(id: string, payer: string, options: ReadOptions = {}): Promise<StoredPayment | undefined> {
+    const hot = await this.hot.get(id, payer, options);
     if (hot) return hot;
-    return (await this.mayBeArchived(id)) ? this.archive.get(id, payer) : undefined;
+    return (await this.mayBeArchived(id)) ? this.archive.get(id, payer, options) : undefined;
   }
 
-  async findById(id: string): Promise<StoredPayment[]> {
-    const hot = await this.hot.findById(id);
+  async findById(id: string, options: FindByIdOptions = {}): Promise<StoredPayment[]> {
+    const hot = await this.hot.findById(id, options);
     if (!(await this.mayBeArchived(id))) return hot;
-    const archived = await this.archive.findById(id);
+    const archived = await this.archive.findById(id, options);
     const byPayer = new Map([...archived, ...hot].map((p) => [p.payer, p]));
     return [...byPayer.values()].sort((a, b) => a.sequence - b.sequence).slice(0, MAX_PAYMENTS_PER_ID);
   }
 
-  async history(query: HistoryQuery): Promise<HistoryPage> {
+  async history(query: HistoryQuery, options: ReadOptions = {}): Promise<HistoryPage> {
     // The mark may move while we read etcd; re-read it after, and read again if it moved (an
     // archival then may have removed from etcd payments past the mark we used).
     for (let attempt = 1; attempt <= 3; attempt++) {
       const through = await this.archivedIds.archivedThrough();
-      const page = await this.historyAt(query, through);
+      options.signal?.throwIfAborted();
+      const page = await this.historyAt(query, through, options);
       if ((await this.archivedIds.archivedThrough()) === through) return page;
     }
     throw new QuorumUnavailableError('history: archival kept moving the archive mark; retry');
@@ -108,22 +113,22 @@ export class TieredLedger implements PaymentLedger {
     await Promise.all([this.archivedIds.close(), this.hot.close(), this.archive.close()]);
   }
 
-  private async historyAt(query: HistoryQuery, through: number): Promise<HistoryPage> {
+  private async historyAt(query: HistoryQuery, through: number, options: ReadOptions): Promise<HistoryPage> {
     const after = query.afterSequence ?? 0;
     let cold: StoredPayment[] = [];
     if (after < through) {
-      const page = await this.archive.history(query);
+      const page = await this.archive.history(query, options);
       cold = page.payments.filter((p) => p.sequence <= through);
-      // A full page of archived payments, with more to come: the cursor stays in the archive.
-      if (cold.length === query.limit && page.continueAfter !== undefined)
+      // A page of archived payments, full or cut by bytes, with more of them to come: the cursor
+      // stays in the archive (a cut page may be followed by more payments up to `through`).
+      if (cold.length > 0 && cold.length === page.payments.length && page.continueAfter !== undefined)
         return { payments: cold, continueAfter: cold.at(-1)!.sequence };
     }
     const room = query.limit - cold.length;
-    const hot = await this.hot.history({
-      ...query,
-      afterSequence: Math.max(after, through),
-      limit: Math.max(room, 1),
-    });
+    const hot = await this.hot.history(
+      { ...query, afterSequence: Math.max(after, through), limit: Math.max(room, 1) },
+      options,
+    );
     const payments = [...cold, ...hot.payments.slice(0, room)];
     const more = hot.continueAfter !== undefined || hot.payments.length > room;
     return { payments, continueAfter: more ? payments.at(-1)?.sequence : undefined };

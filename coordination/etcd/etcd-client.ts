@@ -9,7 +9,8 @@
  *    the breaker of an isolated or paused member open (endpoint-health.ts). etcd's NOSPACE refusal
  *    (RESOURCE_EXHAUSTED, "database space exceeded", which etcd3 marks recoverable) is an answer,
  *    not a member fault: it neither opens a breaker nor is retried, or a host's refused puts would
- *    stop its reads too.
+ *    stop its reads too. Likewise an answer over gRPC's message limit, and a call cancelled
+ *    because its request was abandoned.
  * Streams (watch, lease keepalive) get no deadline: they are meant to stay open.
  *
  * With `tls`, the client speaks TLS to https:// endpoints and presents a client certificate; etcd
@@ -18,8 +19,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError } from 'etcd3';
-import { isSpaceExceeded } from '../../ledger/etcd/bounded-etcd-call';
+import { Etcd3, GRPCCancelledError, isRecoverableError } from 'etcd3';
+import { isMessageTooLarge, isSpaceExceeded } from '../../ledger/etcd/bounded-etcd-call';
 import type { EtcdEndpointRouting } from './endpoint-routing';
 
 export interface EtcdClientOptions {
@@ -49,8 +50,16 @@ export interface EtcdTlsCredentials {
   key?: Buffer | string;
 }
 
-/** A failure that says something about the member that was asked, so another may do better. */
-const isMemberFault = (error: Error): boolean => isRecoverableError(error) && !isSpaceExceeded(error);
+/**
+ * A failure that says something about the member that was asked, so another may do better. Not
+ * one: NOSPACE, an answer over gRPC's message limit (every member gives the same), and a call we
+ * cancelled ourselves because its request was abandoned (ledger/etcd/bounded-etcd-call.ts).
+ */
+const isMemberFault = (error: Error): boolean =>
+  isRecoverableError(error) &&
+  !isSpaceExceeded(error) &&
+  !isMessageTooLarge(error) &&
+  !(error instanceof GRPCCancelledError);
 
 const pem = (source: Buffer | string): Buffer => (Buffer.isBuffer(source) ? source : readFileSync(source));
 

@@ -77,6 +77,13 @@ export const hasScope = (p: Principal, scope: ApiKeyScope): boolean => p.scopes.
 export const actsFor = (p: Principal, account: string): boolean =>
   p.accounts.has(ALL_ACCOUNTS) || p.accounts.has(account);
 
+/**
+ * The accounts whose payments this key may read, or undefined when it may read every payment (an
+ * admin's key, or one acting for `*`): lookups by id are filtered by them before any cap.
+ */
+export const readableAccounts = (p: Principal): string[] | undefined =>
+  hasScope(p, 'admin') || p.accounts.has(ALL_ACCOUNTS) ? undefined : [...p.accounts];
+
 /** May read this payment: it involves one of the key's accounts, or the key is an admin's. */
 export const mayRead = (p: Principal, payment: { payer: string; payee: string }): boolean =>
   hasScope(p, 'admin') || actsFor(p, payment.payer) || actsFor(p, payment.payee);

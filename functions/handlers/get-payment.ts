@@ -5,7 +5,12 @@
  * answer is that payment or 404. Without it the id is looked up across payers: none is a 404,
  * one is that payment, and several is a 409 `ambiguous_payment_id` listing the payers, so the
  * caller repeats with `?payer=`. Payments the caller's API key may not read count as absent in
- * every case, word for word like an unknown id, so the answer reveals nothing about them.
+ * every case, word for word like an unknown id, so the answer reveals nothing about them. A key
+ * that acts for some accounts looks the id up among their payments only (the ledger filters by
+ * them before its cap), so other payers of the id cannot hide the caller's own (issue 17 §3).
+ *
+ * The request's signal goes with the read: a request abandoned by its client stops its etcd
+ * calls and PostgreSQL queries (issue 17 §4).
  *
  * With a host clock the read applies HLC's receive rule to what it found and records a
  * `payment.queried` event, so the event log orders a query after the commit it saw.
@@ -14,7 +19,7 @@ import type { Context } from 'hono';
 import { latestHlc } from '../../coordination/clock/hlc';
 import { AmbiguousPaymentIdError, PaymentNotFoundError } from '../../ledger/errors';
 import { type StoredPayment, serializePayment } from '../../ledger/payment';
-import { mayRead } from '../auth/api-key-record';
+import { mayRead, readableAccounts } from '../auth/api-key-record';
 import type { FunctionDeps } from '../deps';
 import { principal } from '../middleware/require-api-key';
 import { tagPayment } from '../observability/logger';
@@ -28,9 +33,10 @@ export function getPayment({ ledger, clocks }: FunctionDeps) {
     tagPayment(c, id, payer);
     const caller = principal(c);
     const visible = (p: StoredPayment) => mayRead(caller, p);
+    const signal = c.req.raw.signal;
     let payment: StoredPayment | undefined;
     if (payer !== undefined) {
-      payment = await ledger.get(id, payer);
+      payment = await ledger.get(id, payer, { signal });
       if (clocks) {
         const stamp = clocks.hlc.receive(payment?.hlc);
         const details = { id, payer, found: payment !== undefined, paymentHlc: payment?.hlc ?? '' };
@@ -38,7 +44,7 @@ export function getPayment({ ledger, clocks }: FunctionDeps) {
       }
       if (payment && !visible(payment)) payment = undefined;
     } else {
-      const all = await ledger.findById(id);
+      const all = await ledger.findById(id, { accounts: readableAccounts(caller), signal });
       if (clocks) {
         // Receiving the latest HLC once covers them all (HLC's receive rule).
         const latest = latestHlc(all.map((p) => p.hlc));

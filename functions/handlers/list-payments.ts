@@ -1,6 +1,8 @@
 /**
  * GET /payments?account=&from=&to=&limit=&cursor=: an account's payments (as payer or payee) in
- * commit order, optionally within [from, to) on committedAt, a page at a time. 403 unless the
+ * commit order, optionally within [from, to) on committedAt, a page at a time: at most `limit`
+ * payments and about HISTORY_PAGE_BYTES (1 MiB) of them, so a shorter page with a `nextCursor`
+ * is normal (ledger/ledger.ts). 403 unless the
  * caller's key acts for the account or is an admin's. With a host clock, the page's latest HLC is
  * received (HLC's receive rule), so whatever this host does next sorts after what it read.
  */
@@ -25,13 +27,17 @@ export function listPayments({ ledger, clocks }: FunctionDeps) {
     if (!hasScope(caller, 'admin') && !actsFor(caller, query.account)) {
       throw new ForbiddenError(`this API key may not read the history of account ${query.account}`);
     }
-    const page = await ledger.history({
-      account: query.account,
-      from: query.from,
-      to: query.to,
-      limit: query.limit ?? DEFAULT_HISTORY_LIMIT,
-      afterSequence: query.cursor,
-    });
+    const page = await ledger.history(
+      {
+        account: query.account,
+        from: query.from,
+        to: query.to,
+        limit: query.limit ?? DEFAULT_HISTORY_LIMIT,
+        afterSequence: query.cursor,
+      },
+      // An abandoned request stops its reads (issue 17 §4).
+      { signal: c.req.raw.signal },
+    );
     const latest = latestHlc(page.payments.map((p) => p.hlc));
     if (latest) clocks?.hlc.receive(latest);
     // Rendered through serializePayment so each payment has the same bytes as from GET /payments/:id.

@@ -9,7 +9,12 @@ import { historyPage } from '../history-page';
 import { type HistoryPage, type HistoryQuery, MAX_PAYMENTS_PER_ID } from '../ledger';
 import { paymentKey, type StoredPayment, serializePayment } from '../payment';
 import { ArchiveConflictError } from './archive-errors';
-import type { ArchiveCallOptions, ArchiveInsertOutcome, PaymentArchive } from './payment-archive';
+import type {
+  ArchiveCallOptions,
+  ArchiveFindByIdOptions,
+  ArchiveInsertOutcome,
+  PaymentArchive,
+} from './payment-archive';
 
 export class MemoryArchive implements PaymentArchive {
   /** Set to true to make every call fail as if PostgreSQL were down. */
@@ -54,10 +59,12 @@ export class MemoryArchive implements PaymentArchive {
     return text === undefined ? undefined : (JSON.parse(text) as StoredPayment);
   }
 
-  async findById(id: string, options?: ArchiveCallOptions): Promise<StoredPayment[]> {
+  async findById(id: string, options?: ArchiveFindByIdOptions): Promise<StoredPayment[]> {
     this.checkAvailable(options);
+    const accounts = options?.accounts;
     return this.all()
       .filter((p) => p.id === id)
+      .filter((p) => accounts === undefined || accounts.includes(p.payer) || accounts.includes(p.payee))
       .sort((a, b) => a.sequence - b.sequence)
       .slice(0, MAX_PAYMENTS_PER_ID);
   }

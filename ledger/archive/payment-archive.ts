@@ -19,6 +19,11 @@ export interface ArchiveCallOptions {
   signal?: AbortSignal;
 }
 
+export interface ArchiveFindByIdOptions extends ArchiveCallOptions {
+  /** Only payments involving one of these accounts, filtered before the cap (FindByIdOptions). */
+  accounts?: readonly string[];
+}
+
 export interface ArchiveInsertOutcome {
   /** Payments stored by this call. */
   inserted: number;
@@ -35,8 +40,8 @@ export interface PaymentArchive {
   insertMany(payments: StoredPayment[], options?: ArchiveCallOptions): Promise<ArchiveInsertOutcome>;
   /** The payment `id` of `payer`, or undefined. */
   get(id: string, payer: string, options?: ArchiveCallOptions): Promise<StoredPayment | undefined>;
-  /** Every archived payment with this id, ascending sequence, at most MAX_PAYMENTS_PER_ID. */
-  findById(id: string, options?: ArchiveCallOptions): Promise<StoredPayment[]>;
+  /** Every archived payment with this id (with `accounts`, involving one of them), ascending sequence, at most MAX_PAYMENTS_PER_ID. */
+  findById(id: string, options?: ArchiveFindByIdOptions): Promise<StoredPayment[]>;
   /** An account's payments as payer or payee, as PaymentLedger.history answers. */
   history(query: HistoryQuery, options?: ArchiveCallOptions): Promise<HistoryPage>;
   /** Resolves when the archive answers a query; throws ArchiveUnavailableError otherwise. */

@@ -5,10 +5,15 @@
  * so sequences are read from the JSON text, never from a column.
  */
 import type pg from 'pg';
-import { type HistoryPage, type HistoryQuery, MAX_PAYMENTS_PER_ID } from '../ledger';
+import { HISTORY_PAGE_BYTES, type HistoryPage, type HistoryQuery, MAX_PAYMENTS_PER_ID } from '../ledger';
 import { type StoredPayment, serializePayment } from '../payment';
 import { ArchiveConflictError } from './archive-errors';
-import type { ArchiveCallOptions, ArchiveInsertOutcome, PaymentArchive } from './payment-archive';
+import type {
+  ArchiveCallOptions,
+  ArchiveFindByIdOptions,
+  ArchiveInsertOutcome,
+  PaymentArchive,
+} from './payment-archive';
 import { createPgPool, type PgConnectionOptions, runQuery, withConnection } from './pg-connection';
 
 export type PgArchiveOptions = PgConnectionOptions;
@@ -34,9 +39,22 @@ const historySide = (side: 'payer' | 'payee') => `
      AND ($4::timestamptz IS NULL OR committed_at < $4)
    ORDER BY sequence LIMIT $5)`;
 
-// payer <> payee always (a CHECK constraint), so the two sides never hold the same row.
+/**
+ * payer <> payee always (a CHECK constraint), so the two sides never hold the same row. The page
+ * is cut by bytes in the query, so no more than about HISTORY_PAGE_BYTES ($6) leave the server:
+ * a row is in the page while the bytes before it are under the budget (so the first always is),
+ * and the first row past the cut comes too, only to say that there is more.
+ */
 const HISTORY = `
-  SELECT body FROM (${historySide('payer')} UNION ALL ${historySide('payee')}) AS page
+  SELECT body, before < $6 AS in_page FROM (
+    SELECT body, sequence, lag(before, 1, 0::bigint) OVER (ORDER BY sequence) AS before_previous, before
+    FROM (
+      SELECT body, sequence, coalesce(sum(octet_length(body)) OVER (ORDER BY sequence
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0::bigint) AS before
+      FROM (${historySide('payer')} UNION ALL ${historySide('payee')}) AS side
+    ) AS sized
+  ) AS page
+  WHERE before_previous < $6
   ORDER BY sequence LIMIT $5`;
 
 const parse = (rows: { body: string }[]): StoredPayment[] => rows.map((r) => JSON.parse(r.body));
@@ -97,11 +115,13 @@ export class PgArchive implements PaymentArchive {
     return parse(rows)[0];
   }
 
-  async findById(id: string, options?: ArchiveCallOptions): Promise<StoredPayment[]> {
+  async findById(id: string, options?: ArchiveFindByIdOptions): Promise<StoredPayment[]> {
     const rows = await runQuery<{ body: string }>(
       this.pool,
-      'SELECT body FROM payments WHERE id = $1 ORDER BY sequence LIMIT $2',
-      [id, MAX_PAYMENTS_PER_ID],
+      `SELECT body FROM payments
+       WHERE id = $1 AND ($3::text[] IS NULL OR payer = ANY($3) OR payee = ANY($3))
+       ORDER BY sequence LIMIT $2`,
+      [id, MAX_PAYMENTS_PER_ID, options?.accounts ?? null],
       options,
     );
     return parse(rows);
@@ -111,15 +131,14 @@ export class PgArchive implements PaymentArchive {
     { account, from, to, limit, afterSequence = 0 }: HistoryQuery,
     options?: ArchiveCallOptions,
   ): Promise<HistoryPage> {
-    const rows = await runQuery<{ body: string }>(
+    const rows = await runQuery<{ body: string; in_page: boolean }>(
       this.pool,
       HISTORY,
-      [account, afterSequence, from ?? null, to ?? null, limit + 1],
+      [account, afterSequence, from ?? null, to ?? null, limit + 1, HISTORY_PAGE_BYTES],
       options,
     );
-    const matching = parse(rows);
-    const payments = matching.slice(0, limit);
-    return { payments, continueAfter: matching.length > limit ? payments.at(-1)?.sequence : undefined };
+    const payments = parse(rows.filter((r) => r.in_page)).slice(0, limit);
+    return { payments, continueAfter: rows.length > payments.length ? payments.at(-1)?.sequence : undefined };
   }
 
   async ping(options?: ArchiveCallOptions): Promise<void> {

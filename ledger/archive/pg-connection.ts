@@ -12,6 +12,9 @@ import { ArchiveUnavailableError } from '../errors';
 import { ArchiveConflictError } from './archive-errors';
 import type { ArchiveCallOptions } from './payment-archive';
 
+/** The message of every failure of PostgreSQL a client sees; PostgreSQL's own text is the cause (issue 17 §7). */
+export const ARCHIVE_UNAVAILABLE_MESSAGE = 'the payment archive is unavailable; retry';
+
 export interface PgConnectionOptions {
   /** `postgres://user:password@host:port/database`. */
   url: string;
@@ -113,9 +116,7 @@ export async function withConnection<T>(
   try {
     client = await pool.connect();
   } catch (error) {
-    throw new ArchiveUnavailableError(`PostgreSQL unreachable: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ArchiveUnavailableError(ARCHIVE_UNAVAILABLE_MESSAGE, { cause: error });
   }
   let released = false;
   const release = (destroy?: Error) => {
@@ -134,16 +135,16 @@ export async function withConnection<T>(
   try {
     const result = await work(client);
     if (unconfirmed !== undefined)
-      throw new ArchiveUnavailableError(`commit not confirmed by the synchronous standby: ${unconfirmed}`);
+      throw new ArchiveUnavailableError(ARCHIVE_UNAVAILABLE_MESSAGE, {
+        cause: new Error(`commit not confirmed by the synchronous standby: ${unconfirmed}`),
+      });
     return result;
   } catch (error) {
     // A connection that failed or timed out is dropped; one that answered with an SQL error is fine.
     if (error instanceof ArchiveUnavailableError || transient(error)) release(error as Error);
     if (signal?.aborted) throw aborted();
     if (error instanceof ArchiveUnavailableError || !transient(error)) throw error;
-    throw new ArchiveUnavailableError(`PostgreSQL did not answer: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ArchiveUnavailableError(ARCHIVE_UNAVAILABLE_MESSAGE, { cause: error });
   } finally {
     signal?.removeEventListener('abort', onAbort);
     client.off('notice', onNotice);

@@ -49,6 +49,8 @@ export interface KeyLayout {
   accountEntry(account: string, id: string, payer: string): string;
   /** Prefix of one account's index. */
   accountPrefix(account: string): string;
+  /** Prefix of one account's index entries for one payment id, one per payer (FindByIdOptions.accounts). */
+  accountEntriesWithId(account: string, id: string): string;
   /** Key read by the readiness probe: a linearizable read of it needs a quorum. */
   readinessProbe(): string;
   /** Prefix of the whole archived-id summary: every bucket's version key and filters. */
@@ -72,6 +74,7 @@ export function keyLayout(root: string = DEFAULT_ROOT): KeyLayout {
     paymentsPrefix: () => `${base}/payments/`,
     accountEntry: (account, id, payer) => `${base}/accounts/${account}/${id}/${payer}`,
     accountPrefix: (account) => `${base}/accounts/${account}/`,
+    accountEntriesWithId: (account, id) => `${base}/accounts/${account}/${id}/`,
     readinessProbe: () => `${base}/meta/ready-probe`,
     archivedIdsPrefix: () => `${base}/archive/ids/`,
     archivedIdsBucket: (bucket) => `${base}/archive/ids/${String(bucket).padStart(3, '0')}`,

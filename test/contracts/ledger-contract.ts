@@ -4,9 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { IdempotencyConflictError } from '../../ledger/errors';
-import { MAX_PAYMENTS_PER_ID, type PaymentLedger } from '../../ledger/ledger';
-import type { PaymentIntent } from '../../ledger/payment';
+import { IdempotencyConflictError, InvalidRequestError } from '../../ledger/errors';
+import { HISTORY_PAGE_BYTES, MAX_PAYMENTS_PER_ID, type PaymentLedger } from '../../ledger/ledger';
+import {
+  MAX_PAYMENT_BYTES,
+  type PaymentIntent,
+  STORED_OVERHEAD_BYTES,
+  serializePayment,
+} from '../../ledger/payment';
 
 /** Gives a fresh, empty ledger for each test. */
 export type LedgerFactory = () => Promise<PaymentLedger>;
@@ -167,6 +172,52 @@ export function ledgerContract(name: string, fresh: LedgerFactory): void {
       const all = outcomes.map((o) => o.payment).sort((a, b) => a.sequence - b.sequence);
       expect(await ledger.findById(id)).toEqual(all.slice(0, MAX_PAYMENTS_PER_ID));
       expect(await ledger.get(id, all.at(-1)!.payer)).toEqual(all.at(-1));
+    });
+
+    it(`finds the caller’s own payments of an id past ${MAX_PAYMENTS_PER_ID} other payers of it, as payer and payee (issue 17 §3)`, async () => {
+      const ledger = await fresh();
+      const id = `crowded-${randomUUID()}`;
+      await Promise.all(
+        Array.from({ length: MAX_PAYMENTS_PER_ID + 1 }, (_, i) =>
+          ledger.commit(intent({ id, payer: `squat-${i}` }), context()),
+        ),
+      );
+      const mine = (await ledger.commit(intent({ id, payer: 'victim', payee: 'shop' }), context())).payment;
+      const received = (await ledger.commit(intent({ id, payer: 'buyer', payee: 'victim-2' }), context()))
+        .payment;
+      expect(await ledger.findById(id, { accounts: ['victim', 'victim-2'] })).toEqual([mine, received]);
+      expect(await ledger.findById(id, { accounts: ['victim-2'] })).toEqual([received]);
+      expect(await ledger.findById(id, { accounts: ['nobody'] })).toEqual([]);
+    });
+
+    it(`cuts a history page at about ${HISTORY_PAGE_BYTES} bytes whatever its limit, and continues by cursor`, async () => {
+      const ledger = await fresh();
+      const account = `wide-${randomUUID()}`;
+      // 16 KB payments, under MAX_PAYMENT_BYTES: about 64 fit in a page.
+      const metadata = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(380)]));
+      const all = [];
+      for (let i = 0; i < 80; i++)
+        all.push((await ledger.commit(intent({ payer: account, metadata }), context())).payment);
+      const first = await ledger.history({ account, limit: 1000 });
+      const bytes = first.payments.reduce((n, p) => n + Buffer.byteLength(serializePayment(p)), 0);
+      expect(first.payments.length).toBeGreaterThan(1);
+      expect(first.payments.length).toBeLessThan(80);
+      expect(bytes).toBeLessThanOrEqual(HISTORY_PAGE_BYTES + MAX_PAYMENT_BYTES + STORED_OVERHEAD_BYTES);
+      expect(first.continueAfter).toBe(first.payments.at(-1)!.sequence);
+      const rest = await ledger.history({ account, limit: 1000, afterSequence: first.continueAfter });
+      expect([...first.payments, ...rest.payments]).toEqual(all);
+      expect(rest.continueAfter).toBeUndefined();
+    });
+
+    it(`refuses a payment over ${MAX_PAYMENT_BYTES} bytes encoded, and stores nothing`, async () => {
+      const ledger = await fresh();
+      // Six values of 500 U+0001, 6 bytes each once encoded: about 18 KB, within every field limit.
+      const metadata = Object.fromEntries(
+        Array.from({ length: 6 }, (_, i) => [`k${i}`, '\u0001'.repeat(500)]),
+      );
+      const p = intent({ metadata });
+      await expect(ledger.commit(p, context())).rejects.toBeInstanceOf(InvalidRequestError);
+      expect(await ledger.get(p.id, p.payer)).toBeUndefined();
     });
 
     it('keeps apart the index entries of an account that paid (A, x) and received (C, x)', async () => {

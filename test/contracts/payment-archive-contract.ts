@@ -11,7 +11,7 @@ import { ArchiveConflictError } from '../../ledger/archive/archive-errors';
 import type { PaymentArchive } from '../../ledger/archive/payment-archive';
 import { ArchiveUnavailableError } from '../../ledger/errors';
 import { SLOTS_PER_REVISION } from '../../ledger/etcd/sequence';
-import { MAX_PAYMENTS_PER_ID } from '../../ledger/ledger';
+import { HISTORY_PAGE_BYTES, MAX_PAYMENTS_PER_ID } from '../../ledger/ledger';
 import { type StoredPayment, serializePayment } from '../../ledger/payment';
 
 export type ArchiveFactory = () => Promise<PaymentArchive>;
@@ -117,6 +117,35 @@ export function paymentArchiveContract(name: string, fresh: ArchiveFactory): voi
       await archive.insertMany([...all].reverse());
       expect(await archive.findById(id)).toEqual(all.slice(0, MAX_PAYMENTS_PER_ID));
       expect(await archive.get(id, all.at(-1)!.payer)).toEqual(all.at(-1));
+    });
+
+    it('finds a caller’s own payment with an id past MAX_PAYMENTS_PER_ID other payers of it (issue 17 §3)', async () => {
+      const archive = await fresh();
+      const id = `crowded-${randomUUID()}`;
+      const others = Array.from({ length: MAX_PAYMENTS_PER_ID + 1 }, () => stored({ id }));
+      const mine = stored({ id });
+      const received = stored({ id, payee: mine.payer });
+      await archive.insertMany([...others, mine, received]);
+      expect(await archive.findById(id, { accounts: [mine.payer] })).toEqual([mine, received]);
+      expect(await archive.findById(id, { accounts: [`nobody-${randomUUID()}`] })).toEqual([]);
+    });
+
+    it(`cuts a history page at about ${HISTORY_PAGE_BYTES} bytes whatever its limit, and continues by cursor`, async () => {
+      const archive = await fresh();
+      const account = `wide-${randomUUID()}`;
+      // 16 KB payments: about 64 fit in a page.
+      const metadata = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(380)]));
+      const all = Array.from({ length: 90 }, () => stored({ payer: account, metadata }));
+      await archive.insertMany(all);
+      const first = await archive.history({ account, limit: 1000 });
+      const bytes = first.payments.reduce((n, p) => n + Buffer.byteLength(serializePayment(p)), 0);
+      expect(first.payments.length).toBeGreaterThan(1);
+      expect(first.payments.length).toBeLessThan(90);
+      expect(bytes).toBeLessThanOrEqual(HISTORY_PAGE_BYTES + 17 * 1024);
+      expect(first.continueAfter).toBe(first.payments.at(-1)!.sequence);
+      const rest = await archive.history({ account, limit: 1000, afterSequence: first.continueAfter });
+      expect([...first.payments, ...rest.payments]).toEqual(all);
+      expect(rest.continueAfter).toBeUndefined();
     });
 
     it('lists an account as payer and payee in sequence order, whatever the insert order', async () => {

@@ -10,8 +10,10 @@ import {
   IDENTIFIER_PATTERN,
   MAX_AMOUNT_MINOR_UNITS,
   MAX_DESCRIPTION_LENGTH,
+  MAX_PAYMENT_BYTES,
   METADATA_LIMITS,
   type PaymentIntent,
+  paymentBytes,
   toIntent,
 } from '../../ledger/payment';
 
@@ -325,7 +327,14 @@ export const postCases = (uniq: () => string) =>
       }),
     // valid at the limits
     fc
-      .constantFrom('max-amount', 'min-amount', 'longest-id', 'most-metadata', 'longest-description')
+      .constantFrom(
+        'max-amount',
+        'min-amount',
+        'longest-id',
+        'most-metadata',
+        'longest-description',
+        'over-size-cap',
+      )
       .map((limit) => {
         const intent: PaymentIntent = {
           id: uniq(),
@@ -337,14 +346,24 @@ export const postCases = (uniq: () => string) =>
         if (limit === 'max-amount') intent.amount = MAX_AMOUNT_MINOR_UNITS;
         if (limit === 'longest-id') intent.id = `${intent.id}${'x'.repeat(128)}`.slice(0, 128);
         if (limit === 'longest-description') intent.description = 'd'.repeat(MAX_DESCRIPTION_LENGTH);
-        if (limit === 'most-metadata') {
+        if (limit === 'most-metadata' || limit === 'over-size-cap') {
+          // The most keys, of the longest names, with values filling the payment to its size cap
+          // (MAX_PAYMENT_BYTES), exactly; one byte more is refused.
           intent.metadata = Object.fromEntries(
             Array.from({ length: METADATA_LIMITS.maxKeys }, (_, i) => [
               `${i}`.padStart(METADATA_LIMITS.maxKeyLength, 'k'),
-              'v'.repeat(METADATA_LIMITS.maxValueLength),
+              '',
             ]),
           );
+          const room = MAX_PAYMENT_BYTES - paymentBytes(intent) + (limit === 'over-size-cap' ? 1 : 0);
+          const keys = Object.keys(intent.metadata);
+          for (const [i, key] of keys.entries())
+            intent.metadata[key] = 'v'.repeat(
+              Math.floor(room / keys.length) + (i < room % keys.length ? 1 : 0),
+            );
         }
+        if (limit === 'over-size-cap')
+          return post('one byte over the payment size cap', JSON.stringify(intent), JSON_TYPE, rejected(400));
         return post(`valid at limit (${limit})`, JSON.stringify(intent), JSON_TYPE, {
           kind: 'created',
           intent,

@@ -33,6 +33,7 @@ import {
   OverloadedError,
   PaymentNotFoundError,
   QuorumUnavailableError,
+  ResultTooLargeError,
   StaleMasterError,
   StorageFullError,
 } from '../../ledger/errors';
@@ -284,6 +285,8 @@ describe('GET /cluster and /ready with cluster membership', () => {
     ],
     storage_full: [{ error: new StorageFullError('etcd n1 past the high-water mark'), retried: true }],
     archive_unavailable: [{ error: new ArchiveUnavailableError('PostgreSQL down'), retried: true }],
+    // Payments never change, so the same read fails the same way on every host (issue 17 §2).
+    result_too_large: [{ error: new ResultTooLargeError('history'), retried: false }],
     internal: [{ error: new Error('a bug of ours'), retried: false }],
   };
 
