@@ -132,11 +132,12 @@ describe('group commit on etcd', () => {
   });
 
   it('splits a batch that etcd refuses as too large (over --max-request-bytes, 1.5 MiB)', async () => {
-    // ~65 KB each: 26 payments are ~1.7 MB, over etcd's 1.5 MiB but under gRPC's 2 MiB frame limit.
-    const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'x'.repeat(500)]));
-    const description = 'y'.repeat(40_000);
+    // ~14.5 KB each, under the 16 KiB payment cap (MAX_PAYMENT_BYTES): 110 payments are ~1.6 MB,
+    // over etcd's 1.5 MiB but under gRPC's 2 MiB frame limit.
+    const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'x'.repeat(250)]));
+    const description = 'y'.repeat(1_000);
     const ledger = ledgerWith({ maxTxnOps: 4096, maxBatchBytes: Number.POSITIVE_INFINITY, maxInFlight: 1 });
-    const items = Array.from({ length: 26 }, () => intent({ payer: 'split-bytes', metadata, description }));
+    const items = Array.from({ length: 110 }, () => intent({ payer: 'split-bytes', metadata, description }));
     const dup = items[3]!;
     const outcomes = await Promise.allSettled([
       ...items.map((p) => ledger.commit(p, ctx())),

@@ -37,7 +37,13 @@ beforeAll(async () => {
       i === 0
         ? // One key (the admin's) fills every slot here: its share is the whole bound.
           { HOST_MAX_REQUESTS_IN_PROGRESS: String(HELD), HOST_MAX_REQUESTS_PER_KEY: String(HELD) }
-        : { COMMIT_MAX_QUEUED: '2', COMMIT_MAX_IN_FLIGHT: '1', COMMIT_BATCH_MAX: '2' },
+        : // Only the commit queue sheds here: the one key may use every slot (no per-key share).
+          {
+            COMMIT_MAX_QUEUED: '2',
+            COMMIT_MAX_IN_FLIGHT: '1',
+            COMMIT_BATCH_MAX: '2',
+            HOST_MAX_REQUESTS_PER_KEY: '128',
+          },
   });
   headers = authHeaders(cluster.adminKey);
   [h1, h2] = cluster.fleet.urls() as [string, string];
