@@ -107,7 +107,10 @@ export async function runChaos({
     });
     const counts = () => {
       const c = { ok: 0, fail: 0, unknown: 0, invoked: 0 };
-      for (const e of workload.history) c[e.type === 'invoke' ? 'invoked' : e.type]++;
+      for (const e of workload.history) {
+        if (e.type === 'invoke') c.invoked++;
+        else if (e.type === 'ok' || e.type === 'fail' || e.type === 'unknown') c[e.type]++;
+      }
       return c;
     };
     const progress = setInterval(() => {
