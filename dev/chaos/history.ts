@@ -77,8 +77,8 @@ export interface ReadOkEvent {
   op: number;
   time: number;
   result: ReadResult;
-  /** Host that answered (the last page's, for a history). */
-  host: string;
+  /** Host that answered (the last page's, for a history); a 404 does not say which. */
+  host?: string;
 }
 
 export interface ReadFailEvent {

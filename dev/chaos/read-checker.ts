@@ -138,6 +138,6 @@ function missed(read: SettledRead, key: string, r: Register): string | undefined
 
 function describeRead({ invoke, completion }: SettledRead): string {
   const q = invoke.query;
-  const at = `on ${completion.host}`;
+  const at = completion.host ? `on ${completion.host}` : 'on some host';
   return q.kind === 'by-id' ? `GET ${paymentKey(q)} ${at}` : `history of ${q.account} ${at}`;
 }
