@@ -69,8 +69,10 @@ export type ReadResult =
    * History: each payment listed on the pages read, as its paymentKey and sequence, in the order
    * served. `complete` when the last page had no `nextCursor`; otherwise the read stopped at its
    * page bound, and it says nothing about payments with a sequence above the last one listed.
+   * `after`, when set, is the sequence the read's first cursor continues after (a cursor an earlier
+   * read was given): it says nothing about payments at or below it.
    */
-  | { kind: 'history'; listed: [key: string, sequence: number][]; complete: boolean };
+  | { kind: 'history'; listed: [key: string, sequence: number][]; complete: boolean; after?: number };
 
 export interface ReadOkEvent {
   type: 'read-ok';

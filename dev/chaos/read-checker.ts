@@ -10,7 +10,8 @@
  *
  * "After" is strict, on the one clock of the history. A read that overlaps the ack, or the read
  * that first returned the payment, may go either way. A failed read checks nothing. A history read
- * that stopped at its page bound only speaks for payments up to the last sequence it listed.
+ * that stopped at its page bound only speaks for payments up to the last sequence it listed, and
+ * one that started from an earlier read's cursor only for payments after it.
  */
 import { paymentKey, type StoredPayment, serializePayment } from '../../ledger/payment';
 import {
@@ -28,7 +29,8 @@ interface SettledRead {
   completion: ReadOkEvent;
   /** For a history: the keys it listed. */
   keys?: Set<string>;
-  /** For a history: the largest sequence it speaks for (Infinity when complete). */
+  /** For a history: the sequences it speaks for, (after, through] (through is Infinity when complete). */
+  after?: number;
   through?: number;
 }
 
@@ -85,6 +87,7 @@ export function checkReads(history: HistoryEvent[], add: Add): number {
       if (result.kind === 'found') seen(key, query.payer, read, result.payment.sequence, result.payment);
     } else if (result.kind === 'history') {
       read.keys = new Set(result.listed.map(([key]) => key));
+      read.after = result.after ?? Number.NEGATIVE_INFINITY;
       read.through = result.complete ? Number.POSITIVE_INFINITY : (result.listed.at(-1)?.[1] ?? -1);
       push(byAccount, query.account, read);
       for (const [key, sequence] of result.listed)
@@ -131,8 +134,9 @@ function missed(read: SettledRead, key: string, r: Register): string | undefined
       return `returned ${serializePayment(result.payment)}, not ${serializePayment(expected)}`;
     return undefined;
   }
-  // A history: it speaks only for sequences up to where it stopped.
-  if (r.sequence === undefined || r.sequence > (read.through ?? -1)) return undefined;
+  // A history: it speaks only for sequences from where it started to where it stopped.
+  const { after = Number.NEGATIVE_INFINITY, through = -1 } = read;
+  if (r.sequence === undefined || r.sequence <= after || r.sequence > through) return undefined;
   return read.keys?.has(key) ? undefined : 'does not list it';
 }
 

@@ -8,7 +8,9 @@
  *
  * Alongside them, `readers` loops read while the nemesis acts, through PaymentsClients of their
  * own: a payment by payer and id (mostly one acknowledged moments ago, else any payment sent), or
- * an account's history, following `nextCursor` for a bounded number of pages. They use their own
+ * an account's history, following `nextCursor` for a bounded number of pages, from the first page
+ * or, half the time, from the cursor of the last page an earlier read reached (so that histories
+ * longer than the bound are read at their recent end too). They use their own
  * random numbers, so the writes a seed produces are the same with or without them.
  */
 import { type PaymentOutcome, PaymentsClient } from '../../client/payments-client';
@@ -48,6 +50,8 @@ export class Workload {
   /** Every payment sent, and those acknowledged, in order: what the readers look up. */
   private readonly sent: PaymentIntent[] = [];
   private readonly acked: PaymentIntent[] = [];
+  /** Per account, the last cursor a history read reached, and the sequence it continues after. */
+  private readonly tails = new Map<string, { cursor: string; after: number }>();
 
   constructor(private readonly options: WorkloadOptions) {}
 
@@ -149,7 +153,8 @@ export class Workload {
       const roll = random();
       // Recent acks are where a stale read would show; any sent payment covers unknowns and conflicts.
       const pool = roll < 0.4 ? this.acked.slice(-50) : this.sent;
-      if (roll >= 0.7) await this.read(clientIndex, client, { kind: 'history', account: pick(accounts) });
+      if (roll >= 0.7)
+        await this.read(clientIndex, client, { kind: 'history', account: pick(accounts) }, random() < 0.5);
       else if (pool.length > 0) {
         const { payer, id } = pick(pool);
         await this.read(clientIndex, client, { kind: 'by-id', payer, id });
@@ -158,13 +163,22 @@ export class Workload {
     }
   }
 
-  private async read(clientIndex: number, client: PaymentsClient, query: ReadQuery): Promise<void> {
+  /** `fromTail`: a history read starts from the last cursor an earlier read of the account reached. */
+  private async read(
+    clientIndex: number,
+    client: PaymentsClient,
+    query: ReadQuery,
+    fromTail = false,
+  ): Promise<void> {
     const op = ++this.op;
     const { now, signal, historyPageSize = 200, historyPages = 5 } = this.options;
     this.history.push({ type: 'read-invoke', op, client: clientIndex, time: now(), query });
-    const ok = (result: ReadOkEvent['result'], host?: string) =>
+    const ok = (result: ReadOkEvent['result'], host?: string) => {
       this.history.push({ type: 'read-ok', op, time: now(), result, host });
-    const fail = (error: string) => this.history.push({ type: 'read-fail', op, time: now(), error });
+    };
+    const fail = (error: string) => {
+      this.history.push({ type: 'read-fail', op, time: now(), error });
+    };
     if (query.kind === 'by-id') {
       const outcome = await client.get(query.id, { payer: query.payer });
       if (outcome.kind === 'found') ok({ kind: 'found', payment: outcome.payment }, outcome.host);
@@ -172,18 +186,27 @@ export class Workload {
       else fail(outcome.kind === 'failed' ? outcome.reason : `${outcome.kind}: ${outcome.error.message}`);
       return;
     }
+    // A cursor continues after the last payment of the page it came with (ledger/ledger.ts HistoryPage).
+    const start = fromTail ? this.tails.get(query.account) : undefined;
     const listed: [string, number][] = [];
-    let cursor: string | undefined;
+    let cursor = start?.cursor;
+    let reached = start;
+    const done = (complete: boolean, host: string) => {
+      if (reached) this.tails.set(query.account, reached);
+      ok({ kind: 'history', listed, complete, after: start?.after }, host);
+    };
     for (let page = 0; page < historyPages; page++) {
       // A read still paging when traffic stops is abandoned: it then checks nothing.
-      if (signal.aborted) return void fail('traffic stopped');
+      if (signal.aborted) return fail('traffic stopped');
       const outcome = await client.history(query.account, { limit: historyPageSize, cursor });
       if (outcome.kind !== 'page')
-        return void fail(outcome.kind === 'failed' ? outcome.reason : `rejected: ${outcome.error.message}`);
+        return fail(outcome.kind === 'failed' ? outcome.reason : `rejected: ${outcome.error.message}`);
       for (const p of outcome.payments) listed.push([paymentKey(p), p.sequence]);
-      if (!outcome.nextCursor) return void ok({ kind: 'history', listed, complete: true }, outcome.host);
+      if (!outcome.nextCursor) return done(true, outcome.host);
+      const last = outcome.payments.at(-1);
+      if (last) reached = { cursor: outcome.nextCursor, after: last.sequence };
       cursor = outcome.nextCursor;
-      if (page === historyPages - 1) ok({ kind: 'history', listed, complete: false }, outcome.host);
+      if (page === historyPages - 1) done(false, outcome.host);
     }
   }
 }

@@ -281,6 +281,23 @@ describe('history checker: reads during the run, each payment a write-once regis
     expect(checkHistory(s.events, final()).violations).toEqual([]);
   });
 
+  it("lets a history read from an earlier read's cursor say nothing of payments at or before it", () => {
+    const fromCursor = (after: number, payments: StoredPayment[]): ReadResult => ({
+      kind: 'history',
+      listed: payments.map((p) => [paymentKey(p), p.sequence]),
+      complete: true,
+      after,
+    });
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .ok(b, 2000, 20, 30)
+      .read(ofAccount('alice'), 31, 40, fromCursor(1000, [stored(b, 2000)]));
+    expect(checkHistory(s.events, final()).violations).toEqual([]);
+    // ... but it does speak for the payments after it.
+    s.read(ofAccount('bob'), 41, 50, fromCursor(999, [stored(b, 2000)]));
+    expect(kinds(checkHistory(s.events, final()))).toEqual(['read-stale']);
+  });
+
   it('reports a read that misses a payment after another read returned it', () => {
     // b's write is still in flight (acked at 100); one read returned it at 40, a later one misses it.
     const s = new Scenario()
