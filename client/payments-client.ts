@@ -53,6 +53,14 @@ export type LookupOutcome =
   | { kind: 'rejected'; status: number; error: ApiError; attempts: number }
   | FailedOutcome;
 
+/** What `history` got: one page of an account's payments. */
+export type HistoryOutcome =
+  /** 200: payments in commit order (ascending sequence); `nextCursor` continues after them, or null at the end. */
+  | { kind: 'page'; payments: StoredPayment[]; nextCursor: string | null; attempts: number; host: string }
+  /** 4xx: the request itself is wrong (an invalid account, limit or cursor). */
+  | { kind: 'rejected'; status: number; error: ApiError; attempts: number }
+  | FailedOutcome;
+
 /** The error body's `error` (functions/http-errors.ts). */
 export interface ApiError {
   code: string;
@@ -195,6 +203,31 @@ export class PaymentsClient {
           return { kind: 'ambiguous', payers: details.map((d) => d.message), error, attempts };
         }
         return { kind: 'rejected', status, error, attempts };
+      },
+    );
+  }
+
+  /**
+   * Reads one page of an account's history (GET /payments?account=), retrying like `get`. Pass the
+   * previous page's `nextCursor` as `cursor` to continue; `limit` is the page size (1..1000).
+   */
+  history(
+    account: string,
+    { cursor, limit }: { cursor?: string; limit?: number } = {},
+  ): Promise<HistoryOutcome> {
+    const query = new URLSearchParams({ account });
+    if (limit !== undefined) query.set('limit', String(limit));
+    if (cursor !== undefined) query.set('cursor', cursor);
+    return this.exchange(
+      `/payments?${query}`,
+      { method: 'GET' },
+      (status, text, host, attempts): HistoryOutcome | undefined => {
+        if (status === 200) {
+          const page = JSON.parse(text) as { payments: StoredPayment[]; nextCursor: string | null };
+          return { kind: 'page', payments: page.payments, nextCursor: page.nextCursor, attempts, host };
+        }
+        if (status >= 500) return undefined;
+        return { kind: 'rejected', status, error: parseError(text, status), attempts };
       },
     );
   }

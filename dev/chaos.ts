@@ -79,6 +79,8 @@ function printSummary(r: ChaosReport): void {
     '  of which 409 conflicts': r.conflicts,
     indeterminate: r.indeterminate,
     'records read back': r.recordsRead,
+    'reads during faults, checked': r.readsChecked,
+    'reads during faults, failed': r.readsFailed,
     violations: r.violations.length,
   });
   console.log(

@@ -11,7 +11,9 @@
  *  - conflict-not-stored: a 409 means another content is stored for the payer's id;
  *  - sequence-duplicate / sequence-realtime: sequences are unique, and if A was acknowledged
  *    before B was first sent then seq(A) < seq(B) (linearizability of the commit order);
- *  - hosts-disagree: every host serves the same record per payment and the same history per account.
+ *  - hosts-disagree: every host serves the same record per payment and the same history per account;
+ *  - read-stale / read-regressed: the reads made during the run, each payment a write-once register
+ *    in real time (dev/chaos/read-checker.ts).
  *
  * A payment is identified by its payer and id (ledger/ledger.ts): the same id under two payers is
  * two payments. Violations name a payment by its `paymentKey`, `<payer>/<id>`.
@@ -24,6 +26,7 @@ import {
   serializePayment,
 } from '../../ledger/payment';
 import { type HistoryEvent, type HostReads, pairOperations } from './history';
+import { checkReads } from './read-checker';
 
 export type ViolationKind =
   | 'acknowledged-lost'
@@ -34,7 +37,9 @@ export type ViolationKind =
   | 'conflict-not-stored'
   | 'sequence-duplicate'
   | 'sequence-realtime'
-  | 'hosts-disagree';
+  | 'hosts-disagree'
+  | 'read-stale'
+  | 'read-regressed';
 
 export interface Violation {
   kind: ViolationKind;
@@ -47,6 +52,8 @@ export interface CheckResult {
   violations: Violation[];
   /** Distinct payments (payer, id) present in the final reads. */
   recordsRead: number;
+  /** Reads made during the run that settled (found, not found, a history), each checked against real time. */
+  readsChecked: number;
 }
 
 export function checkHistory(history: HistoryEvent[], reads: HostReads[]): CheckResult {
@@ -152,7 +159,8 @@ export function checkHistory(history: HistoryEvent[], reads: HostReads[]): Check
 
   checkSequences(ops, recordByKey, add);
   checkHostsAgree(reads, add);
-  return { violations, recordsRead: recordByKey.size };
+  const readsChecked = checkReads(history, add);
+  return { violations, recordsRead: recordByKey.size, readsChecked };
 }
 
 type Add = (kind: ViolationKind, id: string, message: string) => void;

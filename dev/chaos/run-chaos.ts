@@ -1,6 +1,6 @@
 /**
  * One chaos run, end to end: start a fresh cluster behind link proxies, drive it with concurrent
- * clients while the nemesis injects faults, heal everything, read the whole ledger back from
+ * clients (writers and readers) while the nemesis injects faults, heal everything, read the whole ledger back from
  * every host, check the history, and write the history, summary and timeline to `outDir`.
  * Used by `npm run chaos` (dev/chaos.ts) and by the short run in `npm test`.
  */
@@ -55,6 +55,10 @@ export interface ChaosReport {
   impacts: FaultImpact[];
   violations: Violation[];
   recordsRead: number;
+  /** Reads made during the faults that settled, each checked against real time. */
+  readsChecked: number;
+  /** Reads made during the faults that failed (they check nothing). */
+  readsFailed: number;
   outDir: string;
   clusterDir: string;
 }
@@ -92,6 +96,7 @@ export async function runChaos({
       signal: stopTraffic.signal,
       now,
       random: seededRandom(seed),
+      readRandom: seededRandom(seed + 2),
       thinkMs,
     });
     const nemesis = new Nemesis({
@@ -106,15 +111,19 @@ export async function runChaos({
       everyKindOnce,
     });
     const counts = () => {
-      const c = { ok: 0, fail: 0, unknown: 0, invoked: 0 };
-      for (const e of workload.history) c[e.type === 'invoke' ? 'invoked' : e.type]++;
+      const c = { ok: 0, fail: 0, unknown: 0, invoked: 0, reads: 0 };
+      for (const e of workload.history) {
+        if (e.type === 'invoke') c.invoked++;
+        else if (e.type === 'read-invoke') c.reads++;
+        else if (e.type === 'ok' || e.type === 'fail' || e.type === 'unknown') c[e.type]++;
+      }
       return c;
     };
     const progress = setInterval(() => {
       const c = counts();
       const fault = nemesis.current ? `${nemesis.current.kind} on ${nemesis.current.target}` : 'none';
       log(
-        `  t=${(now() / 1000).toFixed(0).padStart(4)}s  ops ${c.invoked}  ok ${c.ok}  fail ${c.fail}  unknown ${c.unknown}  faults ${nemesis.faults.length}  current fault: ${fault}`,
+        `  t=${(now() / 1000).toFixed(0).padStart(4)}s  ops ${c.invoked}  ok ${c.ok}  fail ${c.fail}  unknown ${c.unknown}  reads ${c.reads}  faults ${nemesis.faults.length}  current fault: ${fault}`,
       );
     }, 5000);
     const traffic = workload.run();
@@ -174,6 +183,8 @@ export async function runChaos({
       impacts: faultImpacts(nemesis.faults, perSecond),
       violations: check.violations,
       recordsRead: check.recordsRead,
+      readsChecked: check.readsChecked,
+      readsFailed: workload.history.filter((e) => e.type === 'read-fail').length,
       outDir,
       clusterDir,
     };

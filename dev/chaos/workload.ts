@@ -5,10 +5,17 @@
  * resends (same payer and id, other amount), an earlier id reused by another payer (a new payment:
  * identity is payer and id), ids shared between clients at the same moment, some with conflicting
  * content, and impatient sends that give up after one short attempt.
+ *
+ * Alongside them, `readers` loops read while the nemesis acts, through PaymentsClients of their
+ * own: a payment by payer and id (mostly one acknowledged moments ago, else any payment sent), or
+ * an account's history, following `nextCursor` for a bounded number of pages, from the first page
+ * or, half the time, from the cursor of the last page an earlier read reached (so that histories
+ * longer than the bound are read at their recent end too). They use their own
+ * random numbers, so the writes a seed produces are the same with or without them.
  */
 import { type PaymentOutcome, PaymentsClient } from '../../client/payments-client';
-import type { PaymentIntent } from '../../ledger/payment';
-import type { CompletionEvent, HistoryEvent } from './history';
+import { type PaymentIntent, paymentKey } from '../../ledger/payment';
+import type { CompletionEvent, HistoryEvent, ReadOkEvent, ReadQuery } from './history';
 
 export interface WorkloadOptions {
   hosts: string[];
@@ -27,11 +34,24 @@ export interface WorkloadOptions {
   accounts?: number;
   /** Upper bound on operations per client, whatever the duration. Default 1_000_000. */
   maxOpsPerClient?: number;
+  /** Concurrent read loops. Default 2. */
+  readers?: number;
+  /** Seeded random numbers in [0, 1) for the readers' choices. Default seeded with 1. */
+  readRandom?: () => number;
+  /** Page size of a history read. Default 200. */
+  historyPageSize?: number;
+  /** Most pages one history read follows; past them it is recorded as incomplete. Default 5. */
+  historyPages?: number;
 }
 
 export class Workload {
   readonly history: HistoryEvent[] = [];
   private op = 0;
+  /** Every payment sent, and those acknowledged, in order: what the readers look up. */
+  private readonly sent: PaymentIntent[] = [];
+  private readonly acked: PaymentIntent[] = [];
+  /** Per account, the last cursor a history read reached, and the sequence it continues after. */
+  private readonly tails = new Map<string, { cursor: string; after: number }>();
 
   constructor(private readonly options: WorkloadOptions) {}
 
@@ -39,9 +59,13 @@ export class Workload {
     return Array.from({ length: this.options.accounts ?? 8 }, (_, i) => `acct-${i}`);
   }
 
-  /** Runs every client loop until the signal aborts; resolves once all are done. */
+  /** Runs every client and reader loop until the signal aborts; resolves once all are done. */
   async run(): Promise<void> {
-    await Promise.all(Array.from({ length: this.options.clients }, (_, i) => this.client(i)));
+    const { clients, readers = 2 } = this.options;
+    await Promise.all([
+      ...Array.from({ length: clients }, (_, i) => this.client(i)),
+      ...Array.from({ length: readers }, (_, i) => this.reader(clients + i)),
+    ]);
   }
 
   private async client(index: number): Promise<void> {
@@ -104,11 +128,86 @@ export class Workload {
     const op = ++this.op;
     const { now } = this.options;
     this.history.push({ type: 'invoke', op, client: clientIndex, time: now(), intent });
+    this.sent.push(intent);
     // One operation in ten is impatient: a single short attempt, which under faults often ends
     // indeterminate, so the checker's rules for unknown outcomes are exercised, not just stated.
     const impatient = this.options.random() < 0.1;
     const outcome = await client.pay(intent, impatient ? { maxAttempts: 1, attemptTimeoutMs: 800 } : {});
     this.history.push(completion(op, now(), outcome));
+    if (outcome.kind === 'committed' || outcome.kind === 'replayed') this.acked.push(intent);
+  }
+
+  private async reader(clientIndex: number): Promise<void> {
+    const { hosts, apiKey, signal, thinkMs = 20, readRandom: random = seededRandom(1) } = this.options;
+    const client = new PaymentsClient({
+      hosts,
+      apiKey,
+      startAt: clientIndex,
+      attemptTimeoutMs: 3000,
+      deadlineMs: 12_000,
+      maxAttempts: 8,
+    });
+    const accounts = [...this.accounts(), 'acct-shared-a'];
+    const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
+    while (!signal.aborted) {
+      const roll = random();
+      // Recent acks are where a stale read would show; any sent payment covers unknowns and conflicts.
+      const pool = roll < 0.4 ? this.acked.slice(-50) : this.sent;
+      if (roll >= 0.7)
+        await this.read(clientIndex, client, { kind: 'history', account: pick(accounts) }, random() < 0.5);
+      else if (pool.length > 0) {
+        const { payer, id } = pick(pool);
+        await this.read(clientIndex, client, { kind: 'by-id', payer, id });
+      }
+      await new Promise((r) => setTimeout(r, Math.max(thinkMs, 1)));
+    }
+  }
+
+  /** `fromTail`: a history read starts from the last cursor an earlier read of the account reached. */
+  private async read(
+    clientIndex: number,
+    client: PaymentsClient,
+    query: ReadQuery,
+    fromTail = false,
+  ): Promise<void> {
+    const op = ++this.op;
+    const { now, signal, historyPageSize = 200, historyPages = 5 } = this.options;
+    this.history.push({ type: 'read-invoke', op, client: clientIndex, time: now(), query });
+    const ok = (result: ReadOkEvent['result'], host?: string) => {
+      this.history.push({ type: 'read-ok', op, time: now(), result, host });
+    };
+    const fail = (error: string) => {
+      this.history.push({ type: 'read-fail', op, time: now(), error });
+    };
+    if (query.kind === 'by-id') {
+      const outcome = await client.get(query.id, { payer: query.payer });
+      if (outcome.kind === 'found') ok({ kind: 'found', payment: outcome.payment }, outcome.host);
+      else if (outcome.kind === 'not-found') ok({ kind: 'not-found' });
+      else fail(outcome.kind === 'failed' ? outcome.reason : `${outcome.kind}: ${outcome.error.message}`);
+      return;
+    }
+    // A cursor continues after the last payment of the page it came with (ledger/ledger.ts HistoryPage).
+    const start = fromTail ? this.tails.get(query.account) : undefined;
+    const listed: [string, number][] = [];
+    let cursor = start?.cursor;
+    let reached = start;
+    const done = (complete: boolean, host: string) => {
+      if (reached) this.tails.set(query.account, reached);
+      ok({ kind: 'history', listed, complete, after: start?.after }, host);
+    };
+    for (let page = 0; page < historyPages; page++) {
+      // A read still paging when traffic stops is abandoned: it then checks nothing.
+      if (signal.aborted) return fail('traffic stopped');
+      const outcome = await client.history(query.account, { limit: historyPageSize, cursor });
+      if (outcome.kind !== 'page')
+        return fail(outcome.kind === 'failed' ? outcome.reason : `rejected: ${outcome.error.message}`);
+      for (const p of outcome.payments) listed.push([paymentKey(p), p.sequence]);
+      if (!outcome.nextCursor) return done(true, outcome.host);
+      const last = outcome.payments.at(-1);
+      if (last) reached = { cursor: outcome.nextCursor, after: last.sequence };
+      cursor = outcome.nextCursor;
+      if (page === historyPages - 1) done(false, outcome.host);
+    }
   }
 }
 

@@ -27,13 +27,15 @@ describe('chaos (short run)', () => {
       holdMs: 3000,
       log: (line) => appendFileSync(progress, `${new Date().toISOString()} ${line}\n`),
     });
-    const summary = `${report.operations} ops, ${report.acknowledged} acked; faults ${JSON.stringify(report.faultsByKind)}; results in ${report.outDir}`;
+    const summary = `${report.operations} ops, ${report.acknowledged} acked, ${report.readsChecked} reads checked (${report.readsFailed} failed); faults ${JSON.stringify(report.faultsByKind)}; results in ${report.outDir}`;
     expect(report.violations, summary).toEqual([]);
     for (const kind of Object.values(FAULT_GROUPS).flat())
       expect(report.faultsByKind[kind], `${kind}: ${summary}`).toBeGreaterThanOrEqual(1);
     // The run did real work on both sides of the faults, and read it all back.
     expect(report.acknowledged, summary).toBeGreaterThan(100);
     expect(report.recordsRead, summary).toBeGreaterThan(100);
+    // Reads were made while the nemesis acted, and checked against real time.
+    expect(report.readsChecked, summary).toBeGreaterThan(0);
     expect(
       report.faults.every((f) => f.recovered !== undefined),
       summary,

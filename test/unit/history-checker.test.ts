@@ -3,7 +3,7 @@
  * planted on purpose, is reported with its kind and id (a checker that never complains is useless).
  */
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent, HostReads } from '../../dev/chaos/history';
+import type { HistoryEvent, HostReads, ReadQuery, ReadResult } from '../../dev/chaos/history';
 import { checkHistory, type ViolationKind } from '../../dev/chaos/history-checker';
 import { completion } from '../../dev/chaos/workload';
 import { type PaymentIntent, paymentKey, type StoredPayment } from '../../ledger/payment';
@@ -44,7 +44,29 @@ class Scenario {
     this.events.push({ type: 'fail', op, time: at + 1, status, error: String(status) });
     return this;
   }
+  /** A read made during the run, invoked at `from` and settled at `to`; `result` undefined means it failed. */
+  read(query: ReadQuery, from: number, to: number, result?: ReadResult) {
+    const op = ++this.op;
+    this.events.push({ type: 'read-invoke', op, client: 4, time: from, query });
+    this.events.push(
+      result
+        ? { type: 'read-ok', op, time: to, result, host: 'h2' }
+        : { type: 'read-fail', op, time: to, error: 'gave up after 8 attempts' },
+    );
+    return this;
+  }
 }
+
+/** Results of reads during the run. */
+const byId = (p: PaymentIntent): ReadQuery => ({ kind: 'by-id', payer: p.payer, id: p.id });
+const ofAccount = (account: string): ReadQuery => ({ kind: 'history', account });
+const found = (payment: StoredPayment): ReadResult => ({ kind: 'found', payment });
+const notFound: ReadResult = { kind: 'not-found' };
+const listing = (payments: StoredPayment[], complete = true): ReadResult => ({
+  kind: 'history',
+  listed: payments.map((p) => [paymentKey(p), p.sequence]),
+  complete,
+});
 
 /** Reads as a correct cluster would serve them, from each of `hosts`; `ids` are alice's unless `payer/id`. */
 function readsOf(records: StoredPayment[], ids: string[], hosts = ['h1', 'h2', 'h3']): HostReads[] {
@@ -198,6 +220,122 @@ describe('history checker', () => {
     const events: HistoryEvent[] = [{ type: 'invoke', op: 1, client: 1, time: 0, intent: a }];
     expect(checkHistory(events, readsOf([stored(a, 1000)], ['a'])).violations).toEqual([]);
     expect(checkHistory(events, readsOf([], ['a'])).violations).toEqual([]);
+  });
+});
+
+describe('history checker: reads during the run, each payment a write-once register', () => {
+  const a = intent('a');
+  const b = intent('b');
+  const records = [stored(a, 1000), stored(b, 2000)];
+  const final = () => readsOf(records, ['a', 'b']);
+
+  it('passes reads that find what was acked, and counts every settled read', () => {
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .ok(b, 2000, 20, 30)
+      .read(byId(a), 11, 15, found(stored(a, 1000)))
+      .read(ofAccount('bob'), 31, 40, listing(records))
+      .read(ofAccount('alice'), 35, 41, listing([stored(a, 1000)], false))
+      .read(byId(intent('never-sent')), 50, 60, notFound);
+    const result = checkHistory(s.events, final());
+    expect(result.violations).toEqual([]);
+    expect(result.readsChecked).toBe(4);
+  });
+
+  it('reports a read by id invoked after the ack that finds nothing, or other content', () => {
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .read(byId(a), 11, 20, notFound)
+      .read(byId(a), 12, 20, found({ ...stored(a, 1000), sequence: 999 }));
+    const result = checkHistory(s.events, readsOf([stored(a, 1000)], ['a']));
+    expect(result.violations.map((v) => [v.kind, v.id])).toEqual([
+      ['read-stale', 'alice/a'],
+      ['read-stale', 'alice/a'],
+    ]);
+  });
+
+  it('reports a history read invoked after the ack that does not list the payment', () => {
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .ok(b, 2000, 20, 30)
+      .read(ofAccount('bob'), 31, 40, listing([stored(a, 1000)]));
+    const result = checkHistory(s.events, final());
+    expect(result.violations.map((v) => [v.kind, v.id])).toEqual([['read-stale', 'alice/b']]);
+  });
+
+  it('lets a read invoked before the ack miss the payment', () => {
+    // b is acked at 30; both reads were invoked at 25, while b was being committed.
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .ok(b, 2000, 20, 30)
+      .read(byId(b), 25, 35, notFound)
+      .read(ofAccount('alice'), 25, 35, listing([stored(a, 1000)]));
+    expect(checkHistory(s.events, final()).violations).toEqual([]);
+  });
+
+  it('lets a history read cut at its page bound say nothing of payments past its last sequence', () => {
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .ok(b, 2000, 20, 30)
+      .read(ofAccount('alice'), 31, 40, listing([stored(a, 1000)], false));
+    expect(checkHistory(s.events, final()).violations).toEqual([]);
+  });
+
+  it("lets a history read from an earlier read's cursor say nothing of payments at or before it", () => {
+    const fromCursor = (after: number, payments: StoredPayment[]): ReadResult => ({
+      kind: 'history',
+      listed: payments.map((p) => [paymentKey(p), p.sequence]),
+      complete: true,
+      after,
+    });
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .ok(b, 2000, 20, 30)
+      .read(ofAccount('alice'), 31, 40, fromCursor(1000, [stored(b, 2000)]));
+    expect(checkHistory(s.events, final()).violations).toEqual([]);
+    // ... but it does speak for the payments after it.
+    s.read(ofAccount('bob'), 41, 50, fromCursor(999, [stored(b, 2000)]));
+    expect(kinds(checkHistory(s.events, final()))).toEqual(['read-stale']);
+  });
+
+  it('reports a read that misses a payment after another read returned it', () => {
+    // b's write is still in flight (acked at 100); one read returned it at 40, a later one misses it.
+    const s = new Scenario()
+      .ok(a, 1000, 0, 10)
+      .ok(b, 2000, 20, 100)
+      .read(byId(b), 30, 40, found(stored(b, 2000)))
+      .read(byId(b), 41, 50, notFound)
+      .read(ofAccount('bob'), 45, 55, listing([stored(a, 1000)]));
+    const result = checkHistory(s.events, final());
+    expect(result.violations.map((v) => [v.kind, v.id])).toEqual([
+      ['read-regressed', 'alice/b'],
+      ['read-regressed', 'alice/b'],
+    ]);
+  });
+
+  it('reports a read by id that misses a payment a history listed earlier', () => {
+    const s = new Scenario()
+      .unknown(b, 20)
+      .read(ofAccount('alice'), 30, 40, listing([stored(b, 2000)]))
+      .read(byId(b), 41, 50, notFound);
+    const result = checkHistory(s.events, readsOf([stored(b, 2000)], ['b']));
+    expect(kinds(result)).toEqual(['read-regressed']);
+  });
+
+  it('lets reads that overlap the first one to return a payment miss it', () => {
+    const s = new Scenario()
+      .unknown(b, 20)
+      .read(byId(b), 30, 40, found(stored(b, 2000)))
+      .read(byId(b), 35, 45, notFound);
+    expect(checkHistory(s.events, readsOf([stored(b, 2000)], ['b'])).violations).toEqual([]);
+  });
+
+  it('ignores failed reads: they check nothing and are not counted', () => {
+    const s = new Scenario().ok(a, 1000, 0, 10).read(byId(a), 11, 20).read(ofAccount('alice'), 12, 20);
+    s.events.push({ type: 'read-invoke', op: 99, client: 4, time: 13, query: byId(a) }); // cut short
+    const result = checkHistory(s.events, readsOf([stored(a, 1000)], ['a']));
+    expect(result.violations).toEqual([]);
+    expect(result.readsChecked).toBe(0);
   });
 });
 

@@ -139,6 +139,27 @@ describe('PaymentsClient', () => {
     expect(await client.get(a.id, { payer: 'bad payer' })).toMatchObject({ kind: 'rejected', status: 400 });
   });
 
+  it("reads an account's history page by page through nextCursor, failing over", async () => {
+    const f = fleet({ h1: 'refuse', h2: 'unavailable' });
+    const client = new PaymentsClient({ hosts: f.urls, fetch: f.fetch, backoffInitialMs: 1 });
+    for (let i = 0; i < 5; i++) expect((await client.pay(loadPayment('pages', i))).kind).toBe('committed');
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const outcome = await client.history('pages-payer', { limit: 2, cursor });
+      if (outcome.kind !== 'page') throw new Error(`expected a page, got ${JSON.stringify(outcome)}`);
+      expect(outcome.host).toBe('http://h3');
+      ids.push(...outcome.payments.map((p) => p.id));
+      if (!outcome.nextCursor) break;
+      cursor = outcome.nextCursor;
+    }
+    expect(ids).toEqual(['pages-0', 'pages-1', 'pages-2', 'pages-3', 'pages-4']);
+    expect(await client.history('pages-payer', { limit: 0 })).toMatchObject({
+      kind: 'rejected',
+      status: 400,
+    });
+  });
+
   it('gives up with failed at the deadline when no host can answer', async () => {
     const f = fleet({ h1: 'refuse', h2: 'refuse', h3: 'unavailable' });
     const client = new PaymentsClient({
