@@ -20,7 +20,7 @@ import { NtpReference } from '../coordination/clock-sync/ntp-reference';
 import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets';
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
-import { LedgerArchiver } from '../coordination/cluster/ledger-archiver';
+import { LedgerArchiver, type LedgerArchiverOptions } from '../coordination/cluster/ledger-archiver';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
 import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-routing';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
@@ -171,6 +171,7 @@ if (config.archive) {
       onFailure: () => metrics.archivalFailures.inc(),
     },
     log: (event) => logger.info(event, 'archival'),
+    faults: archivalTestPause(config.archive.testPauseAfterInsertMs),
   });
   setInterval(() => {
     metrics.archivedIdsKnown.set(archivedIds.knownIds());
@@ -255,3 +256,17 @@ function shutdown(signal: string): void {
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+
+/**
+ * The test-only hook ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS (functions/config.ts): a pause between an
+ * archival step's insert and its removal, announced in the log, so a soak (dev/soak/) can kill the
+ * leader exactly there. Undefined, so no hook at all, when it is not set.
+ */
+function archivalTestPause(pauseMs: number): LedgerArchiverOptions['faults'] {
+  if (pauseMs <= 0) return undefined;
+  return async (step) => {
+    if (step !== 'after-insert') return;
+    logger.warn({ pauseMs }, 'archival paused after insert (test hook)');
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  };
+}
