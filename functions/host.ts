@@ -170,7 +170,9 @@ if (config.archive) {
       onLag: (seconds) => metrics.archivalLagSeconds.set(seconds),
       onFailure: () => metrics.archivalFailures.inc(),
     },
-    log: (event) => logger.info(event, 'archival'),
+    // A failed pass is a warning: at LOG_LEVEL=warn it must still show.
+    log: ({ level, ...event }) =>
+      level === 'warn' ? logger.warn(event, 'archival') : logger.info(event, 'archival'),
     faults: archivalTestPause(config.archive.testPauseAfterInsertMs),
   });
   setInterval(() => {

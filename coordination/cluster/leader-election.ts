@@ -69,6 +69,9 @@ export class LeaderElection {
   private readonly prefix: string;
   private readonly events = new EventEmitter();
   private campaign: Campaign | undefined;
+  /** The current campaign's key once etcd3 has created it, and whether its win is being taken up. */
+  private campaignKey: string | undefined;
+  private takingUp: Campaign | undefined;
   private validity: LeaseValidity | undefined;
   private term: LeadershipTerm | undefined;
   private observed: (LeaderInfo & { campaignKey: string }) | undefined;
@@ -225,6 +228,15 @@ export class LeaderElection {
     const value = JSON.stringify({ ...this.self, since: isoTimestamp(this.clock) });
     const campaign = election.campaign(value);
     this.campaign = campaign;
+    this.campaignKey = undefined;
+    void campaign.getCampaignKey().then(
+      (key) => {
+        if (this.campaign !== campaign) return;
+        this.campaignKey = key;
+        this.updateLeader();
+      },
+      () => undefined, // the campaign's own 'error' handler abandons it
+    );
     // etcd3 keeps the campaign's lease private; its keepalive events are what bound the term.
     const lease = (campaign as unknown as { lease: Lease }).lease;
     this.validity?.stop();
@@ -244,6 +256,9 @@ export class LeaderElection {
   }
 
   private async onElected(campaign: Campaign): Promise<void> {
+    // Once per campaign: etcd3's 'elected' and our own view of the candidates may both report it.
+    if (this.takingUp === campaign || this.campaign !== campaign) return;
+    this.takingUp = campaign;
     try {
       const campaignKey = await campaign.getCampaignKey();
       const response = await this.client.get(campaignKey).exec();
@@ -297,5 +312,11 @@ export class LeaderElection {
       this.observed = { ...info, fencingToken: lowest.create_revision, campaignKey: lowest.key.toString() };
     }
     if (JSON.stringify(this.observed) !== before) this.events.emit('change');
+    // Our own key is the lowest candidate: this campaign has won. etcd3's campaign learns it from
+    // a watch of its predecessor's key, and a restarted host was seen never to (found by the soak,
+    // dev/soak/: the restarted leader's key was the lowest, every host saw it lead, yet it never
+    // took up the term, so nothing was archived). Take the win up from the candidates we watch.
+    if (this.campaign && !this.term && this.campaignKey && this.observed?.campaignKey === this.campaignKey)
+      void this.onElected(this.campaign);
   }
 }
