@@ -171,8 +171,8 @@ if (config.archive) {
       onFailure: () => metrics.archivalFailures.inc(),
     },
     // A failed pass is a warning: at LOG_LEVEL=warn it must still show.
-    log: ({ level, ...event }) =>
-      level === 'warn' ? logger.warn(event, 'archival') : logger.info(event, 'archival'),
+    log: ({ level, msg, ...event }) =>
+      level === 'warn' ? logger.warn(event, String(msg)) : logger.info(event, String(msg)),
     faults: archivalTestPause(config.archive.testPauseAfterInsertMs),
   });
   setInterval(() => {
