@@ -74,6 +74,8 @@ export interface SoakReport {
     etcdSummaryPerArchivedId: number;
     pgPerPayment: number;
     pgBodyAvg: number;
+    /** The cluster event log's table (events of payments, reads and the rest), per archived payment. */
+    pgEventsPerPayment: number;
   };
   historyLatencyMs: {
     hot: { p50: number; p99: number };
@@ -313,9 +315,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await bytesClient.connect();
     const pgBytes = (
       await bytesClient.query(
-        "SELECT count(*) AS n, pg_total_relation_size('payments') AS total, avg(octet_length(body)) AS body FROM payments",
+        "SELECT count(*) AS n, pg_total_relation_size('payments') AS total, avg(octet_length(body)) AS body, pg_total_relation_size('cluster_events') AS events FROM payments",
       )
-    ).rows[0] as { n: string; total: string; body: string };
+    ).rows[0] as { n: string; total: string; body: string; events: string };
     await bytesClient.end();
     const archived = Number(pgBytes.n);
 
@@ -388,6 +390,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         etcdSummaryPerArchivedId: Number((summaryBytes / Math.max(1, archived)).toFixed(2)),
         pgPerPayment: Math.round(Number(pgBytes.total) / Math.max(1, archived)),
         pgBodyAvg: Math.round(Number(pgBytes.body)),
+        pgEventsPerPayment: Math.round(Number(pgBytes.events) / Math.max(1, archived)),
       },
       historyLatencyMs: {
         hot: p(times.hot),

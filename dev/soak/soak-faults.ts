@@ -6,7 +6,7 @@
  *    leader (GET /cluster) and kills it during the pause, then restarts it;
  *  - PostgreSQL (primary and standby) stopped for a while, then started again.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../cluster/http';
 import type { SoakCluster } from './soak-cluster';
@@ -22,11 +22,36 @@ export interface LeaderKill {
   newLeader: string;
 }
 
-function pauseCount(soak: SoakCluster, hostId: string): number {
-  try {
-    return readFileSync(join(soak.cluster.dir, `${hostId}.log`), 'utf8').split(PAUSE_LINE).length - 1;
-  } catch {
-    return 0;
+/** Announcements of the pause in a host's log since the last call: reads only what was appended. */
+class PauseWatch {
+  private offset = 0;
+  private count = 0;
+
+  constructor(private readonly file: string) {
+    this.read();
+  }
+
+  /** True when a new announcement was appended since the last call. */
+  read(): boolean {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.file, 'r');
+      const size = fstatSync(fd).size;
+      if (size < this.offset) this.offset = 0; // a restarted host's log starts over
+      const buffer = Buffer.alloc(size - this.offset);
+      readSync(fd, buffer, 0, buffer.length, this.offset);
+      // Whole lines only: a line still being written is read again next time.
+      const text = buffer.toString('utf8');
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      this.offset += Buffer.byteLength(complete);
+      const before = this.count;
+      this.count += complete.split('\n').filter((line) => line.includes(PAUSE_LINE)).length;
+      return this.count > before;
+    } catch {
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 }
 
@@ -52,17 +77,19 @@ export async function killLeaderAfterInsert(
   { pauseMs, timeoutMs = 60_000 }: { pauseMs: number; timeoutMs?: number },
 ): Promise<LeaderKill> {
   const deadline = Date.now() + timeoutMs;
-  const ids = soak.cluster.fleet.hosts.map((h) => h.id);
-  const seen = new Map(ids.map((id) => [id, pauseCount(soak, id)]));
+  const watches = soak.cluster.fleet.hosts.map((h) => ({
+    id: h.id,
+    watch: new PauseWatch(join(soak.cluster.dir, `${h.id}.log`)),
+  }));
   let checkedAt = Date.now();
   for (; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-    const leader = ids.find((id) => pauseCount(soak, id) > seen.get(id)!);
+    const leader = watches.find(({ watch }) => watch.read())?.id;
     if (!leader) {
       checkedAt = Date.now();
       continue;
     }
+    const killedAt = Date.now(); // SIGKILL is sent at once; kill() then waits for the exit
     await soak.cluster.fleet.host(leader).process.kill();
-    const killedAt = Date.now();
     // The pause began after the last look that did not see it (less the log's own delay, a few
     // ms): a kill less than pauseMs after that look landed inside it, after the insert and
     // before the removal.
