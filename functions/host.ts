@@ -269,6 +269,7 @@ function archivalTestPause(pauseMs: number): LedgerArchiverOptions['faults'] {
   return async (step) => {
     if (step !== 'after-insert') return;
     logger.warn({ pauseMs }, 'archival paused after insert (test hook)');
+    logger.flush(); // the destination buffers 4 KB: the announcement must be out before the pause ends
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
   };
 }

@@ -6,7 +6,7 @@
  *    leader (GET /cluster) and kills it during the pause, then restarts it;
  *  - PostgreSQL (primary and standby) stopped for a while, then started again.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../cluster/http';
 import type { SoakCluster } from './soak-cluster';
@@ -22,36 +22,32 @@ export interface LeaderKill {
   newLeader: string;
 }
 
-/** Announcements of the pause in a host's log since the last call: reads only what was appended. */
+/** Announcements of the pause in one host's log. */
 class PauseWatch {
-  private offset = 0;
-  private count = 0;
+  private count: number;
 
   constructor(private readonly file: string) {
-    this.read();
+    this.count = this.announcements();
   }
 
-  /** True when a new announcement was appended since the last call. */
-  read(): boolean {
-    let fd: number | undefined;
+  private announcements(): number {
     try {
-      fd = openSync(this.file, 'r');
-      const size = fstatSync(fd).size;
-      if (size < this.offset) this.offset = 0; // a restarted host's log starts over
-      const buffer = Buffer.alloc(size - this.offset);
-      readSync(fd, buffer, 0, buffer.length, this.offset);
-      // Whole lines only: a line still being written is read again next time.
-      const text = buffer.toString('utf8');
-      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-      this.offset += Buffer.byteLength(complete);
-      const before = this.count;
-      this.count += complete.split('\n').filter((line) => line.includes(PAUSE_LINE)).length;
-      return this.count > before;
+      return readFileSync(this.file, 'utf8').split(PAUSE_LINE).length - 1;
     } catch {
-      return false;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
+      return 0;
     }
+  }
+
+  describe(): string {
+    return `${this.count} announcements in ${this.file}`;
+  }
+
+  /** True when a new announcement was logged since the last call. */
+  read(): boolean {
+    const now = this.announcements();
+    const fresh = now > this.count;
+    this.count = now;
+    return fresh;
   }
 }
 
@@ -104,7 +100,8 @@ export async function killLeaderAfterInsert(
     await soak.cluster.fleet.restart(leader, 60_000);
     return { host: leader, afterInsert, newLeaderMs, newLeader: next ?? 'none' };
   }
-  throw new Error(`no archival pause announced within ${timeoutMs} ms`);
+  const sizes = watches.map(({ id, watch }) => `${id}: ${watch.describe()}`).join(', ');
+  throw new Error(`no archival pause announced within ${timeoutMs} ms (${sizes})`);
 }
 
 /** Stops PostgreSQL (both servers) for `ms`, calling `during` meanwhile, then starts it again. */
