@@ -321,7 +321,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await bytesClient.end();
     const archived = Number(pgBytes.n);
 
-    // The checks.
+    // The checks. First: every host still runs (one that died is named; its log is in the cluster dir).
+    for (const h of cluster.fleet.hosts)
+      if (h.process.pid === undefined)
+        violations.add(`host ${h.id} is not running (log: ${cluster.dir}/${h.id}.log)`);
     const all = load.acked;
     const stride = Math.max(1, Math.floor(all.length / (options.retrySample ?? 2000)));
     const after = await retryArchived(

@@ -43,7 +43,14 @@ async function patiently(attempt: () => Promise<JsonResponse>): Promise<JsonResp
       const retryable = (last.body as { error?: { retryable?: boolean } } | undefined)?.error?.retryable;
       if (last.status !== 503 || !retryable) return last;
     } catch (error) {
-      if (i === 5) throw error;
+      // No answer six times: the host is down. A violation, not a crash of the checks.
+      if (i === 5)
+        return {
+          status: 0,
+          headers: new Headers(),
+          text: `no answer: ${String((error as Error).cause ?? error)}`,
+          body: undefined,
+        };
     }
     await new Promise((r) => setTimeout(r, 250 * (i + 1)));
   }

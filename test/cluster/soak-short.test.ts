@@ -22,6 +22,7 @@ describe('short soak', () => {
       hotWindow: '3s',
       outageMs: 8000,
       retrySample: 1000,
+      keepDir: process.env.KEEP_TEST_DIRS !== undefined,
       log: (line) => console.log(`[soak-short] ${line}`),
     });
     expect(report.violations).toEqual([]);
