@@ -12,7 +12,6 @@
  * confined to the ledger root (certificates under <data-dir>/pki). --insecure-etcd runs it plain,
  * for debugging with curl or etcdctl without certificates.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
