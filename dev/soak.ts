@@ -92,7 +92,7 @@ const rows: [string, string][] = [
   ],
   [
     'bytes per payment',
-    `etcd hot ${report.bytes.etcdPerHotPayment} B of keys+values (record + 2 index entries); etcd summary ${report.bytes.etcdSummaryPerArchivedId} B per archived id; PostgreSQL ${report.bytes.pgPerPayment} B per row incl. indexes (body ${report.bytes.pgBodyAvg} B)`,
+    `etcd hot ${report.bytes.etcdPerHotPayment} B of keys+values (record + 2 index entries); etcd summary ${report.bytes.etcdSummaryPerArchivedId} B per archived id; PostgreSQL ${report.bytes.pgPerPayment} B per row incl. indexes (body ${report.bytes.pgBodyAvg} B), event log ${report.bytes.pgEventsPerPayment} B per payment`,
   ],
   [
     'history latency (limit 50)',
