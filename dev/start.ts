@@ -12,13 +12,13 @@
  * confined to the ledger root (certificates under <data-dir>/pki). --insecure-etcd runs it plain,
  * for debugging with curl or etcdctl without certificates.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
 import { DEFAULT_HOT_WINDOW, parseDuration } from '../functions/config';
 import { HOST_USER, ROOT_USER, readTlsFiles } from './cluster/certificates';
+import { prepareDataDir } from './cluster/data-dir-version';
 import { adminKeyNotice, DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { ensurePostgres } from './cluster/ensure-postgres';
@@ -196,7 +196,17 @@ if (parseDuration(hotWindow) === undefined) {
 }
 const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
 
-mkdirSync(dataDir, { recursive: true });
+// Before anything starts: the data dir's version, and a backup of a data dir from before the
+// archive (dev/cluster/data-dir-version.ts).
+try {
+  prepareDataDir({
+    dataDir,
+    members: externalEndpoints ? [] : members.map((m) => m.name),
+    log: (line) => console.log(line),
+  });
+} catch (error) {
+  fail((error as Error).message);
+}
 // The archive's PostgreSQL first: the hosts are handed its URL (ARCHIVE_URL, functions/config.ts).
 const postgres = externalArchiveUrl
   ? undefined

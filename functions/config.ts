@@ -43,6 +43,10 @@
  *   ARCHIVE_CA_FILE          CA (PEM) of an external PostgreSQL's       default the system CAs
  *                            certificate: non-loopback URLs always use TLS (ledger/archive/pg-connection.ts)
  *   ARCHIVE_STATEMENT_TIMEOUT_MS  bound on one archive query, ms        default 2000
+ *   ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS  TESTS ONLY: the archiving leader default 0 (no pause)
+ *                            logs `archival paused after insert` and waits this long between a
+ *                            step's archive insert and its removal from etcd, so a soak can kill
+ *                            it there (dev/soak/). Never set in production
  *   LOG_LEVEL                fatal|error|warn|info|debug|trace|silent   default info
  *   API_KEY_CACHE_TTL_MS     how long a host trusts a read API key: the default 1000
  *                            bound on how late a revocation takes effect
@@ -142,6 +146,7 @@ const envSchema = z.object({
       return ms ?? 0;
     }),
   ARCHIVE_STATEMENT_TIMEOUT_MS: positiveInt(2000),
+  ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS: z.coerce.number().int().min(0).default(0),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
   API_KEY_RATE_LIMIT_RPS: z.coerce.number().int().min(0).default(1000),
@@ -199,7 +204,14 @@ export interface HostConfig {
     | false;
   /** The payment archive and event log on PostgreSQL (issue 14), when ARCHIVE_URL is set. */
   archive:
-    | { url: string; caFile: string | undefined; statementTimeoutMs: number; hotWindowMs: number }
+    | {
+        url: string;
+        caFile: string | undefined;
+        statementTimeoutMs: number;
+        hotWindowMs: number;
+        /** Test-only pause between an archival step's insert and its removal, ms; 0: none. */
+        testPauseAfterInsertMs: number;
+      }
     | undefined;
   logLevel: LogLevel;
   /** API key verification cache, the default per-key rate limit, failed authentications per address (functions/auth/). */
@@ -259,6 +271,7 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
           caFile: e.ARCHIVE_CA_FILE,
           statementTimeoutMs: e.ARCHIVE_STATEMENT_TIMEOUT_MS,
           hotWindowMs: e.LEDGER_HOT_WINDOW,
+          testPauseAfterInsertMs: e.ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS,
         }
       : undefined,
     logLevel: e.LOG_LEVEL,

@@ -20,7 +20,7 @@ import { NtpReference } from '../coordination/clock-sync/ntp-reference';
 import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets';
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
-import { LedgerArchiver } from '../coordination/cluster/ledger-archiver';
+import { LedgerArchiver, type LedgerArchiverOptions } from '../coordination/cluster/ledger-archiver';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
 import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-routing';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
@@ -187,7 +187,10 @@ if (config.archive && archivedIds) {
       onLag: (seconds) => metrics.archivalLagSeconds.set(seconds),
       onFailure: () => metrics.archivalFailures.inc(),
     },
-    log: (event) => logger.info(event, 'archival'),
+    // A failed pass is a warning: at LOG_LEVEL=warn it must still show.
+    log: ({ level, msg, ...event }) =>
+      level === 'warn' ? logger.warn(event, String(msg)) : logger.info(event, String(msg)),
+    faults: archivalTestPause(config.archive.testPauseAfterInsertMs),
   });
   setInterval(() => {
     metrics.archivedIdsKnown.set(archivedIds.knownIds());
@@ -278,3 +281,18 @@ function exit(): never {
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+
+/**
+ * The test-only hook ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS (functions/config.ts): a pause between an
+ * archival step's insert and its removal, announced in the log, so a soak (dev/soak/) can kill the
+ * leader exactly there. Undefined, so no hook at all, when it is not set.
+ */
+function archivalTestPause(pauseMs: number): LedgerArchiverOptions['faults'] {
+  if (pauseMs <= 0) return undefined;
+  return async (step) => {
+    if (step !== 'after-insert') return;
+    logger.warn({ pauseMs }, 'archival paused after insert (test hook)');
+    logger.flush(); // the destination buffers 4 KB: the announcement must be out before the pause ends
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  };
+}

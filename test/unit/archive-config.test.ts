@@ -20,8 +20,19 @@ describe('archive configuration', () => {
       caFile: '/ca.pem',
       statementTimeoutMs: 2000,
       hotWindowMs: 3_600_000,
+      testPauseAfterInsertMs: 0,
     });
     expect(() => readHostConfig({ ARCHIVE_URL: 'http://db.internal/payments' })).toThrow(/ARCHIVE_URL/);
+  });
+
+  it('reads the test-only ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS (default 0: no pause) and refuses a negative one', () => {
+    const url = 'postgres://payments_host:pw@127.0.0.1:5432/payments';
+    const pause = (text?: string) =>
+      readHostConfig({ ARCHIVE_URL: url, ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS: text }).archive
+        ?.testPauseAfterInsertMs;
+    expect(pause()).toBe(0);
+    expect(pause('1500')).toBe(1500);
+    expect(() => pause('-1')).toThrow(/ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS/);
   });
 
   it('reads LEDGER_HOT_WINDOW as a duration (default 1h) and refuses anything else', () => {
