@@ -73,7 +73,8 @@ describe('TCP link proxy with delays', () => {
       rtts.push(performance.now() - sent);
     }
     expect(received).toBe(Array.from({ length: 10 }, (_, i) => `m${i};`).join(''));
-    expect(Math.min(...rtts)).toBeGreaterThanOrEqual(8); // 0..2 ms + 8..10 ms
+    // 0..2 ms + 8..10 ms; Node's timers may fire up to ~1 ms early against performance.now().
+    expect(Math.min(...rtts)).toBeGreaterThanOrEqual(7);
   });
 });
 
@@ -95,7 +96,8 @@ describe('UDP relay with delays', () => {
     const answered = new Promise((resolve) => client.once('message', resolve));
     client.send('ping', relay.port, '127.0.0.1');
     await answered;
-    expect(performance.now() - sent).toBeGreaterThanOrEqual(10);
+    // 10 ms configured; Node's timers may fire up to ~1 ms early against performance.now() (9.97 seen).
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(9);
     expect(relay.counts).toMatchObject({ forward: 1, back: 1, lost: 0 });
     relay.delays = { forward: { delayMs: 0, loss: 1 }, back: { delayMs: 0 } };
     client.send('lost', relay.port, '127.0.0.1');
