@@ -1,11 +1,12 @@
 /**
  * Reads a request body as text, within a byte limit (413 above it), before the handler runs.
  *
- * On a Node host it reads the IncomingMessage itself. The Web path (hono's bodyLimit, then
- * `c.req.text()`) makes @hono/node-server build an undici Request and a ReadableStream for every
- * request; a CPU profile of a host under load put that at about a quarter of the host's CPU per
- * payment (see docs/performance.md). Where there is no IncomingMessage (`app.request` in tests,
- * other runtimes) it reads the Web Request, with the same limit.
+ * On a Node host it reads the IncomingMessage itself, with data/end listeners. On
+ * @hono/node-server 1.x the Web path (`c.req.text()`) built an undici Request and a ReadableStream
+ * for every request, about a quarter of a host's CPU per payment in a profile under load
+ * (docs/performance.md); 2.x builds them lazily, and reading the IncomingMessage directly keeps the
+ * size limit and the body deadline in one place. Where there is no IncomingMessage (`app.request`
+ * in tests, other runtimes) it reads the Web Request, with the same limit.
  *
  * Strict on purpose (issue 15 §3): a body is refused with 400 rather than changed on its way to
  * storage. Bytes that are not UTF-8 are not replaced by U+FFFD (the platform's fatal decoder), and
