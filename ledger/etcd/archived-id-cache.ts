@@ -70,6 +70,10 @@ export class ArchivedIdCache {
       name: 'archived-ids',
       keysOnly: true,
       retryDelayMs,
+      // No periodic re-list: a snapshot reloads every bucket's filters, and this view needs no
+      // safety net: commits compare the summary's revision in their transaction, and a read that
+      // misses confirms its bucket with a linearizable read (confirmedCheck).
+      resyncIntervalMs: 0,
       onRestart: onWatchRestart,
       log,
       onSnapshot: (kvs) => this.loadSnapshot(kvs),

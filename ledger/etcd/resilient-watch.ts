@@ -15,6 +15,14 @@
  *
  * The view may be stale from the moment the stream breaks until events flow again (etcd3 resumed
  * the watch, or a fresh list was applied); `stale()` says so, and /ready reports it.
+ *
+ * Anti-entropy: every `resyncIntervalMs` the prefix is listed again and handed to onSnapshot, even
+ * while the watch looks healthy. etcd3 resumes a broken stream by itself from the revision after
+ * the last event it saw; should it ever resume from a later one, the view would miss an event with
+ * no error to say so (a dead host listed alive until its key changes again). The periodic list
+ * bounds any such miss to one interval. Events the watch delivers while a list is in flight are
+ * held back and replayed after it, keeping only those newer than the listing (mod_revision >
+ * listing revision), so a resync never rolls the view back nor drops a newer change.
  */
 import { type Etcd3, type IKeyValue, Range, type Watcher } from 'etcd3';
 
@@ -41,6 +49,11 @@ export interface ResilientWatchOptions extends ResilientWatchHandlers {
   keysOnly?: boolean;
   /** Pause before listing again after a failed list or watch creation, ms. Default 500. */
   retryDelayMs?: number;
+  /**
+   * Re-list the prefix this often while the watch is live (anti-entropy, see the header), ms.
+   * 0 turns it off, for a view with its own confirmation read. Default 30,000.
+   */
+  resyncIntervalMs?: number;
   /** Called each time the watch is rebuilt after a failure, with the reason (for metrics). */
   onRestart?: (name: string, reason: string) => void;
   log?: (event: Record<string, unknown>) => void;
@@ -55,20 +68,30 @@ export class ResilientWatch {
   private closed = false;
   private isStale = true;
   private restarting = false;
+  /** Events held back while a resync's list is in flight; undefined when none is. */
+  private heldBack: Array<{ type: 'put' | 'delete'; kv: IKeyValue }> | undefined;
+  /** Revision of the last applied listing: watch events at or below it are already in the view. */
+  private floorRevision = 0n;
+  private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor({
     retryDelayMs = 500,
+    resyncIntervalMs = 30_000,
     keysOnly = false,
     onRestart = () => {},
     log = () => {},
     ...rest
   }: ResilientWatchOptions) {
-    this.options = { retryDelayMs, keysOnly, onRestart, log, ...rest };
+    this.options = { retryDelayMs, resyncIntervalMs, keysOnly, onRestart, log, ...rest };
   }
 
   /** Lists and starts watching in the background. */
   start(): void {
     void this.listAndWatch();
+    if (this.options.resyncIntervalMs > 0) {
+      this.resyncTimer = setInterval(() => void this.resync(), this.options.resyncIntervalMs);
+      this.resyncTimer.unref();
+    }
   }
 
   /** True while the view may miss changes: before the first list, and from a failure until recovery. */
@@ -78,6 +101,7 @@ export class ResilientWatch {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.resyncTimer);
     await this.watcher?.cancel().catch(() => undefined);
   }
 
@@ -95,6 +119,7 @@ export class ResilientWatch {
         });
         if (this.closed) return;
         await this.options.onSnapshot(listing.kvs, listing.header.revision);
+        this.floorRevision = BigInt(listing.header.revision);
         if (this.closed) return;
         const next = String(BigInt(listing.header.revision) + 1n);
         watcher = client.watch().prefix(prefix).startRevision(next).watcher();
@@ -122,9 +147,48 @@ export class ResilientWatch {
     }
   }
 
+  /**
+   * Lists the prefix while the watch is live and applies it as a snapshot (anti-entropy). Skipped
+   * while the view is being rebuilt, which lists anyway. A failed list is logged and left to the
+   * next interval: the watch itself is still running.
+   */
+  private async resync(): Promise<void> {
+    if (this.closed || this.restarting || !this.live || this.heldBack) return;
+    const { client, prefix, name, keysOnly, log } = this.options;
+    const range = Range.prefix(prefix);
+    this.heldBack = [];
+    try {
+      const listing = await client.kv.range({
+        key: range.start,
+        range_end: range.end,
+        keys_only: keysOnly,
+      });
+      if (this.closed || this.restarting) return;
+      await this.options.onSnapshot(listing.kvs, listing.header.revision);
+      this.floorRevision = BigInt(listing.header.revision);
+    } catch (error) {
+      log({ level: 'warn', msg: 'etcd watch resync failed', watch: name, error: String(error) });
+    } finally {
+      const held = this.heldBack;
+      this.heldBack = undefined;
+      for (const event of held) this.deliver(event.type, event.kv);
+    }
+  }
+
+  /** Applies one watch event unless a listing already holds it (see the header). */
+  private deliver(type: 'put' | 'delete', kv: IKeyValue): void {
+    if (this.heldBack) {
+      this.heldBack.push({ type, kv });
+      return;
+    }
+    if (BigInt(kv.mod_revision) <= this.floorRevision) return;
+    if (type === 'put') this.options.onPut?.(kv);
+    else this.options.onDelete?.(kv);
+  }
+
   private attach(watcher: Watcher): void {
-    watcher.on('put', (kv) => this.options.onPut?.(kv));
-    watcher.on('delete', (kv) => this.options.onDelete?.(kv));
+    watcher.on('put', (kv) => this.deliver('put', kv));
+    watcher.on('delete', (kv) => this.deliver('delete', kv));
     // etcd3 resumes a broken stream by itself; until it has, changes may be missed.
     watcher.on('disconnected', () => {
       if (this.watcher === watcher) this.isStale = true;
