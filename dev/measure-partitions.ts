@@ -28,7 +28,9 @@ const { values } = parseArgs({
 if (values.help) {
   console.log('Usage: npm run measure:partitions -- [--runs N (default 3)] [--fault NAME ...]');
   console.log(`Faults (default all): ${PARTITION_FAULTS.map((f) => f.name).join(', ')}`);
-  console.log('Env: PARTITION_ELECTION_TIMEOUT_MS (default 500), PARTITION_HOST_ENV (JSON host settings)');
+  console.log(
+    "Env: PARTITION_ELECTION_TIMEOUT_MS (default the launcher's, 500), PARTITION_HOST_ENV (JSON host settings)",
+  );
   process.exit(0);
 }
 const runs = Number(values.runs);
