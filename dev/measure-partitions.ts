@@ -19,16 +19,31 @@ import {
 } from './partition-scenarios';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, help: { type: 'boolean' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    fault: { type: 'string', multiple: true },
+    help: { type: 'boolean' },
+  },
 });
 if (values.help) {
-  console.log('Usage: npm run measure:partitions -- [--runs N (default 3)]');
-  console.log('Env: PARTITION_ELECTION_TIMEOUT_MS (default 500), PARTITION_HOST_ENV (JSON host settings)');
+  console.log('Usage: npm run measure:partitions -- [--runs N (default 3)] [--fault NAME ...]');
+  console.log(`Faults (default all): ${PARTITION_FAULTS.map((f) => f.name).join(', ')}`);
+  console.log(
+    "Env: PARTITION_ELECTION_TIMEOUT_MS (default the launcher's, 500), PARTITION_HOST_ENV (JSON host settings)",
+  );
   process.exit(0);
 }
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) {
   console.error('--runs must be ≥ 1');
+  process.exit(2);
+}
+// One fault alone (e.g. --fault isolate-leader) to compare etcd timings in more runs per minute.
+const faults = values.fault
+  ? PARTITION_FAULTS.filter((f) => values.fault?.includes(f.name))
+  : PARTITION_FAULTS;
+if (faults.length === 0) {
+  console.error(`--fault must name one of ${PARTITION_FAULTS.map((f) => f.name).join(', ')}`);
   process.exit(2);
 }
 
@@ -44,7 +59,7 @@ const load: number[] = [];
 let lost = 0;
 try {
   for (let i = 0; i < runs; i++) {
-    for (const fault of PARTITION_FAULTS) {
+    for (const fault of faults) {
       load.push(loadavg()[0]!);
       const r = await fault.run(cluster, `mp${Date.now().toString(36)}-${fault.name}-${i}`);
       progress(`run ${i + 1}/${runs} ${describeRun(fault, r)}`);
@@ -58,11 +73,11 @@ try {
   const term = await raftTerm(cluster);
   console.log(
     `Stall without any commit (16 clients), median (min–max) of ${runs} runs; election timeout ${ELECTION_TIMEOUT_MS} ms; ` +
-      `load average ${spread(load).replace(/ ms/g, '')}; raft term at the end ${term} (expected ${1 + runs})`,
+      `load average ${spread(load).replace(/ ms/g, '')}; raft term at the end ${term} (expected ${1 + runs * faults.filter((f) => f.name === 'isolate-leader').length})`,
   );
   console.log('| fault | target | stall |');
   console.log('|---|---|---|');
-  for (const fault of PARTITION_FAULTS) {
+  for (const fault of faults) {
     const rs = results.get(fault.name) ?? [];
     const label =
       fault.name === 'isolate-leader'

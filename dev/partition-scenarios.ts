@@ -13,14 +13,16 @@ import { PaymentsClient } from '../client/payments-client';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { ChaosCluster } from './chaos/chaos-cluster';
 import { ensureEtcd } from './cluster/ensure-etcd';
+import { DEFAULT_ELECTION_TIMEOUT_MS } from './cluster/etcd-cluster';
 
 /**
- * etcd's election timeout for these scenarios, heartbeat a tenth of it. 500 ms, not
- * dev/cluster/etcd-cluster.ts's 1000: Raft draws each election timeout from [T, 2T), so with 1000
- * the election alone took 2.1–2.2 s and no client-side change can meet "election timeout + 1 s"
- * (docs/fault-tolerance.md, Hardening). PARTITION_ELECTION_TIMEOUT_MS=1000 measures the default.
+ * etcd's election timeout for these scenarios, heartbeat a tenth of it: the launcher's
+ * (dev/cluster/etcd-cluster.ts), unless PARTITION_ELECTION_TIMEOUT_MS measures another candidate
+ * (docs/fault-tolerance.md, "Election timeout").
  */
-export const ELECTION_TIMEOUT_MS = Number(process.env.PARTITION_ELECTION_TIMEOUT_MS ?? 500);
+export const ELECTION_TIMEOUT_MS = Number(
+  process.env.PARTITION_ELECTION_TIMEOUT_MS ?? DEFAULT_ELECTION_TIMEOUT_MS,
+);
 export const CLIENTS = 16;
 /** How long a fault is held, and how long commits are watched after the heal, ms. */
 export const HOLD_MS = 6000;

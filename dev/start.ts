@@ -18,9 +18,9 @@ import { createEtcdClient } from '../coordination/etcd/etcd-client';
 import { EtcdApiKeyStore } from '../functions/auth/etcd-api-key-store';
 import { DEFAULT_HOT_WINDOW, parseDuration } from '../functions/config';
 import { HOST_USER, ROOT_USER, readTlsFiles } from './cluster/certificates';
-import { prepareDataDir } from './cluster/data-dir-version';
+import { prepareDataDir, prepareEtcdRelease } from './cluster/data-dir-version';
 import { adminKeyNotice, DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster/dev-admin-key';
-import { ensureEtcd } from './cluster/ensure-etcd';
+import { ensureEtcd, etcdRelease } from './cluster/ensure-etcd';
 import { ensurePostgres } from './cluster/ensure-postgres';
 import { DEFAULT_ETCD_QUOTA_BYTES, defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
 import { hostAccount, installHostCredentials } from './cluster/host-credentials';
@@ -42,6 +42,10 @@ const HELP = `Usage: npm start -- [flags]
                             when the data dir is created)
   --etcd-quota-bytes N      etcd backend quota (NOSPACE past   env PAY_ETCD_QUOTA_BYTES default 8589934592
                             it), --quota-backend-bytes                                 (8 GiB)
+                            etcd release: 3.4 (the system's)   env PAY_ETCD_VERSION    default 3.4
+                            or 3.5 (3.5.30, fetched into
+                            .cache/; backs the members up
+                            before it first opens them)
   --archive-url URL         use this PostgreSQL (host role)    env PAY_ARCHIVE_URL     default none: launch a
                             for the archive; TLS unless                                local primary and
                             on loopback                                                synchronous standby
@@ -198,12 +202,23 @@ const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?
 
 // Before anything starts: the data dir's version, and a backup of a data dir from before the
 // archive (dev/cluster/data-dir-version.ts).
+// Then the etcd release: members a newer etcd is about to open are backed up first, since an older
+// one cannot read them afterwards.
+const etcdBinary = externalEndpoints ? undefined : ensureEtcd();
 try {
   prepareDataDir({
     dataDir,
     members: externalEndpoints ? [] : members.map((m) => m.name),
     log: (line) => console.log(line),
   });
+  if (etcdBinary) {
+    prepareEtcdRelease({
+      dataDir,
+      members: members.map((m) => m.name),
+      release: etcdRelease(etcdBinary),
+      log: (line) => console.log(line),
+    });
+  }
 } catch (error) {
   fail((error as Error).message);
 }
@@ -255,7 +270,7 @@ const pki = externalEndpoints
     }).catch((error: Error) => fail(error.message));
 const etcd = externalEndpoints
   ? undefined
-  : new EtcdCluster({ binary: ensureEtcd(), dir: dataDir, members, pki, quotaBytes });
+  : new EtcdCluster({ binary: etcdBinary!, dir: dataDir, members, pki, quotaBytes });
 const endpoints = externalEndpoints ?? etcd!.clientUrls();
 // Hosts get only the files they use; as root, they run as an account that cannot read the PKI.
 const account = hostAccount(env.PAY_HOST_ACCOUNT);

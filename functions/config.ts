@@ -28,6 +28,9 @@
  *                            requests-in-progress.ts)
  *   HOST_BODY_TIMEOUT_MS     time a request body may take to arrive,    default 10000
  *                            ms; a slower one is answered 408
+ *   HOST_HEADERS_TIMEOUT_MS  time the request line and headers may     default 10000
+ *                            take to arrive, ms; slower: 408 and the
+ *                            connection closed (functions/server-timeouts.ts)
  *   ETCD_MAX_TXN_OPS         the etcd cluster's --max-txn-ops           default 2048 (set 128 for a stock etcd)
  *   ETCD_QUOTA_BYTES         the etcd cluster's --quota-backend-bytes   default 2147483648 (etcd's own
  *                            (the launcher passes what it gave etcd)    default, without the flag)
@@ -83,6 +86,7 @@ import { DEFAULT_ROOT } from '../ledger/etcd/key-layout';
 import { DEFAULT_BODY_TIMEOUT_MS } from './middleware/request-body';
 import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from './middleware/requests-in-progress';
 import { LOG_LEVELS, type LogLevel } from './observability/logger';
+import { DEFAULT_HEADERS_TIMEOUT_MS } from './server-timeouts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -127,6 +131,7 @@ const envSchema = z.object({
   HOST_MAX_REQUESTS_IN_PROGRESS: positiveInt(DEFAULT_MAX_REQUESTS_IN_PROGRESS),
   HOST_MAX_REQUESTS_PER_KEY: z.coerce.number().int().positive().optional(),
   HOST_BODY_TIMEOUT_MS: positiveInt(DEFAULT_BODY_TIMEOUT_MS),
+  HOST_HEADERS_TIMEOUT_MS: positiveInt(DEFAULT_HEADERS_TIMEOUT_MS),
   ETCD_MAX_TXN_OPS: z.coerce.number().int().min(4).default(2048),
   ETCD_QUOTA_BYTES: positiveInt(DEFAULT_QUOTA_BYTES),
   ETCD_QUOTA_HIGH_WATER: z.coerce.number().gt(0).max(1).default(DEFAULT_HIGH_WATER_RATIO),
@@ -225,6 +230,8 @@ export interface HostConfig {
   maxRequestsPerKey: number | undefined;
   /** Time a request body may take to arrive, ms (functions/middleware/request-body.ts). */
   bodyTimeoutMs: number;
+  /** Time the request line and headers may take to arrive, ms (functions/server-timeouts.ts). */
+  headersTimeoutMs: number;
 }
 
 export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
@@ -289,6 +296,7 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
     },
     maxRequestsPerKey: e.HOST_MAX_REQUESTS_PER_KEY,
     bodyTimeoutMs: e.HOST_BODY_TIMEOUT_MS,
+    headersTimeoutMs: e.HOST_HEADERS_TIMEOUT_MS,
   };
 }
 

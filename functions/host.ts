@@ -40,6 +40,7 @@ import { readHostConfig } from './config';
 import { answerMalformedRequest } from './http-errors';
 import { createLogger } from './observability/logger';
 import { createMetrics, watchClusterView, watchStorage } from './observability/metrics';
+import { serverTimeouts } from './server-timeouts';
 
 const config = readHostConfig(process.env);
 const c = config.clocks;
@@ -248,12 +249,23 @@ const app = createApp({
   bodyTimeoutMs: config.bodyTimeoutMs,
 });
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, (info) => {
-  logger.info({ url: `http://${info.address}:${info.port}` }, 'host listening');
-  coordination.start();
-  clocks.start();
-  archiver?.start();
-});
+const server = serve(
+  {
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.bind,
+    serverOptions: serverTimeouts({
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+    }),
+  },
+  (info) => {
+    logger.info({ url: `http://${info.address}:${info.port}` }, 'host listening');
+    coordination.start();
+    clocks.start();
+    archiver?.start();
+  },
+);
 
 server.on('clientError', answerMalformedRequest);
 

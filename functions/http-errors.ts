@@ -188,10 +188,22 @@ export function handleError(error: Error, c: Context): Response {
   return c.json(errorBody('internal', 'internal error'), 500);
 }
 
-const REASON: Record<number, string> = { 400: 'Bad Request', 431: 'Request Header Fields Too Large' };
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
+
+/** Node's parser and deadline errors, by code, and what they are answered with; others are 400. */
+const CLIENT_ERROR_CODES: Record<string, ApiErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'headers_too_large',
+  // Headers (or the whole request) not received within the server's deadlines (functions/server-timeouts.ts).
+  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
+};
 
 /**
- * For `server.on('clientError', ...)`: writes a JSON 400 (or 431) and closes the connection.
+ * For `server.on('clientError', ...)`: writes a JSON 400 (431 for oversized headers, 408 past the
+ * server's deadlines of functions/server-timeouts.ts) and closes the connection.
  * When a response has already gone out on this connection (a 401 answered before the body was
  * read, whose unread bytes then fail to parse) it only closes: a second response would be read
  * by the client as part of the first. Node's own default handler makes the same check.
@@ -202,9 +214,13 @@ export function answerMalformedRequest(error: Error & { code?: string }, socket:
     socket.destroy();
     return;
   }
-  const code: ApiErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'invalid_request';
+  const code = CLIENT_ERROR_CODES[error.code ?? ''] ?? 'invalid_request';
   const status = ERROR_STATUS_BY_CODE[code];
-  const body = JSON.stringify(errorBody(code, `malformed HTTP request (${error.code ?? 'parse error'})`));
+  const body = JSON.stringify(
+    code === 'request_timeout'
+      ? errorBody(code, 'request not received within the host deadline', { retryable: true })
+      : errorBody(code, `malformed HTTP request (${error.code ?? 'parse error'})`),
+  );
   socket.end(
     `HTTP/1.1 ${status} ${REASON[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );

@@ -168,11 +168,19 @@ export class StorageFullError extends PaymentError {
   readonly [Retryable] = true;
   readonly retryAfterSeconds: number;
 
+  /**
+   * `reason` (which member, how large, what etcd said) is the error's cause, logged by the HTTP
+   * layer; the message a client sees is always STORAGE_FULL_MESSAGE: a 503 told anyone with a key
+   * each member's database size and the quota (issue 17 §7).
+   */
   constructor(reason: string, options: { retryAfterSeconds?: number } = {}) {
-    super('storage_full', `payments are paused: ${reason}`);
+    super('storage_full', STORAGE_FULL_MESSAGE, { cause: reason });
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
   }
 }
+
+/** What a client is told while payments are paused for storage, whatever the cause. */
+export const STORAGE_FULL_MESSAGE = 'payments are paused: etcd storage is full; retry later';
 
 /**
  * Thrown when the payment archive's PostgreSQL does not answer within the statement timeout,

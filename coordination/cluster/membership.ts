@@ -7,7 +7,8 @@
  * after a compaction (ledger/etcd/resilient-watch.ts).
  *
  * The TTL must be at least etcd's minimum, 1.5 × its election timeout (etcd raises shorter TTLs
- * to that minimum anyway); with our 1 s election timeout that is 2 s, the default.
+ * to that minimum anyway): 0.75 s with the local clusters' 500 ms election timeout. The default,
+ * 2 s, also covers etcd's own 1 s election timeout (floor 1.5 s).
  */
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IKeyValue, Lease } from 'etcd3';
@@ -36,7 +37,7 @@ export interface MembershipOptions {
   self: Omit<HostRecord, 'since'>;
   /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/etcd/key-layout.ts). */
   root?: string;
-  /** Lease TTL in seconds. Default 2 (etcd's minimum with a 1 s election timeout). */
+  /** Lease TTL in seconds. Default 2 (above etcd's minimum, 1.5 × its election timeout, for timeouts up to 1 s). */
   ttlSeconds?: number;
   /** Pause between failed registration attempts, in ms. Default 500. */
   retryDelayMs?: number;

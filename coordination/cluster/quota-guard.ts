@@ -318,3 +318,18 @@ export function etcdStorageSource(probe: EtcdMemberProbe, client: Etcd3): Storag
       })),
   };
 }
+
+/**
+ * Why payments are paused, for readers without the admin scope (`/ready` is open): which members,
+ * never their sizes or the quota (issue 17 §7). The sizes are in `reason`, for `/cluster` (admin)
+ * and the log.
+ */
+export function storageSummary(report: StorageReport): string {
+  const over = report.members.filter((m) => m.overMark).map((m) => m.name);
+  const nospace = report.alarms.filter((a) => a.alarm === 'NOSPACE').map((a) => a.member);
+  const parts = [
+    ...(over.length > 0 ? [`etcd storage past its high-water mark on ${over.join(', ')}`] : []),
+    ...(nospace.length > 0 ? [`etcd NOSPACE alarm on ${nospace.join(', ')}`] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : 'etcd storage is full';
+}

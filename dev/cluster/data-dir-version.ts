@@ -11,6 +11,12 @@
  * is still `/pay/v2`, the launcher then initialises `postgres/`, and the elected leader archives
  * the old payments like any others; retries of them replay from whichever tier holds them.
  * A data dir from a newer launcher is refused.
+ *
+ * The file also records which etcd release (major.minor) last opened the members (`etcdRelease`;
+ * absent: 3.4, the only one before). etcd's data moves forward only: a member dir that 3.5 has
+ * opened cannot be read by 3.4 again. So before a newer release first opens them, the members are
+ * copied to `<data-dir>/backups/etcd-<old>-<time>/` (prepareEtcdRelease), and an older release is
+ * refused with the way back: that backup (docs/operations.md, "etcd 3.5").
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +28,10 @@ export interface DataDirVersion {
   version: number;
   /** Migrations applied to this data dir, oldest first. */
   migrations: { from: number; to: number; at: string; backup: string | null }[];
+  /** The etcd release (major.minor) that last opened the members; absent: 3.4. */
+  etcdRelease?: string;
+  /** etcd upgrades of the members, oldest first, each with its backup. */
+  etcdUpgrades?: { from: string; to: string; at: string; backup: string | null }[];
 }
 
 export interface PrepareDataDirOptions {
@@ -61,13 +71,11 @@ export function prepareDataDir({
   if (found?.version === DATA_DIR_VERSION) return undefined;
   let backup: string | undefined;
   if (found?.version === 1) {
-    const present = members.filter((name) => existsSync(join(dataDir, name)));
-    if (present.length > 0) {
-      backup = join(dataDir, 'backups', `v1-${now().toISOString().replace(/[:.]/g, '-')}`);
-      mkdirSync(backup, { recursive: true });
-      for (const name of present) cpSync(join(dataDir, name), join(backup, name), { recursive: true });
+    const copied = backUpMembers(dataDir, members, `v1-${stamp(now())}`);
+    backup = copied?.dir;
+    if (copied) {
       log(
-        `data dir from before the archive (version 1): etcd members ${present.join(', ')} backed up to ${backup}`,
+        `data dir from before the archive (version 1): etcd members ${copied.members.join(', ')} backed up to ${copied.dir}`,
       );
     }
     log(
@@ -84,5 +92,72 @@ export function prepareDataDir({
     ],
   };
   writeFileSync(join(dataDir, VERSION_FILE), `${JSON.stringify(version, null, 2)}\n`);
+  return backup;
+}
+
+const stamp = (at: Date) => at.toISOString().replace(/[:.]/g, '-');
+
+/** Copies the members' directories present in the data dir to `<data-dir>/backups/<name>/`. */
+function backUpMembers(
+  dataDir: string,
+  members: string[],
+  name: string,
+): { dir: string; members: string[] } | undefined {
+  const present = members.filter((m) => existsSync(join(dataDir, m)));
+  if (present.length === 0) return undefined;
+  const dir = join(dataDir, 'backups', name);
+  mkdirSync(dir, { recursive: true });
+  for (const m of present) cpSync(join(dataDir, m), join(dir, m), { recursive: true });
+  return { dir, members: present };
+}
+
+const releaseOrder = (release: string) => release.split('.').map(Number) as [number, number];
+const newer = (a: string, b: string) => {
+  const [[am, an], [bm, bn]] = [releaseOrder(a), releaseOrder(b)];
+  return am !== bm ? am > bm : an > bn;
+};
+
+export interface PrepareEtcdReleaseOptions extends PrepareDataDirOptions {
+  /** The release (major.minor) of the etcd binary about to open the members, e.g. `3.5`. */
+  release: string;
+}
+
+/**
+ * Records the etcd release that is about to open the members; when it is newer than the one that
+ * last did, backs their directories up first. Throws when it is older (etcd cannot go back).
+ * Returns the backup's directory, if one was made. Call it after prepareDataDir, before any
+ * etcd member starts.
+ */
+export function prepareEtcdRelease({
+  dataDir,
+  members,
+  release,
+  log = () => {},
+  now = () => new Date(),
+}: PrepareEtcdReleaseOptions): string | undefined {
+  const file = join(dataDir, VERSION_FILE);
+  const found = readDataDirVersion(dataDir) ?? { version: DATA_DIR_VERSION, migrations: [] };
+  const hasMembers = members.some((m) => existsSync(join(dataDir, m)));
+  const last = found.etcdRelease ?? (hasMembers ? '3.4' : undefined);
+  if (last !== undefined && newer(last, release)) {
+    const backups = (found.etcdUpgrades ?? []).filter((u) => u.to === last && u.backup).map((u) => u.backup);
+    throw new Error(
+      `${dataDir}'s etcd members were opened by etcd ${last}, and etcd ${release} cannot read them. ` +
+        `Run etcd ${last} (PAY_ETCD_VERSION=${last}), or restore the members from ${backups.at(-1) ?? 'a backup'} into ${dataDir}.`,
+    );
+  }
+  let backup: string | undefined;
+  const upgrades = [...(found.etcdUpgrades ?? [])];
+  if (last !== undefined && last !== release) {
+    backup = backUpMembers(dataDir, members, `etcd-${last}-${stamp(now())}`)?.dir;
+    upgrades.push({ from: last, to: release, at: now().toISOString(), backup: backup ?? null });
+    log(
+      `etcd ${release} opens members last opened by etcd ${last}, which cannot read them afterwards: backed up to ${backup}`,
+    );
+  }
+  if (last === release && found.etcdRelease === release) return undefined;
+  const updated: DataDirVersion = { ...found, etcdRelease: release, etcdUpgrades: upgrades };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(updated, null, 2)}\n`);
   return backup;
 }

@@ -1,9 +1,12 @@
 /**
  * A local etcd cluster of real members on loopback, for `npm start` and for the tests.
  *
- * Timing is tuned for loopback: a 100 ms heartbeat and a 1 s election timeout detect a dead Raft
- * leader in about a second, and still tolerate a busy 2-core machine without spurious elections
- * (etcd's guidance: election timeout ≥ 10 × heartbeat). --max-txn-ops is raised so that one
+ * Timing is tuned for loopback: a 50 ms heartbeat and a 500 ms election timeout (etcd's guidance:
+ * election timeout ≥ 10 × heartbeat). Issue 15's target for an isolated Raft leader is the next
+ * commit within election timeout + 1 s; Raft draws each follower's timeout from [T, 2T), so the
+ * election alone took 2.1–3.3 s at T = 1000 and missed it, and 0.9–1.8 s at T = 500
+ * (docs/fault-tolerance.md, "Election timeout", with the cost: more spurious elections on a
+ * loaded machine). --max-txn-ops is raised so that one
  * transaction can carry a batch of payments. --pre-vote (off by default in etcd 3.4, on in 3.5):
  * a member cut off from its peers keeps raising its term; without pre-vote, on rejoining it
  * forces the healthy cluster into a new election and commits stall again after the heal.
@@ -22,6 +25,11 @@ import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { type Pki, ROOT_USER } from './certificates';
 import { bootstrapEtcdAuth } from './etcd-auth';
 import { httpOk, ManagedProcess, waitFor } from './managed-process';
+
+/** Raft election timeout of local clusters, ms (see the header). */
+export const DEFAULT_ELECTION_TIMEOUT_MS = 500;
+/** Raft heartbeat of local clusters, ms: a tenth of the election timeout. */
+export const DEFAULT_HEARTBEAT_MS = 50;
 
 /** 8 GiB: etcd's recommended maximum backend size. */
 export const DEFAULT_ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
@@ -50,9 +58,9 @@ export interface EtcdClusterOptions {
   members: EtcdMemberSpec[];
   /** Address to bind. Default 127.0.0.1. */
   bind?: string;
-  /** Raft heartbeat, ms. Default 100. */
+  /** Raft heartbeat, ms. Default DEFAULT_HEARTBEAT_MS (50). */
   heartbeatMs?: number;
-  /** Raft election timeout, ms. Default 1000. */
+  /** Raft election timeout, ms. Default DEFAULT_ELECTION_TIMEOUT_MS (500). */
   electionTimeoutMs?: number;
   /** Most operations in one transaction. Default 2048 (etcd's own default is 128). */
   maxTxnOps?: number;
@@ -157,8 +165,8 @@ export class EtcdCluster {
       dir,
       members,
       bind = '127.0.0.1',
-      heartbeatMs = 100,
-      electionTimeoutMs = 1000,
+      heartbeatMs = DEFAULT_HEARTBEAT_MS,
+      electionTimeoutMs = DEFAULT_ELECTION_TIMEOUT_MS,
       maxTxnOps = 2048,
       quotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
       token = `payments-${members.map((m) => m.clientPort).join('-')}`,

@@ -9,6 +9,7 @@
  * are served and every host shares the same etcd, but says so: `status: "degraded"` and a `reason`.
  */
 import type { Context } from 'hono';
+import { storageSummary } from '../../coordination/cluster/quota-guard';
 import { ClockOffsetError, QuorumUnavailableError } from '../../ledger/errors';
 import type { FunctionDeps } from '../deps';
 
@@ -35,7 +36,7 @@ export function ready({ ledger, hostId, cluster, clocks }: FunctionDeps) {
       return c.json({
         status: 'degraded',
         host: hostId,
-        reason: `payments refused (storage_full): ${storage.reason}`,
+        reason: `payments refused (storage_full): ${storageSummary(storage)}`,
       });
     }
     return c.json({ status: 'ready', host: hostId });

@@ -13,6 +13,7 @@ import {
 } from '../../coordination/cluster/quota-guard';
 import { readHostConfig } from '../../functions/config';
 import { createMetrics, watchStorage } from '../../functions/observability/metrics';
+import { STORAGE_FULL_MESSAGE } from '../../ledger/errors';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { createTestApp, quietCluster } from '../support/test-app';
 
@@ -147,14 +148,14 @@ describe('quota guard decisions', () => {
 
 describe('a host over the quota guard', () => {
   async function hostOver(sizes: Record<string, number | null>) {
-    const { state, guard } = guardOver(sizes);
+    const { state, guard, logs } = guardOver(sizes);
     const metrics = createMetrics();
     watchStorage(metrics, guard);
     const ledger = new MemoryLedger();
     const cluster = { ...quietCluster('h1'), storage: () => guard.report() };
     const app = createTestApp({ ledger, clock: systemClock, hostId: 'h1', cluster, metrics });
     await guard.poll();
-    return { state, guard, app };
+    return { state, guard, app, logs };
   }
   const pay = (id: string) =>
     JSON.stringify({ id, payer: 'alice', payee: 'bob', amount: 100, currency: 'EUR' });
@@ -164,6 +165,28 @@ describe('a host over the quota guard', () => {
       body: pay(id),
       headers: { 'content-type': 'application/json' },
     });
+
+  it('storage_full leaks no database sizes: the 503 and /ready carry a stable message, the sizes go to the log (issue 17 §7)', async () => {
+    const { state, guard, app, logs } = await hostOver({ n1: 10 * MiB });
+    state.sizes.n1 = 30 * MiB;
+    state.alarms = [{ memberId: '100', alarm: 'NOSPACE' }];
+    await guard.poll();
+    const refused = await post(app, 'sizes');
+    expect(refused.status).toBe(503);
+    const { error } = (await refused.json()) as { error: { message: string } };
+    expect(error.message).toBe(STORAGE_FULL_MESSAGE);
+    const ready = (await (await app.request('/ready')).json()) as { reason: string };
+    expect(ready.reason).toBe(
+      'payments refused (storage_full): etcd storage past its high-water mark on n1; etcd NOSPACE alarm on n1',
+    );
+    for (const text of [error.message, ready.reason]) expect(text).not.toMatch(/\d+(\.\d+)? ?[KMG]i?B|quota/);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        msg: 'payments paused: etcd storage',
+        reason: expect.stringContaining('30.0 MiB'),
+      }),
+    );
+  });
 
   it('answers payments 503 storage_full with Retry-After past the mark, serves reads, and says why on /ready, /cluster and /metrics', async () => {
     const { state, guard, app } = await hostOver({ n1: 10 * MiB });

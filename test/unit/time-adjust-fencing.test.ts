@@ -90,6 +90,48 @@ describe('adjustment bounds (issue 17 §7)', () => {
   });
 });
 
+describe('strict adjustment bodies (issue 17 §7): the strict-JSON path of payments', () => {
+  const raw = (body: string, contentType = 'application/json') =>
+    app.request('/time/adjust', { method: 'POST', headers: { 'content-type': contentType }, body });
+  const valid = { master: 'h2', deltaMs: 1, errorMs: 0.5, round: 1, fencingToken: '7' };
+
+  it('an unknown field is refused with 400 invalid_request naming it', async () => {
+    const res = await adjust({ slewMs: 5 });
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toContain('slewMs');
+    expect(hostClock.synced).toBe(false);
+  });
+
+  it('bad types (a numeric string, null, a boolean, a number for the token) and a missing field are refused with 400 naming the field', async () => {
+    for (const [field, value] of [
+      ['deltaMs', '5'],
+      ['errorMs', null],
+      ['round', true],
+      ['fencingToken', 7],
+      ['master', undefined],
+    ] as const) {
+      const res = await raw(JSON.stringify({ ...valid, [field]: value }));
+      expect(res.status, field).toBe(400);
+      expect((await errorOf(res)).message, field).toContain(field);
+    }
+    expect(hostClock.synced).toBe(false);
+  });
+
+  it('a duplicate key, a body that is not an object and a body that is not JSON are refused with 400; a non-JSON type with 415', async () => {
+    const duplicate =
+      '{"master":"h2","deltaMs":1,"deltaMs":50000,"errorMs":0.5,"round":1,"fencingToken":"7"}';
+    for (const body of [duplicate, '[]', '"h2"', 'null', '{"master":"h2",']) {
+      const res = await raw(body);
+      expect(res.status, body).toBe(400);
+      expect((await errorOf(res)).code, body).toBe('invalid_request');
+    }
+    expect((await raw(JSON.stringify(valid), 'text/plain')).status).toBe(415);
+    expect(hostClock.synced).toBe(false);
+  });
+});
+
 describe('fenced adjustments (issue 15 §6)', () => {
   it('refuses a token older than the highest seen with 409 stale_master, and leaves the clock alone', async () => {
     expect((await adjust({ fencingToken: '9', deltaMs: 10 })).status).toBe(200);
