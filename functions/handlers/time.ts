@@ -27,6 +27,7 @@ export const adjustmentSchema = z.strictObject({
   fencingToken: z
     .string()
     .regex(/^\d{1,20}$/, "fencingToken must be the master's campaign revision (1 to 20 digits)"),
+  referenced: z.boolean().optional(),
 });
 
 export function getTime({ hostClock, sync, hostId }: ClockDeps & { hostId: string }) {
