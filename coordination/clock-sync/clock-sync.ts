@@ -147,7 +147,9 @@ export class ClockSync {
    * Applies an adjustment from `POST /time/adjust`. Throws StaleMasterError if it is not from the
    * leader this host knows, or if its fencing token is older than the highest seen, in an
    * adjustment or as the leader's token in this host's view: the fencing-token rule of leases
-   * (Kleppmann, "How to do distributed locking", 2016), applied to the clock.
+   * (Kleppmann, "How to do distributed locking", 2016), applied to the clock. A token newer than
+   * the view's is accepted (the view may lag the leader's re-election); that `master` is the
+   * sender itself is checked by the HTTP handler, against the sender's host key.
    */
   handleAdjustment(adjustment: TimeAdjustment): void {
     const leader = this.options.view.leader();
