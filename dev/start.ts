@@ -23,6 +23,7 @@ import { adminKeyNotice, DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster
 import { ensureEtcd } from './cluster/ensure-etcd';
 import { ensurePostgres } from './cluster/ensure-postgres';
 import { DEFAULT_ETCD_QUOTA_BYTES, defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
+import { freeUdpPort } from './cluster/free-udp-port';
 import { hostAccount, installHostCredentials } from './cluster/host-credentials';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
 import { ensureChrony, LocalChrony } from './cluster/local-chrony';
@@ -184,7 +185,9 @@ const ntpServers = setting('ntp-servers', 'PAY_NTP_SERVERS');
 let chrony: LocalChrony | undefined;
 if (!ntpServers) {
   try {
-    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port: 11123 });
+    // 11123 when free; another UDP port when not (a second launcher, or anything else on it).
+    const port = await freeUdpPort(11_123);
+    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port });
   } catch (error) {
     console.warn(`warning: no NTP reference: ${(error as Error).message}`);
   }
