@@ -139,3 +139,20 @@ describe('the master field is bound to the sender (a host that is not the leader
     expect(hostClock.synced).toBe(false);
   });
 });
+
+describe('adjustments from a referenced master are intersected (HostClock.refine)', () => {
+  it('a loose referenced reading after a tight one keeps the tight bound and barely moves the clock', async () => {
+    expect((await adjust({ deltaMs: 0, errorMs: 3, referenced: true })).status).toBe(200);
+    expect((await adjust({ deltaMs: 1, errorMs: 8, referenced: true })).status).toBe(200);
+    // [−3, 3] ∩ [−7, 9] = [−3, 3]: true time stands still, so the bound has not grown.
+    expect(hostClock.pendingMs()).toBeCloseTo(0, 6);
+    expect(hostClock.estimateErrorMs()).toBeCloseTo(3, 6);
+  });
+
+  it('without a reference (internal agreement, which the master may move) each adjustment is taken whole', async () => {
+    expect((await adjust({ deltaMs: 0, errorMs: 3 })).status).toBe(200);
+    expect((await adjust({ deltaMs: 1, errorMs: 8 })).status).toBe(200);
+    expect(hostClock.pendingMs()).toBeCloseTo(1, 6);
+    expect(hostClock.estimateErrorMs()).toBeCloseTo(8, 6);
+  });
+});
