@@ -59,8 +59,9 @@ const HELP = `Usage: npm start -- [flags]
   --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
                             ppm, e.g. 200,-150,0
   --ntp-servers LIST        NTP servers (host:port,...) the    env PAY_NTP_SERVERS     default: launch chrony
-                            time master disciplines its clock                          on 127.0.0.1:11123,
-                            against                                                     serving this machine's clock
+                            time master disciplines its clock                          on 127.0.0.1:11123 (or a free
+                            against                                                     UDP port), serving this
+                                                                                        machine's clock
   (as root, hosts run as the account in PAY_HOST_ACCOUNT, default nobody, with only their own
    etcd certificate, key and the CA certificate, copied to <data-dir>/host-credentials)
   --help                    this text
