@@ -5,27 +5,32 @@
  * reference. Host-to-host HTTP goes through the TCP link proxy and NTP through the UDP relay, each
  * delaying per direction (dev/chaos/link-delay.ts).
  *
- *  1. Per network condition, each host leading in turn: error against true time (p50/p99/max),
+ *  1. Per network condition, each host leading in turn (the asymmetric and lossy conditions with
+ *     h1 leading only, unless --full): error against true time (p50/p99/max),
  *     pairwise offset, readings outside the host's reported bound, the bound itself; every
  *     Cristian-style sample's estimate against the truth (is the true offset within ±RTT/2?);
  *     messages and CPU per second. True error comes from a probe outside the hosts: GET /time on
  *     each host directly (not through the relays), bracketed by the machine clock, keeping the
  *     fastest of 5, and only when its ±RTT/2 is within 1 ms (how many were dropped is printed).
  *     Cost (messages, CPU) is measured in a window of its own, without the probe.
- *  2. Sync intervals 250 ms, 1 s, 4 s on loopback: error p50/p99/max and cost, over at least 5
- *     windows each, median and range.
+ *  2. Sync intervals 250 ms, 1 s, 4 s on loopback: error p50/p99/max and cost, over 5 windows
+ *     each, median and range.
  *  3. The picture (docs/time-sync-offsets.svg): each host's offset over time from start, through
- *     convergence, a leader kill and the re-election.
+ *     convergence (the first 15 s), a leader kill with payments before and after it (the largest
+ *     adjustment a survivor took, and committedAt inversions against commit order), and the
+ *     re-election.
  *  4. With chronyd stopped: the master's source and its bound over time.
  *
- * Flags: --quick (shorter windows), --out FILE (markdown, default results/time-accuracy.md).
+ * Flags: --quick (shorter windows), --full (every leader under every condition), --parts LIST
+ * (accuracy,overhead,convergence; default all), --out FILE (markdown, default
+ * results/time-accuracy.md), --json FILE (the figures `npm run report` reads, schema in the report
+ * contract), --run-id ID (copied into the JSON). About 4 minutes by default on an idle 2-core box.
  * Every figure is from this machine's clock; measurements on a shared machine are noisy.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import getPort from 'get-port';
 import { machineTime } from '../coordination/clock/clock';
 import { NtpReference, type TimeReference } from '../coordination/clock-sync/ntp-reference';
 import type { TimePeer, TimeReading } from '../coordination/clock-sync/time-peer';
@@ -33,14 +38,35 @@ import type { DelayedHostLinks } from './chaos/delayed-host-links';
 import type { LinkDelays } from './chaos/link-delay';
 import { SKEWED_HOSTS, startSkewedHosts } from './chaos/skewed-hosts';
 import { UdpRelay } from './chaos/udp-relay';
+import { freeUdpPort } from './cluster/free-udp-port';
 import type { InProcessHosts } from './cluster/in-process-hosts';
 import { ensureChrony, LocalChrony } from './cluster/local-chrony';
+import { measurementHeader, writeMeasurementJson } from './measure-output';
 import { offsetPlot } from './report/offset-plot';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+const argv = process.argv.slice(2);
+const { values } = parseArgs({
+  args: argv,
+  options: {
+    quick: { type: 'boolean' },
+    full: { type: 'boolean' },
+    parts: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'string' },
+    'run-id': { type: 'string' },
+  },
+});
 const quick = values.quick ?? false;
+const full = values.full ?? false;
 const out = values.out ?? 'results/time-accuracy.md';
-const WINDOW_MS = quick ? 3000 : 6000;
+const PARTS = ['accuracy', 'overhead', 'convergence'] as const;
+const parts = new Set((values.parts ?? PARTS.join(',')).split(',').map((p) => p.trim()));
+for (const p of parts)
+  if (!(PARTS as readonly string[]).includes(p))
+    throw new Error(`--parts: unknown part "${p}" (${PARTS.join(', ')})`);
+const header = measurementHeader('npm run measure:time', argv, values['run-id']);
+/** Each half of an accuracy window: cost (no probe), then accuracy (probe), ms. */
+const WINDOW_MS = quick ? 1500 : 2500;
 
 const SKEWED = SKEWED_HOSTS;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,12 +87,15 @@ const say = (line = '') => {
 
 interface Condition {
   name: string;
+  /** Its name in the JSON (`accuracy[].condition`); conditions without one are in the markdown only. */
+  json?: AccuracyRow['condition'];
   delays?: LinkDelays;
 }
 const CONDITIONS: Condition[] = [
-  { name: 'loopback' },
+  { name: 'loopback', json: 'loopback' },
   {
     name: '5 ± 2 ms each way',
+    json: '5±2 ms delay',
     delays: { forward: { delayMs: 5, jitterMs: 2 }, back: { delayMs: 5, jitterMs: 2 }, seed: 16 },
   },
   {
@@ -82,6 +111,26 @@ const CONDITIONS: Condition[] = [
     },
   },
 ];
+
+/** The JSON of the report contract ("measure:time"). */
+interface AccuracyRow {
+  condition: 'loopback' | '5±2 ms delay';
+  leader: string;
+  maxAbsErrorMs: number;
+  boundMs: number;
+  withinBound: boolean;
+}
+const report = {
+  ...header,
+  accuracy: [] as AccuracyRow[],
+  convergence: {
+    condition: 'loopback' as const,
+    series: [] as { host: string; points: [number, number][] }[],
+  },
+  overhead: [] as { intervalMs: number; errorP99Ms: number; cpuMsPerS: number; messagesPerS: number }[],
+  leaderKill: { clockStepMs: Number.NaN, committedAtInversions: Number.NaN },
+};
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** A sample's estimate against the truth read in-process at the same instant. */
 interface SampleCheck {
@@ -217,12 +266,12 @@ const MAX_PROBE_UNCERTAINTY_MS = 1;
  * process's CPU: hosts, proxies and relays; chronyd is another process), then accuracy over as long
  * again with the probe running.
  */
-async function measureWindow(rig: Rig, durationMs: number): Promise<Window> {
+async function measureWindow(rig: Rig, durationMs: number, costMs = durationMs): Promise<Window> {
   const { cluster, reference } = rig;
   const messages0 = cluster.syncMessages() + reference.messages;
   const cpu0 = process.cpuUsage();
   const c0 = machineTime();
-  await sleep(durationMs);
+  await sleep(costMs);
   const seconds = (machineTime() - c0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const w: Window = {
@@ -278,7 +327,8 @@ async function part1(chrony: LocalChrony): Promise<void> {
   const sampleRows: string[] = [];
   for (const condition of CONDITIONS) {
     const checks: SampleCheck[] = [];
-    for (const leader of ['h1', 'h2', 'h3']) {
+    // The report's conditions with every host leading; the others with h1 only unless --full (time).
+    for (const leader of condition.json || full ? ['h1', 'h2', 'h3'] : ['h1']) {
       const rig = await startRig(chrony, leader, condition.delays, 1000);
       try {
         const took = await settle(rig.cluster, condition.delays ? 10 : 2, 15_000);
@@ -287,6 +337,15 @@ async function part1(chrony: LocalChrony): Promise<void> {
         const w = await measureWindow(rig, WINDOW_MS);
         checks.push(...rig.checks);
         const s = summarize(w);
+        if (condition.json) {
+          report.accuracy.push({
+            condition: condition.json,
+            leader,
+            maxAbsErrorMs: round3(s.max),
+            boundMs: round3(Math.max(...w.bounds)),
+            withinBound: w.outside === 0 && w.readings > 0,
+          });
+        }
         say(
           `| ${condition.name} | ${leader} | ${f(took / 1000, 1)} s | ${f(s.p50, 3)} / ${f(s.p99, 3)} / ${f(s.max, 3)} ms | ${f(w.inProcessMax, 3)} ms | ${f(s.pairMax, 3)} ms | ${f(Math.max(...w.bounds), 2)} ms | ${w.outside} of ${w.readings} | ${w.dropped} | ${f(w.messagesPerS, 1)} | ${f(w.cpuMsPerS, 1)} |`,
         );
@@ -318,7 +377,7 @@ async function part1(chrony: LocalChrony): Promise<void> {
 async function part2(chrony: LocalChrony): Promise<void> {
   const windows = 5;
   say(
-    `### 2. Accuracy against overhead by sync interval (loopback, NTP via chronyd, ${windows} windows of ${WINDOW_MS / 1000} s each, leader h1)`,
+    `### 2. Accuracy against overhead by sync interval (loopback, NTP via chronyd, ${windows} windows each, leader h1; cost over max(${WINDOW_MS / 1000} s, one interval), error over ${WINDOW_MS / 1000} s)`,
   );
   say();
   say(
@@ -333,11 +392,17 @@ async function part2(chrony: LocalChrony): Promise<void> {
       const rows: ReturnType<typeof summarize>[] = [];
       const cost: Window[] = [];
       for (let i = 0; i < windows; i++) {
-        const w = await measureWindow(rig, Math.max(WINDOW_MS, 2 * interval));
+        const w = await measureWindow(rig, WINDOW_MS, Math.max(WINDOW_MS, interval));
         if (w.readings === 0) continue;
         rows.push(summarize(w));
         cost.push(w);
       }
+      report.overhead.push({
+        intervalMs: interval,
+        errorP99Ms: round3(median(rows.map((r) => r.p99))),
+        cpuMsPerS: round3(median(cost.map((c) => c.cpuMsPerS))),
+        messagesPerS: round3(median(cost.map((c) => c.messagesPerS))),
+      });
       const col = (pick: (r: ReturnType<typeof summarize>) => number) =>
         `${f(median(rows.map(pick)), 3)} (${range(rows.map(pick), 3)})`;
       say(
@@ -356,6 +421,21 @@ async function part2(chrony: LocalChrony): Promise<void> {
   say();
 }
 
+/** Pays through `url`; returns committedAt (ms since the epoch) and the commit sequence. */
+async function pay(cluster: InProcessHosts, url: string, id: string) {
+  const res = await fetch(`${url}/payments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${cluster.adminKey}` },
+    body: JSON.stringify({ id, payer: 'alice', payee: 'shop-1', amount: 100, currency: 'EUR' }),
+  });
+  if (res.status !== 201) throw new Error(`payment ${id} answered ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { committedAt: string; sequence: string | number };
+  return { at: Date.parse(body.committedAt), sequence: Number(body.sequence) };
+}
+
+/** Seconds of the convergence series before the leader is killed. */
+const CONVERGENCE_S = 15;
+
 async function part3and4(chrony: LocalChrony): Promise<void> {
   const rig = await startRig(chrony, 'h1', undefined, 1000);
   const series = new Map(SKEWED.map((h) => [h.id, [] as [number, number][]]));
@@ -371,17 +451,52 @@ async function part3and4(chrony: LocalChrony): Promise<void> {
     }
   })();
   try {
-    await sleep(10_000);
+    const { cluster } = rig;
+    // Payments start once every host takes them (ready within its offset bound), before the kill.
+    await settle(cluster, 2, CONVERGENCE_S * 1000);
+    const stamps: { at: number; sequence: number }[] = [];
+    const payments = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const live = cluster.hosts.filter((h) => h.alive);
+        stamps.push(await pay(cluster, live[i % live.length]!.url, `p-kill-${stamps.length}`));
+      }
+    };
+    await sleep(Math.max(0, CONVERGENCE_S * 1000 - (machineTime() - t0)) - 1000);
+    await payments(6);
+    // "Clock step": the largest change of target correction a survivor takes from the kill on.
+    // Corrections are slewed, so the clock itself never steps; this bounds how far it moves at all.
+    const adjustments: number[] = [];
+    for (const id of ['h2', 'h3'])
+      cluster.host(id).clocks.hostClock.onAdjust((a) => adjustments.push(a.deltaMs));
     events.push({ atS: (machineTime() - t0) / 1000, label: 'h1 (leader) killed, h2 elected' });
-    await rig.cluster.kill('h1');
-    rig.cluster.setLeader('h2');
-    await sleep(8000);
+    const convergenceEnd = machineTime() - t0;
+    await cluster.kill('h1');
+    cluster.setLeader('h2');
+    await payments(6);
+    await sleep(3000); // three rounds under the new master
+    await payments(6);
+    await sleep(2000);
     sampling = false;
     await sampler;
+    const bySequence = [...stamps].sort((a, b) => a.sequence - b.sequence);
+    let inversions = 0;
+    for (let i = 1; i < bySequence.length; i++)
+      if (bySequence[i]!.at < bySequence[i - 1]!.at) inversions += 1;
+    report.leaderKill = {
+      clockStepMs: round3(Math.max(0, ...adjustments.map(Math.abs))),
+      committedAtInversions: inversions,
+    };
+    report.convergence.series = SKEWED.map((h) => ({
+      host: h.id,
+      points: series
+        .get(h.id)!
+        .filter(([t]) => t * 1000 <= convergenceEnd)
+        .map(([t, offset]): [number, number] => [Math.round(t * 1000), round3(offset)]),
+    }));
     writeFileSync(
       'docs/time-sync-offsets.svg',
       offsetPlot({
-        title: 'Offset from true time: −2 s / 0 / +1.5 s start, NTP at the master, leader killed at 10 s',
+        title: `Offset from true time: −2 s / 0 / +1.5 s start, NTP at the master, leader killed at ${Math.round(convergenceEnd / 1000)} s`,
         series: SKEWED.map((h) => ({
           name: `${h.id} (${h.offsetMs} ms, ${h.driftPpm} ppm)`,
           points: series.get(h.id)!,
@@ -390,6 +505,10 @@ async function part3and4(chrony: LocalChrony): Promise<void> {
       }),
     );
     say('### 3. Picture: docs/time-sync-offsets.svg (each host sampled every 50 ms in-process)');
+    say();
+    say(
+      `Leader kill: ${stamps.length} payments around it; largest adjustment a survivor took ${f(report.leaderKill.clockStepMs, 3)} ms (slewed, never stepped); committedAt inversions against commit order: ${inversions}.`,
+    );
     say();
     // 4. The reference stopped: the master (h2 now) falls back and its bound grows.
     await chrony.stop();
@@ -420,23 +539,27 @@ async function main(): Promise<void> {
   const chrony = new LocalChrony({
     binary: ensureChrony(),
     dir: chronyDir,
-    port: await getPort(),
+    port: await freeUdpPort(),
   });
   chrony.start();
   await sleep(500);
   say(
-    `Measured ${new Date().toISOString()}, node ${process.version}${quick ? ', --quick' : ''}; command: npx tsx dev/measure-time-accuracy.ts${quick ? ' --quick' : ''}`,
+    `Measured ${header.startedAt} at ${header.commit.slice(0, 12)}, node ${process.version}; command: ${header.command}`,
   );
   say();
+  const began = machineTime();
   try {
-    await part1(chrony);
-    await part2(chrony);
-    await part3and4(chrony);
+    if (parts.has('accuracy')) await part1(chrony);
+    if (parts.has('overhead')) await part2(chrony);
+    if (parts.has('convergence')) await part3and4(chrony);
   } finally {
     await chrony.stop();
     rmSync(chronyDir, { recursive: true, force: true });
   }
+  say(`Took ${f((machineTime() - began) / 1000, 0)} s.`);
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${lines.join('\n')}\n`);
+  if (values.json) writeMeasurementJson(values.json, report);
 }
 
 void main().then(

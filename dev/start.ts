@@ -23,6 +23,7 @@ import { adminKeyNotice, DEV_ADMIN_KEY_FILE, ensureDevAdminKey } from './cluster
 import { ensureEtcd, etcdRelease } from './cluster/ensure-etcd';
 import { ensurePostgres } from './cluster/ensure-postgres';
 import { DEFAULT_ETCD_QUOTA_BYTES, defaultMembers, EtcdCluster } from './cluster/etcd-cluster';
+import { freeUdpPort } from './cluster/free-udp-port';
 import { hostAccount, installHostCredentials } from './cluster/host-credentials';
 import { defaultHosts, HostFleet, REPO_ROOT } from './cluster/host-fleet';
 import { ensureChrony, LocalChrony } from './cluster/local-chrony';
@@ -62,8 +63,9 @@ const HELP = `Usage: npm start -- [flags]
   --clock-drift-ppm LIST    simulated clock drift per host,    env PAY_CLOCK_DRIFT_PPM default 0 each
                             ppm, e.g. 200,-150,0
   --ntp-servers LIST        NTP servers (host:port,...) the    env PAY_NTP_SERVERS     default: launch chrony
-                            time master disciplines its clock                          on 127.0.0.1:11123,
-                            against                                                     serving this machine's clock
+                            time master disciplines its clock                          on 127.0.0.1:11123 (or a free
+                            against                                                     UDP port), serving this
+                                                                                        machine's clock
   (as root, hosts run as the account in PAY_HOST_ACCOUNT, default nobody, with only their own
    etcd certificate, key and the CA certificate, copied to <data-dir>/host-credentials)
   --help                    this text
@@ -188,7 +190,9 @@ const ntpServers = setting('ntp-servers', 'PAY_NTP_SERVERS');
 let chrony: LocalChrony | undefined;
 if (!ntpServers) {
   try {
-    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port: 11123 });
+    // 11123 when free; another UDP port when not (a second launcher, or anything else on it).
+    const port = await freeUdpPort(11_123);
+    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port });
   } catch (error) {
     console.warn(`warning: no NTP reference: ${(error as Error).message}`);
   }

@@ -19,8 +19,10 @@
  *  3. send every host (outliers too) the adjustment that brings it to that time; without a
  *     reference the master adjusts itself as well. Hosts slew (coordination/clock/clock.ts), so
  *     nothing steps back. An adjustment smaller than its reading's error (±RTT/2) is sent as 0
- *     (a dead band). The error sent is the reading's RTT/2 plus the master's own error, so a
- *     host's bound covers the whole chain to the reference.
+ *     (a dead band) while there is no reference. The error sent is the reading's RTT/2 plus the
+ *     master's own error plus the drift allowance over the reading's age, so a host's bound covers
+ *     the whole chain to the reference; referenced, hosts intersect it with what they know
+ *     (HostClock.refine).
  */
 
 import type { HostClock } from '../clock/clock';
@@ -130,12 +132,14 @@ async function pollHost(
   const estimates: OffsetEstimate[] = [];
   let rttMs = Number.POSITIVE_INFINITY;
   let synced = false;
+  let sampledRaw = Number.NaN;
   for (let i = 0; i < samples; i++) {
     const sent = clock.raw();
     try {
       const reading = await peer.readTime(host.url);
       const rtt = clock.raw() - sent;
       estimates.push({ offsetMs: reading.time + rtt / 2 - clock.targetNow(), errorMs: rtt / 2 });
+      if (Number.isNaN(sampledRaw)) sampledRaw = sent;
       if (rtt < rttMs) {
         rttMs = rtt;
         synced = reading.estimateErrorMs !== null && reading.estimateErrorMs <= maxVoterErrorMs;
@@ -145,7 +149,8 @@ async function pollHost(
     }
   }
   if (estimates.length === 0) return undefined;
-  return { host, rttMs, synced, ...intersectSamples(estimates) };
+  // sampledRaw: the first answered sample's send time, the oldest the intersection rests on.
+  return { host, rttMs, synced, sampledRaw, ...intersectSamples(estimates) };
 }
 
 /** One round, steps 1 to 3 above. */
@@ -180,6 +185,7 @@ export async function berkeleyRound({
       offsetMs: 0,
       rttMs: 0,
       errorMs: 0,
+      sampledRaw: clock.raw(),
       synced: clock.synced && clock.estimateErrorMs() <= maxVoterErrorMs,
     },
     ...usable,
@@ -203,8 +209,10 @@ export async function berkeleyRound({
       // A correction within its own measurement error is noise: applying it would only make the
       // cluster's time random-walk round after round. The adjustment is still sent (as 0), to
       // refresh the host's error bound.
+      // Referenced, every measurement is against the same absolute time and the host intersects it
+      // with what it knows (HostClock.refine): no random walk to fear, so no dead band.
       const measured = averageMs - reading.offsetMs;
-      const deltaMs = Math.abs(measured) <= measurementErrorMs ? 0 : measured;
+      const deltaMs = !referenced && Math.abs(measured) <= measurementErrorMs ? 0 : measured;
       const base = {
         host: reading.host.id,
         offsetMs: reading.offsetMs,
@@ -218,12 +226,16 @@ export async function berkeleyRound({
         return base;
       }
       try {
+        // Both clocks may drift apart between the reading and its adjustment's arrival (the
+        // polls of a round take a while over slow links): the bound covers that age too.
+        const ageMs = Math.max(0, clock.raw() - reading.sampledRaw);
         await peer.sendAdjustment(reading.host.url, {
           master: selfId,
           deltaMs,
-          errorMs: measurementErrorMs + masterErrorMs,
+          errorMs: measurementErrorMs + masterErrorMs + (ageMs * 2 * clock.maxDriftPpm) / 1e6,
           round,
           fencingToken,
+          referenced,
         });
         return base;
       } catch {

@@ -99,6 +99,8 @@ export class ClockSync {
   private lastReferenceRaw: number | undefined;
   private lastReferenceErrorMs = Number.POSITIVE_INFINITY;
   private referenceError: string | undefined;
+  /** Whether the last Berkeley adjustment this host took came from a referenced master. */
+  private followingReference = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor({
@@ -145,7 +147,9 @@ export class ClockSync {
    * Applies an adjustment from `POST /time/adjust`. Throws StaleMasterError if it is not from the
    * leader this host knows, or if its fencing token is older than the highest seen, in an
    * adjustment or as the leader's token in this host's view: the fencing-token rule of leases
-   * (Kleppmann, "How to do distributed locking", 2016), applied to the clock.
+   * (Kleppmann, "How to do distributed locking", 2016), applied to the clock. A token newer than
+   * the view's is accepted (the view may lag the leader's re-election); that `master` is the
+   * sender itself is checked by the HTTP handler, against the sender's host key.
    */
   handleAdjustment(adjustment: TimeAdjustment): void {
     const leader = this.options.view.leader();
@@ -158,7 +162,13 @@ export class ClockSync {
       );
     }
     this.highestToken = token;
-    this.options.clock.adjust(adjustment.deltaMs, adjustment.errorMs, 'berkeley');
+    const { clock } = this.options;
+    // Two readings in a row against the reference: intersected (HostClock.refine), so one slow
+    // round's loose reading does not widen the bound a fast one gave.
+    if (adjustment.referenced && this.followingReference)
+      clock.refine(adjustment.deltaMs, adjustment.errorMs, 'berkeley');
+    else clock.adjust(adjustment.deltaMs, adjustment.errorMs, 'berkeley');
+    this.followingReference = adjustment.referenced === true;
   }
 
   readiness(): ClockReadiness {
@@ -256,10 +266,13 @@ export class ClockSync {
     if (!reference) return;
     try {
       const sample = await reference.sample(clock);
-      clock.adjust(sample.offsetMs, sample.errorMs, 'reference');
+      // Consecutive samples of the reference are intersected (HostClock.refine: NTP's clock
+      // filter); the first after internal agreement or following another master is taken whole.
+      if (this.referenced) clock.refine(sample.offsetMs, sample.errorMs, 'reference');
+      else clock.adjust(sample.offsetMs, sample.errorMs, 'reference');
       this.referenced = true;
       this.lastReferenceRaw = clock.raw();
-      this.lastReferenceErrorMs = sample.errorMs;
+      this.lastReferenceErrorMs = clock.estimateErrorMs();
       this.referenceError = undefined;
       this.stats.referenceSamples += 1;
       this.stats.lastReference = sample;

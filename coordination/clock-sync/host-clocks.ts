@@ -59,9 +59,11 @@ export function createHostClocks({
       })
     : undefined;
   const record: RecordEvent = (type, details, stamp) => eventLog?.record(type, details, stamp);
-  // Zero adjustments (Berkeley's dead band, every round) only refresh the error bound: not logged.
+  // Adjustments within their own error (Berkeley's dead band sends them as 0; a referenced master
+  // sends the measured noise for the host to intersect, every round) only refresh the error bound:
+  // not logged, or the event log would take one per host per round.
   hostClock.onAdjust(({ source, deltaMs, errorMs }) => {
-    if (deltaMs !== 0 || source === 'reference') {
+    if (Math.abs(deltaMs) > errorMs || source === 'reference') {
       record('clock.adjusted', { source, deltaMs: round3(deltaMs), errorMs: round3(errorMs) });
     }
   });

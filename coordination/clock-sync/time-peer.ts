@@ -51,6 +51,11 @@ export interface TimeAdjustment {
    * of two masters during a handover only the newer one can adjust it (issue 15 §6).
    */
   fencingToken: string;
+  /**
+   * True when the master's time is its external reference's: the host may then intersect it with
+   * its current bound (HostClock.refine), both being against the same reference. Default false.
+   */
+  referenced?: boolean;
 }
 
 export interface TimePeer {

@@ -128,6 +128,30 @@ export class HostClock implements Clock {
     for (const listener of this.listeners) listener(adjustment);
   }
 
+  /**
+   * Adjusts by a measurement against the same reference as the previous ones (the NTP servers, or
+   * a master disciplined by them). Both the new measurement (`deltaMs` ± `errorMs`) and what the
+   * clock already knows (0 ± `estimateErrorMs()`: the last bound, grown by the drift allowance
+   * since) hold the true correction, so it lies in their intersection: the target moves to its
+   * midpoint and the bound is its half-width. A slow, loose sample thus cannot widen a tight bound
+   * taken moments before, the reason NTP's clock filter keeps the least-dispersion sample of the
+   * recent ones (RFC 5905 §10; Cristian 1989 keeps the fastest round trip). Disjoint intervals
+   * mean one bound was wrong (a new reference, a clock stepped under us): the new one is taken.
+   * Returns the delta applied. Not for internal agreement, whose time the master may move.
+   */
+  refine(deltaMs: number, errorMs: number, source: AdjustmentSource): number {
+    const known = this.estimateErrorMs();
+    const lo = Math.max(-known, deltaMs - errorMs);
+    const hi = Math.min(known, deltaMs + errorMs);
+    if (!(lo <= hi)) {
+      this.adjust(deltaMs, errorMs, source);
+      return deltaMs;
+    }
+    const applied = (lo + hi) / 2;
+    this.adjust(applied, (hi - lo) / 2, source);
+    return applied;
+  }
+
   /** Calls `listener` after every adjustment; returns an unsubscribe. */
   onAdjust(listener: (adjustment: ClockAdjustment) => void): () => void {
     this.listeners.add(listener);

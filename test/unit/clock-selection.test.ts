@@ -141,6 +141,57 @@ describe('Berkeley round without a reference (issue 16)', () => {
   });
 });
 
+describe('Berkeley round with a reference', () => {
+  const hosts = ['h1', 'h2'].map((id) => ({ id, url: `http://${id}`, since: '' }));
+
+  it("sends the measured correction even inside its error (no dead band), marked referenced, its bound covering the chain and the reading's age", async () => {
+    let t = 1_700_000_000_000;
+    let polls = 0;
+    const sent: TimeAdjustment[] = [];
+    const peer: TimePeer = {
+      readTime: async () => {
+        // The first poll takes 4 ms (±2 ms), the second 100 ms (±50: adds nothing to the intersection).
+        const leg = polls++ === 0 ? 2 : 50;
+        t += leg;
+        const time = t + 1; // h2 is 1 ms ahead of the master: within the reading's error
+        t += leg;
+        return {
+          host: 'h2',
+          time,
+          corrected: time,
+          raw: time,
+          errorBoundMs: 5,
+          estimateErrorMs: 5,
+          synced: true,
+          source: 'master',
+          referenceErrorBoundMs: null,
+        };
+      },
+      sendAdjustment: async (_url, a) => {
+        sent.push(a);
+      },
+    };
+    const master = new HostClock({ source: () => t, maxDriftPpm: 500 });
+    master.adjust(0, 3, 'reference');
+    await berkeleyRound({
+      clock: master,
+      peer,
+      selfId: 'h1',
+      hosts,
+      round: 1,
+      fencingToken: '1',
+      referenced: true,
+      samplesPerHost: 2,
+    });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.referenced).toBe(true);
+    expect(sent[0]!.deltaMs).toBeCloseTo(-1, 6);
+    // ±2 (RTT/2) + the master's 3 ms grown by 500 ppm over the round's 104 ms + both clocks' 500 ppm
+    // over the first reading's age (104 ms: the adjustment rests on it, though later polls were slow).
+    expect(sent[0]!.errorMs).toBeCloseTo(2 + 3 + (104 * 500) / 1e6 + (104 * 2 * 500) / 1e6, 6);
+  });
+});
+
 describe('NTP reference (real SNTP exchanges on loopback)', () => {
   const servers: TestSntpServer[] = [];
   afterEach(async () => {

@@ -48,6 +48,27 @@ describe('HostClock', () => {
     expect(clock.pendingMs()).toBeCloseTo(0, 6);
   });
 
+  it('refine: a loose sample after a tight one keeps the tight bound (intersection, drift-grown)', () => {
+    const time = manualTime();
+    const clock = new HostClock({ source: time.source, maxDriftPpm: 500 });
+    clock.adjust(0, 3, 'reference');
+    time.advance(1000); // the 3 ms bound has grown to 3.5 ms
+    // A slow exchange: 1 ms ± 8 ms. The true correction lies in [−3.5, 3.5] ∩ [−7, 9] = [−3.5, 3.5].
+    expect(clock.refine(1, 8, 'reference')).toBeCloseTo(0, 6);
+    expect(clock.estimateErrorMs()).toBeCloseTo(3.5, 6);
+    // Overlapping halves narrow it: [−3.5, 3.5] ∩ [0, 4] = [0, 3.5], midpoint 1.75 ± 1.75.
+    expect(clock.refine(2, 2, 'reference')).toBeCloseTo(1.75, 6);
+    expect(clock.estimateErrorMs()).toBeCloseTo(1.75, 6);
+  });
+
+  it('refine: a sample disjoint from the current bound (a new reference) is taken whole', () => {
+    const time = manualTime();
+    const clock = new HostClock({ source: time.source });
+    expect(clock.refine(40, 2, 'cristian')).toBe(40); // never synced: the bound is infinite
+    expect(clock.refine(100, 2, 'reference')).toBe(100);
+    expect(clock.estimateErrorMs()).toBe(2);
+  });
+
   it('keeps an error bound: ±RTT/2, plus drift since the sync, plus what is not slewed in yet', () => {
     const time = manualTime();
     const clock = new HostClock({ source: time.source, maxDriftPpm: 500, maxSlewRate: 0.5 });

@@ -11,6 +11,7 @@ import { ClockSync } from '../../coordination/clock-sync/clock-sync';
 import type { TimePeer } from '../../coordination/clock-sync/time-peer';
 import type { HostInfo, LeaderInfo } from '../../coordination/cluster/cluster-view';
 import { StaticClusterView } from '../../coordination/cluster/static-cluster-view';
+import { issueHostKey } from '../../functions/auth/host-key';
 import { MemoryLedger } from '../../ledger/memory-ledger';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -47,10 +48,10 @@ beforeEach(() => {
   });
 });
 
-const adjust = (body: Record<string, unknown>) =>
+const adjust = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   app.request('/time/adjust', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ master: 'h2', deltaMs: 1, errorMs: 0.5, round: 1, fencingToken: '7', ...body }),
   });
 
@@ -153,5 +154,47 @@ describe('fenced adjustments (issue 15 §6)', () => {
     expect((await adjust({ fencingToken: '10' })).status).toBe(200);
     expect((await adjust({ fencingToken: '9' })).status).toBe(409);
     expect((await adjust({ fencingToken: '100' })).status).toBe(200);
+  });
+});
+
+describe('the master field is bound to the sender (a host that is not the leader cannot act as master)', () => {
+  it("refuses with 403 a host key claiming another host as master (h3's key, master h2), and leaves the clock alone", async () => {
+    const h3Key = await issueHostKey(app.apiKeys, 'h3', '2026-01-01T00:00:00.000Z');
+    const forged = await adjust({ master: 'h2', deltaMs: 1000 }, { authorization: `Bearer ${h3Key}` });
+    expect(forged.status).toBe(403);
+    expect((await errorOf(forged)).code).toBe('forbidden');
+    expect(hostClock.synced).toBe(false);
+  });
+
+  it("accepts the leader's adjustment sent with the leader's own host key", async () => {
+    const h2Key = await issueHostKey(app.apiKeys, 'h2', '2026-01-01T00:00:00.000Z');
+    const res = await adjust({ master: 'h2', deltaMs: 5 }, { authorization: `Bearer ${h2Key}` });
+    expect(res.status).toBe(200);
+    expect(hostClock.pendingMs()).toBeCloseTo(5, 0);
+  });
+
+  it('refuses with 409 a host claiming to be master as itself when it is not the leader', async () => {
+    const h3Key = await issueHostKey(app.apiKeys, 'h3', '2026-01-01T00:00:00.000Z');
+    const res = await adjust({ master: 'h3', fencingToken: '99' }, { authorization: `Bearer ${h3Key}` });
+    expect(res.status).toBe(409);
+    expect((await errorOf(res)).code).toBe('stale_master');
+    expect(hostClock.synced).toBe(false);
+  });
+});
+
+describe('adjustments from a referenced master are intersected (HostClock.refine)', () => {
+  it('a loose referenced reading after a tight one keeps the tight bound and barely moves the clock', async () => {
+    expect((await adjust({ deltaMs: 0, errorMs: 3, referenced: true })).status).toBe(200);
+    expect((await adjust({ deltaMs: 1, errorMs: 8, referenced: true })).status).toBe(200);
+    // [−3, 3] ∩ [−7, 9] = [−3, 3]: true time stands still, so the bound has not grown.
+    expect(hostClock.pendingMs()).toBeCloseTo(0, 6);
+    expect(hostClock.estimateErrorMs()).toBeCloseTo(3, 6);
+  });
+
+  it('without a reference (internal agreement, which the master may move) each adjustment is taken whole', async () => {
+    expect((await adjust({ deltaMs: 0, errorMs: 3 })).status).toBe(200);
+    expect((await adjust({ deltaMs: 1, errorMs: 8 })).status).toBe(200);
+    expect(hostClock.pendingMs()).toBeCloseTo(1, 6);
+    expect(hostClock.estimateErrorMs()).toBeCloseTo(8, 6);
   });
 });
