@@ -14,7 +14,7 @@ function verdict(text: string): string[] | 'accepted' {
     return 'accepted';
   } catch (error) {
     if (!(error instanceof InvalidRequestError)) throw error;
-    return error.details.map((d) => d.field);
+    return (error.details ?? []).map((d) => d.field);
   }
 }
 
