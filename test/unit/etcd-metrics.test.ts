@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bucketDeltas,
   buckets,
+  gaugeValue,
   histogramQuantile,
   parsePrometheusText,
   rowMetrics,
@@ -28,6 +29,21 @@ describe('parsePrometheusText', () => {
         value: 7,
       },
     ]);
+  });
+});
+
+describe('gaugeValue (the pending gauge, read during the row without parsing the rest)', () => {
+  const text =
+    '# HELP etcd_server_proposals_pending x\netcd_server_proposals_pending_other 9\netcd_server_proposals_pending 4\nlast 1';
+
+  it('finds the unlabelled gauge by its whole name, not a longer name it prefixes', () => {
+    expect(gaugeValue(text, 'etcd_server_proposals_pending')).toBe(4);
+  });
+
+  it('reads a gauge on the first and on the last line, and is NaN when absent', () => {
+    expect(gaugeValue('first 2\nx 1', 'first')).toBe(2);
+    expect(gaugeValue(text, 'last')).toBe(1);
+    expect(gaugeValue(text, 'missing')).toBeNaN();
   });
 });
 
