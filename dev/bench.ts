@@ -234,11 +234,25 @@ async function measure(
   withEtcdMetrics = false,
 ) {
   const rev0 = await revision();
-  if (withEtcdMetrics) await etcdMetrics.start();
+  // etcd's figures are extra: a member whose /metrics cannot be read costs the row only them.
+  const scraping =
+    withEtcdMetrics &&
+    (await etcdMetrics.start().then(
+      () => true,
+      (error: Error) => {
+        log(`  warning: etcd /metrics not read: ${error.message}`);
+        return false;
+      },
+    ));
   const cpu = cpuSnapshot(measured);
   const figures = await load();
   const used = cpu.since();
-  const etcd = withEtcdMetrics ? await etcdMetrics.stop() : undefined;
+  const etcd = scraping
+    ? await etcdMetrics.stop().catch((error: Error) => {
+        log(`  warning: etcd /metrics not read: ${error.message}`);
+        return undefined;
+      })
+    : undefined;
   const revisions = (await revision()) - rev0;
   const cpuUsPerOp = Object.fromEntries(
     Object.entries(used).map(([group, ms]) => [group, Math.round((ms * 1000) / Math.max(1, figures.ok))]),
