@@ -29,6 +29,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
+import { parseDuration } from '../functions/config';
 import { DEFAULT_MAX_REQUESTS_IN_PROGRESS } from '../functions/middleware/requests-in-progress';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
 import { keyLayout, prefixEnd } from '../ledger/etcd/key-layout';
@@ -120,6 +121,10 @@ const levels = (flags.levels ?? (quick ? '2000,max' : '1000,2000,4000,6000,max')
 const members = int(flags.members, 3, '--members');
 const repeat = int(flags.repeat, 1, '--repeat');
 const hotWindow = flags['hot-window'] ?? '5s';
+if (parseDuration(hotWindow) === undefined) {
+  console.error(`error: --hot-window must be a duration such as 5s or 2m, got ${hotWindow}\n\n${HELP}`);
+  process.exit(2);
+}
 const startedAt = new Date().toISOString();
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const concurrency = int(flags.concurrency, 64, '--concurrency');
