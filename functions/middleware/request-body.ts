@@ -148,10 +148,13 @@ export function readBody({
   };
 }
 
+/** One decoder for every request: without `stream`, decode() keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Strict UTF-8 (a leading byte order mark is dropped, as the Web Request's text() does). */
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch (cause) {
     throw new InvalidRequestError(
       'request body is not valid UTF-8',
@@ -179,14 +182,16 @@ export function parseJsonText(text: string): unknown {
       cause,
     });
   }
-  const problems = malformedStrings(value);
+  const { problems, keys } = malformedStrings(value);
   if (problems.length > 0) {
     throw new InvalidRequestError(
       `request body has a lone surrogate escape: ${fieldsOf(problems)}`,
       problems,
     );
   }
-  const duplicates = duplicateKeys(text);
+  // JSON.parse keeps one key of a duplicated pair: only text naming more keys than the value
+  // holds can have a duplicate, and only then is it scanned for where (the common case skips it).
+  const duplicates = keyNamesIn(text) > keys ? duplicateKeys(text) : [];
   if (duplicates.length > 0) {
     throw new InvalidRequestError(`request body has a duplicate key: ${fieldsOf(duplicates)}`, duplicates);
   }
@@ -199,9 +204,11 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 /**
  * Keys and strings holding a lone surrogate, walked without recursion (JSON.parse takes any
  * depth); throws past MAX_JSON_DEPTH, so that the recursive scan for duplicates stays shallow.
+ * Also counts the keys of every object (not array indexes), for the duplicate check.
  */
-function malformedStrings(root: unknown): ErrorDetail[] {
+function malformedStrings(root: unknown): { problems: ErrorDetail[]; keys: number } {
   const found: ErrorDetail[] = [];
+  let keys = 0;
   const message = 'holds a lone surrogate escape (\\ud800-\\udfff without its pair), which is no character';
   const pending: { value: unknown; path: string[] }[] = [{ value: root, path: [] }];
   for (let next = pending.pop(); next; next = pending.pop()) {
@@ -217,13 +224,40 @@ function malformedStrings(root: unknown): ErrorDetail[] {
     if (typeof value === 'string' && LONE_SURROGATE.test(value))
       found.push({ field: path.join('.'), message });
     if (typeof value !== 'object' || value === null) continue;
-    for (const [key, child] of Object.entries(value)) {
+    const entries = Object.entries(value);
+    if (!Array.isArray(value)) keys += entries.length;
+    for (const [key, child] of entries) {
       if (LONE_SURROGATE.test(key))
         found.push({ field: [...path, key].join('.'), message: `key ${message}` });
       pending.push({ value: child, path: [...path, key] });
     }
   }
-  return found;
+  return { problems: found, keys };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+/** JSON's insignificant whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
+const isJsonSpace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+
+/**
+ * How many object keys `text` names, duplicates included: the strings followed by a colon. Only
+ * for text JSON.parse accepted, where a string outside another string is a whole token and a
+ * colon after one makes it a key.
+ */
+function keyNamesIn(text: string): number {
+  let names = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== QUOTE) continue;
+    for (i++; text.charCodeAt(i) !== QUOTE; i++) {
+      if (text.charCodeAt(i) === BACKSLASH) i++; // an escape: its next character cannot close the string
+    }
+    let j = i + 1;
+    while (j < text.length && isJsonSpace(text.charCodeAt(j))) j++;
+    if (text.charCodeAt(j) === COLON) names++;
+  }
+  return names;
 }
 
 /** Every key given more than once in the same object, by its dotted path. */
