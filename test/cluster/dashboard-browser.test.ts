@@ -12,14 +12,14 @@ import {
   ensureChromium,
   INSTALL_CHROMIUM_TIMEOUT_MS,
   launchBrowser,
-  type TestBrowser,
-} from '../support/browser';
+  type HeadlessBrowser,
+} from '../../dev/cluster/headless-chromium';
 import { type FakeHost, startFakeHost } from '../support/fake-host';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
 const RESULTS = 'results';
 let cluster: TestCluster;
-let browser: TestBrowser | undefined;
+let browser: HeadlessBrowser | undefined;
 let page: Page;
 let hostUrl: string;
 
