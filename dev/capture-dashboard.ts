@@ -18,7 +18,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { authHeaders } from '../loadtest/api-key';
 import { runHttpLoad } from '../loadtest/http-driver';
@@ -72,20 +74,28 @@ const args = process.argv.slice(2);
 const command = `npm run capture:dashboard${args.length ? ` -- ${args.join(' ')}` : ''}`;
 let cluster: ScratchCluster | undefined;
 let browser: HeadlessBrowser | undefined;
-let stopping: Promise<void> | undefined;
-/** Stops the browser, then the hosts and etcd members, once, whoever asks first. */
-const stopAll = () => {
-  stopping ??= (async () => {
-    await browser?.close().catch(() => undefined);
-    await cluster?.stop().catch((error) => log(`stopping the cluster failed: ${error}`));
-  })();
-  return stopping;
-};
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    log(`${signal}: stopping everything this capture started ...`);
-    void stopAll().finally(() => process.exit(130));
+/**
+ * Aborted by the first SIGINT, SIGTERM or SIGHUP. The main flow then leaves the step it is in (or,
+ * for the cluster's and the browser's start, which cannot be abandoned without losing what they
+ * started, waits for it) and stops everything in its `finally`. A second signal exits at once:
+ * the process registry (dev/cluster/managed-process.ts) and playwright still kill their children
+ * by pid on exit, though a temporary directory may then stay behind.
+ */
+const interrupted = new AbortController();
+let exitSignal: NodeJS.Signals | undefined;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => {
+    if (exitSignal) process.exit(128 + constants.signals[signal]);
+    exitSignal = signal;
+    log(`${signal}: stopping everything this capture started (again to exit at once) ...`);
+    interrupted.abort(new Error(`stopped by ${signal}`));
   });
+const aborted = new Promise<never>((_, reject) =>
+  interrupted.signal.addEventListener('abort', () => reject(interrupted.signal.reason), { once: true }),
+);
+aborted.catch(() => undefined); // raised where a step races it
+/** `step`, unless a signal comes first. */
+const unlessInterrupted = <T>(step: Promise<T>): Promise<T> => Promise.race([step, aborted]);
 
 /** Waits for the page to show a healthy cluster with a host leader, as an operator would see it. */
 async function waitForHealthyPage(page: Page): Promise<void> {
@@ -135,16 +145,19 @@ try {
     // Generous: on a busy 2-core machine tsx may take a minute to compile a host.
     startTimeoutMs: { etcd: 120_000, hosts: 180_000 },
   });
+  interrupted.signal.throwIfAborted();
   const targets = cluster.fleet.urls();
   log(`hosts ${targets.join(' ')}; etcd ${cluster.etcd.clientUrls().join(' ')}`);
-  browser = await launchBrowser();
+  // Our own SIGINT handler stops the browser, then the cluster and its directory.
+  browser = await launchBrowser({ handleSignals: false });
+  interrupted.signal.throwIfAborted();
   const page = await browser.context.newPage();
   const dashboard = `${targets[0]}/dashboard`;
   log(`opening ${dashboard} in headless chromium (admin key in the URL fragment) ...`);
-  await page.goto(`${dashboard}#key=${cluster.adminKey}`);
-  await waitForHealthyPage(page);
+  await unlessInterrupted(page.goto(`${dashboard}#key=${cluster.adminKey}`));
+  await unlessInterrupted(waitForHealthyPage(page));
   log(`the dashboard shows all 3 etcd members healthy and a host leader; ${IDLE_MS / 1000} s idle ...`);
-  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  await unlessInterrupted(sleep(IDLE_MS));
 
   let accepted = 0;
   let failed = 0;
@@ -153,20 +166,19 @@ try {
   const prefix = `dash${startedAt.replace(/\D/g, '').slice(8, 14)}`;
   let png: Buffer | undefined;
   for (const [i, stage] of stages.entries()) {
+    interrupted.signal.throwIfAborted();
     log(`load ${i + 1}/${stages.length}: ${stage.ratePerSecond} payments/s for ${stage.seconds} s ...`);
     const t0 = performance.now();
     const last = i === stages.length - 1;
     const shot = last
-      ? new Promise<void>((resolve) => setTimeout(resolve, stage.seconds * 1000 - SHOT_BEFORE_END_MS)).then(
-          async () => {
-            const rate = await valueAtLastPoint(page, 0, 1);
-            const p50 = await valueAtLastPoint(page, 1, 1);
-            log(`the charts' last points: ${rate} requests/s, p50 ${p50} ms`);
-            if (!(rate > 0 && p50 > 0)) throw new Error("the dashboard's charts are empty under load");
-            png = await page.screenshot({ fullPage: true });
-            log('screenshot taken');
-          },
-        )
+      ? sleep(stage.seconds * 1000 - SHOT_BEFORE_END_MS).then(async () => {
+          const rate = await valueAtLastPoint(page, 0, 1);
+          const p50 = await valueAtLastPoint(page, 1, 1);
+          log(`the charts' last points: ${rate} requests/s, p50 ${p50} ms`);
+          if (!(rate > 0 && p50 > 0)) throw new Error("the dashboard's charts are empty under load");
+          png = await page.screenshot({ fullPage: true });
+          log('screenshot taken');
+        })
       : undefined;
     const load = runHttpLoad({
       targets,
@@ -199,7 +211,7 @@ try {
         log(`  ${Math.round((performance.now() - t0) / 1000)}/${stage.seconds} s, ${answered} answered`),
     });
     // Both settle before any failure is raised: no screenshot is left running against a stopped page.
-    const [loaded, shotTaken] = await Promise.allSettled([load, shot]);
+    const [loaded, shotTaken] = await unlessInterrupted(Promise.allSettled([load, shot]));
     if (loaded.status === 'rejected') throw loaded.reason;
     if (shotTaken.status === 'rejected') throw shotTaken.reason;
   }
@@ -225,10 +237,15 @@ try {
   writeFileSync(options.sidecar, `${JSON.stringify(sidecar, null, 2)}\n`);
   log(`wrote ${shown(options.out)} and ${shown(options.sidecar)}`);
 } catch (error) {
-  console.error(error);
+  if (interrupted.signal.aborted) log(`interrupted: no screenshot written`);
+  else console.error(error);
   exitCode = 1;
 } finally {
   log('stopping the browser, the hosts and the etcd members ...');
-  await stopAll();
+  await browser?.close();
+  await cluster?.stop().catch((error) => {
+    log(`stopping the cluster failed: ${error}`);
+    exitCode = 1;
+  });
 }
-process.exit(exitCode);
+process.exit(exitSignal ? 128 + constants.signals[exitSignal] : exitCode);

@@ -28,7 +28,18 @@ export interface HeadlessBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<HeadlessBrowser> {
+export interface LaunchBrowserOptions {
+  /**
+   * Let playwright close the browser and exit the process on SIGINT, SIGTERM and SIGHUP. Default
+   * true. A caller that stops more than the browser on a signal (a cluster, its temporary
+   * directory) passes false and closes the browser itself: playwright's exit would come first.
+   */
+  handleSignals?: boolean;
+}
+
+export async function launchBrowser({
+  handleSignals = true,
+}: LaunchBrowserOptions = {}): Promise<HeadlessBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'payments-chromium-'));
   // launchPersistentContext is how playwright takes a --user-data-dir of our choosing.
   const context = await chromium.launchPersistentContext(profile, {
@@ -46,6 +57,9 @@ export async function launchBrowser(): Promise<HeadlessBrowser> {
       '--disable-sync',
     ],
     timeout: 30_000,
+    handleSIGINT: handleSignals,
+    handleSIGTERM: handleSignals,
+    handleSIGHUP: handleSignals,
   });
   return {
     context,
