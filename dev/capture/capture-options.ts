@@ -8,13 +8,13 @@ import { parseArgs } from 'node:util';
 
 export const CAPTURE_HELP = `Usage: npm run capture:dashboard -- [flags]
 
-  --out FILE      where the PNG goes                 default docs/generated/report-figures/dashboard.png
-                  (a JSON sidecar, FILE with .json for .png, says the commit, the run and the load)
-  --run-id ID     the report run this capture belongs to, copied into the sidecar
-  --seconds N     seconds of load, in two equal halves   default 24 (10 to 120)
-  --rate N        payments/s of the second half; the     default 400 (10 to 5000)
-                  first half offers half as many
-  --help          this text
+  --out FILE    where the PNG goes, with a JSON sidecar     default docs/generated/report-figures/dashboard.png
+                (FILE with .json for .png: commit, run, load)
+  --run-id ID   the report run this capture belongs to, copied into the sidecar
+  --seconds N   seconds of load, in two equal halves        default 24 (10 to 120)
+  --rate N      payments/s of the second half; the first    default 400 (10 to 5000)
+                half offers half as many
+  --help        this text
 `;
 
 export interface CaptureOptions {
