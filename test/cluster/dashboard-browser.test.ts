@@ -7,19 +7,19 @@ import { mkdirSync } from 'node:fs';
 import { AlarmAction, AlarmType } from 'etcd3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postPayment, request } from '../../dev/cluster/http';
 import {
   ensureChromium,
+  type HeadlessBrowser,
   INSTALL_CHROMIUM_TIMEOUT_MS,
   launchBrowser,
-  type TestBrowser,
-} from '../support/browser';
+} from '../../dev/cluster/headless-chromium';
+import { postPayment, request } from '../../dev/cluster/http';
 import { type FakeHost, startFakeHost } from '../support/fake-host';
 import { startTestCluster, type TestCluster } from '../support/test-cluster';
 
 const RESULTS = 'results';
 let cluster: TestCluster;
-let browser: TestBrowser | undefined;
+let browser: HeadlessBrowser | undefined;
 let page: Page;
 let hostUrl: string;
 
