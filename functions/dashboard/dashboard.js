@@ -299,7 +299,10 @@ function App() {
           next.members = next.cluster.etcd.members;
           next.memberSource = 'GET /cluster';
         }
-        next.events = await getJson('/events?limit=30').catch(() => NOT_AVAILABLE);
+        // The log reads oldest first from `from`: start a minute back, so the page shows recent
+        // events rather than the log's first 30 (this browser's clock; a skewed one shifts the window).
+        const since = encodeURIComponent(new Date(Date.now() - 60_000).toISOString());
+        next.events = await getJson(`/events?limit=30&from=${since}`).catch(() => NOT_AVAILABLE);
         const hostUrls =
           next.cluster !== NOT_AVAILABLE && next.cluster.hosts?.length
             ? next.cluster.hosts.filter((x) => x.alive !== false).map((x) => x.url)
@@ -359,7 +362,7 @@ function App() {
         <${Chart} title=${`Payment API latency, ms (${state.scope ?? '…'})`} series=${['p50', 'p99']} unit="ms" data=${[t, p50, p99]} />
       </section>
       <section><h2>Find a payment</h2><${Search} /></section>
-      <section><h2>Recent cluster events</h2><${Events} events=${state.events} /></section>
+      <section><h2>Cluster events, last minute (first 30)</h2><${Events} events=${state.events} /></section>
     </main>`;
 }
 

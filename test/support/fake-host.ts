@@ -62,7 +62,10 @@ export async function startFakeHost(): Promise<FakeHost> {
   app.get('/cluster', (c) => c.json(FAKE_CLUSTER));
   // Pages of two; `next` is where the following page starts.
   app.get('/events', (c) => {
-    const from = Number(c.req.query('from') ?? 0);
+    // A sequence number from an earlier page's `next`; a time (the dashboard's "last minute")
+    // reads from the start, since the fake's events carry no times.
+    const asked = c.req.query('from') ?? '0';
+    const from = /^\d+$/.test(asked) ? Number(asked) : 0;
     fromAsked.push(String(from));
     const page = FAKE_EVENTS.filter((e) => e.seq >= from).slice(0, 2);
     return c.json({ events: page, next: from + page.length });
