@@ -18,7 +18,12 @@ export const envelopeSchema = z.object({
   runId: z.string(),
 });
 
-const figuresSchema = z.object({ throughput: z.number(), p50: z.number(), p99: z.number(), errors: z.number() });
+const figuresSchema = z.object({
+  throughput: z.number(),
+  p50: z.number(),
+  p99: z.number(),
+  errors: z.number(),
+});
 const benchRunSchema = z.object({
   name: z.string(),
   offered: z.number().optional(),
@@ -70,7 +75,12 @@ export const timeSchema = envelopeSchema.extend({
     series: z.array(z.object({ host: z.string(), points: z.array(z.tuple([z.number(), z.number()])) })),
   }),
   overhead: z.array(
-    z.object({ intervalMs: z.number(), errorP99Ms: z.number(), cpuMsPerS: z.number(), messagesPerS: z.number() }),
+    z.object({
+      intervalMs: z.number(),
+      errorP99Ms: z.number(),
+      cpuMsPerS: z.number(),
+      messagesPerS: z.number(),
+    }),
   ),
   leaderKill: z.object({ clockStepMs: z.number(), committedAtInversions: z.number() }),
 });
@@ -117,7 +127,12 @@ export const electionsSchema = envelopeSchema.extend({
 export type ElectionsRaw = z.infer<typeof electionsSchema>;
 
 /** measure:failover's summary of each figure: {min, median, max, runs}. */
-const failoverSummary = z.object({ min: z.number(), median: z.number(), max: z.number(), runs: z.array(z.number()) });
+const failoverSummary = z.object({
+  min: z.number(),
+  median: z.number(),
+  max: z.number(),
+  runs: z.array(z.number()),
+});
 export const failoverSchema = envelopeSchema.extend({
   runs: z.number(),
   hostDetectionMs: failoverSummary,
@@ -177,7 +192,9 @@ export const shardsSchema = envelopeSchema.extend({
   concurrency: z.number(),
   one: statSchema,
   two: statSchema,
-  balance: z.array(z.object({ shards: z.number(), ids: z.number(), maxOverMean: z.number(), minOverMean: z.number() })),
+  balance: z.array(
+    z.object({ shards: z.number(), ids: z.number(), maxOverMean: z.number(), minOverMean: z.number() }),
+  ),
 });
 export type ShardsRaw = z.infer<typeof shardsSchema>;
 
@@ -190,10 +207,16 @@ export function checkRunId(file: string, found: unknown, runId: string): void {
 }
 
 /** Reads and validates one raw JSON file of run `runId`. */
-export function readRaw<S extends z.ZodType>(rawDir: string, file: string, schema: S, runId: string): z.infer<S> {
+export function readRaw<S extends z.ZodType>(
+  rawDir: string,
+  file: string,
+  schema: S,
+  runId: string,
+): z.infer<S> {
   const json: unknown = JSON.parse(readFileSync(join(rawDir, file), 'utf8'));
   checkRunId(file, (json as { runId?: unknown } | null)?.runId, runId);
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new Error(`${file} does not have the contract's shape: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`${file} does not have the contract's shape: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }

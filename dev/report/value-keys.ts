@@ -15,7 +15,12 @@ export const VALUE_KEYS = [
   ...['etcd.walFsyncP99', 'etcd.peerRttP99', 'etcd.proposalsPendingMax', 'etcd.leaderChanges'],
   ...['opt.before', 'opt.after', 'opt.gain'],
   ...members,
-  ...['storage.etcdBytesPerPayment', 'storage.pgBytesPerPayment', 'storage.archivalRate', 'storage.commitRate'],
+  ...[
+    'storage.etcdBytesPerPayment',
+    'storage.pgBytesPerPayment',
+    'storage.archivalRate',
+    'storage.commitRate',
+  ],
   ...['storage.historyHotP50', 'storage.historyArchivedP50', 'storage.etcdDbMaxMb', 'storage.quotaMb'],
   ...['time.loopbackMaxErr', 'time.delayMaxErr', 'time.delayBound', 'time.leaderKillStep'],
   'time.leaderKillInversions',

@@ -63,7 +63,12 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   const put = (key: string, s: Stat, format: (s: Stat) => string = (x) => formatStat(x)) => {
     v[key] = format(s);
     // The median alone, in the same format (unit, digits) as the whole figure.
-    v[`${key}.median`] = format({ median: s.median, min: s.median, max: s.median, samples: [s.median, s.median] }).replace(/ \([^)]*\)/, '');
+    v[`${key}.median`] = format({
+      median: s.median,
+      min: s.median,
+      max: s.median,
+      samples: [s.median, s.median],
+    }).replace(/ \([^)]*\)/, '');
   };
   const raw = <S extends z.ZodType>(file: string, schema: S) => readRaw(rawDir, file, schema, run.runId);
   const loads = run.loadAvg;
@@ -85,8 +90,10 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   const ceiling = row(bench, 'HTTP ceiling');
   put('bench.naive', naive.stats.throughputPerS);
   put('bench.e2eMax', max.stats.throughputPerS);
-  put('bench.ratio', zipStat(max.stats.throughputPerS, naive.stats.throughputPerS, (a, b) => a / b), (s) =>
-    formatStat(s, 2),
+  put(
+    'bench.ratio',
+    zipStat(max.stats.throughputPerS, naive.stats.throughputPerS, (a, b) => a / b),
+    (s) => formatStat(s, 2),
   );
   put('bench.at2000', at2000.stats.throughputPerS);
   put('bench.at2000P99', at2000.stats.p99Ms, ms);
@@ -123,7 +130,8 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
       })),
     );
   const m = bench.etcdMetrics;
-  if (!m) throw new Error('bench.json has no etcdMetrics: the bench must scrape etcd during "end to end, max"');
+  if (!m)
+    throw new Error('bench.json has no etcdMetrics: the bench must scrape etcd during "end to end, max"');
   put('etcd.walFsyncP99', m.walFsyncP99Ms, ms);
   put('etcd.peerRttP99', m.peerRttP99Ms, ms);
   put('etcd.proposalsPendingMax', m.proposalsPendingMax, (s) => formatStat(s, 0));
@@ -149,8 +157,10 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   const off = row(offBench, 'end to end, max');
   put('opt.before', off.stats.throughputPerS);
   put('opt.after', max.stats.throughputPerS);
-  put('opt.gain', zipStat(max.stats.throughputPerS, off.stats.throughputPerS, (a, b) => a / b), (s) =>
-    formatStat(s, 2),
+  put(
+    'opt.gain',
+    zipStat(max.stats.throughputPerS, off.stats.throughputPerS, (a, b) => a / b),
+    (s) => formatStat(s, 2),
   );
   const offCommand = offBench.command;
   v['table.optimization'] =
@@ -204,19 +214,51 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   if (archival.length === 0) throw new Error('no storage-N.json (measure:archival) in raw/');
   const over = (f: (a: (typeof archival)[number]) => number) => stat(archival.map(f));
   const storage: [string, string, Stat, (s: Stat) => string][] = [
-    ['storage.etcdBytesPerPayment', 'etcd bytes/payment per member', over((a) => a.etcdBytesPerPaymentPerMember), (s) => formatStat(s)],
-    ['storage.pgBytesPerPayment', 'PostgreSQL bytes/payment', over((a) => a.pgBytesPerPayment), (s) => formatStat(s)],
+    [
+      'storage.etcdBytesPerPayment',
+      'etcd bytes/payment per member',
+      over((a) => a.etcdBytesPerPaymentPerMember),
+      (s) => formatStat(s),
+    ],
+    [
+      'storage.pgBytesPerPayment',
+      'PostgreSQL bytes/payment',
+      over((a) => a.pgBytesPerPayment),
+      (s) => formatStat(s),
+    ],
     ['storage.commitRate', 'commit rate, payments/s', over((a) => a.commitPerSecond), (s) => formatStat(s)],
-    ['storage.archivalRate', 'archival rate, payments/s', over((a) => a.archivedPerSecond), (s) => formatStat(s)],
+    [
+      'storage.archivalRate',
+      'archival rate, payments/s',
+      over((a) => a.archivedPerSecond),
+      (s) => formatStat(s),
+    ],
     ['storage.historyHotP50', 'history page p50, hot (etcd), ms', over((a) => a.historyHotP50Ms), ms],
-    ['storage.historyArchivedP50', 'history page p50, archived (PostgreSQL), ms', over((a) => a.historyArchivedP50Ms), ms],
-    ['storage.etcdDbMaxMb', 'etcd db size, largest member, MB', over((a) => a.etcdDbMaxBytes / 1e6), (s) => formatStat(s, 1)],
-    ['storage.quotaMb', 'etcd backend quota, MB', over((a) => a.quotaBytes / 1e6), (s) => formatNumber(s.median, 0)],
+    [
+      'storage.historyArchivedP50',
+      'history page p50, archived (PostgreSQL), ms',
+      over((a) => a.historyArchivedP50Ms),
+      ms,
+    ],
+    [
+      'storage.etcdDbMaxMb',
+      'etcd db size, largest member, MB',
+      over((a) => a.etcdDbMaxBytes / 1e6),
+      (s) => formatStat(s, 1),
+    ],
+    [
+      'storage.quotaMb',
+      'etcd backend quota, MB',
+      over((a) => a.quotaBytes / 1e6),
+      (s) => formatNumber(s.median, 0),
+    ],
   ];
   for (const [key, , s, f] of storage) put(key, s, f);
   v['table.storage'] =
-    caption(archival[0]!.command, `${archival[0]!.payments} payments per run, ${archival.length} runs; median (min–max)`) +
-    markdownTable(storage.map(([, figure, s, f]) => ({ figure, value: f(s) })));
+    caption(
+      archival[0]!.command,
+      `${archival[0]!.payments} payments per run, ${archival.length} runs; median (min–max)`,
+    ) + markdownTable(storage.map(([, figure, s, f]) => ({ figure, value: f(s) })));
 
   // ---- time (measure:time) ----
   const time = raw('time.json', timeSchema);
@@ -305,7 +347,10 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
     'elections.max': formatNumber(sorted.at(-1)!, 0),
   });
   v['table.elections'] =
-    caption(elections.command, `etcd leader SIGKILL → new leader seen by status, ${elections.members} members`) +
+    caption(
+      elections.command,
+      `etcd leader SIGKILL → new leader seen by status, ${elections.members} members`,
+    ) +
     markdownTable([
       {
         kills: times.length,
@@ -335,10 +380,15 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
       { figure: 'payment p99, one member down', ms: ms(fs(f.latencyOneMemberDownMs.p99)) },
     ]);
   const p = raw('partitions.json', partitionsSchema);
-  const worstHeal = p.faults.reduce((a, b) => (stat(b.afterHealMs).median > stat(a.afterHealMs).median ? b : a));
+  const worstHeal = p.faults.reduce((a, b) =>
+    stat(b.afterHealMs).median > stat(a.afterHealMs).median ? b : a,
+  );
   put('partitions.recovery', stat(worstHeal.afterHealMs), ms);
   v['table.partitions'] =
-    caption(p.command, `${p.runs} runs per fault, election timeout ${p.electionTimeoutMs} ms; longest stretch without a commit, median (min–max), ms`) +
+    caption(
+      p.command,
+      `${p.runs} runs per fault, election timeout ${p.electionTimeoutMs} ms; longest stretch without a commit, median (min–max), ms`,
+    ) +
     markdownTable(
       p.faults.map((x) => ({
         fault: x.describe,
@@ -393,9 +443,16 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   const sh = raw('shards.json', shardsSchema);
   put('shards.one', sh.one);
   put('shards.two', sh.two);
-  put('shards.gain', zipStat(sh.two, sh.one, (a, b) => a / b), (s) => formatStat(s, 2));
+  put(
+    'shards.gain',
+    zipStat(sh.two, sh.one, (a, b) => a / b),
+    (s) => formatStat(s, 2),
+  );
   v['table.shards'] =
-    caption(sh.command, `${sh.seconds} s per run, ${sh.concurrency} concurrent commits in total; median (min–max)`) +
+    caption(
+      sh.command,
+      `${sh.seconds} s per run, ${sh.concurrency} concurrent commits in total; median (min–max)`,
+    ) +
     markdownTable([
       { 'etcd clusters (hash-sharded by payment id)': 1, 'payments/s': v['shards.one']! },
       { 'etcd clusters (hash-sharded by payment id)': 2, 'payments/s': v['shards.two']! },
@@ -422,5 +479,7 @@ export function checkKeys(values: Values): void {
     (k) => !allowed.has(k) && !(k.endsWith('.median') && allowed.has(k.slice(0, -'.median'.length))),
   );
   if (missing.length || extra.length)
-    throw new Error(`values do not match the contract: missing ${missing.join(', ') || 'none'}; extra ${extra.join(', ') || 'none'}`);
+    throw new Error(
+      `values do not match the contract: missing ${missing.join(', ') || 'none'}; extra ${extra.join(', ') || 'none'}`,
+    );
 }
