@@ -67,8 +67,11 @@ try {
   const names = cluster.etcd.members.map((m) => m.spec.name);
   for (let i = 0; i < kills; i++) {
     await cluster.etcd.waitHealthy();
-    let leader: string | undefined;
-    while (!(leader = await leaderName(names))) await sleep(50);
+    let leader = await leaderName(names);
+    while (leader === undefined) {
+      await sleep(50);
+      leader = await leaderName(names);
+    }
     const survivors = names.filter((n) => n !== leader);
     const killedAt = performance.now();
     await cluster.etcd.member(leader).process.kill();
