@@ -24,11 +24,13 @@ export interface HistogramInput {
   values: number[];
   /** A second line under the title (the machine, the run). */
   caption?: string;
+  /** The median to mark, as the report computes it (stat.ts), so plot and text agree. */
+  median: number;
 }
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function histogramSvg({ title, xLabel, values, caption }: HistogramInput): string {
+export function histogramSvg({ title, xLabel, values, caption, median }: HistogramInput): string {
   if (values.length === 0) throw new Error('a histogram needs values');
   const lo0 = Math.min(...values);
   const hi0 = Math.max(...values);
@@ -61,11 +63,11 @@ export function histogramSvg({ title, xLabel, values, caption }: HistogramInput)
       `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(c)}" y2="${y(c)}" stroke="#eee"/>`,
       `<text x="${LEFT - 6}" y="${y(c) + 4}" font-size="11" text-anchor="end">${c}</text>`,
     );
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
+  // The median's label goes in the legend line, where no bar can cover it.
   parts.push(
-    `<line x1="${x(median)}" x2="${x(median)}" y1="${TOP}" y2="${TOP + plotH}" stroke="#d62728" stroke-dasharray="4 3"/>`,
-    `<text x="${x(median) + 4}" y="${TOP + 12}" font-size="11" fill="#d62728">median ${median}</text>`,
+    `<line x1="${x(median)}" x2="${x(median)}" y1="${TOP}" y2="${TOP + plotH}" stroke="#d62728" stroke-width="2" stroke-dasharray="5 3"/>`,
+    `<line x1="${W - RIGHT - 150}" x2="${W - RIGHT - 128}" y1="${H - 8}" y2="${H - 8}" stroke="#d62728" stroke-width="2" stroke-dasharray="5 3"/>`,
+    `<text x="${W - RIGHT - 122}" y="${H - 4}" font-size="11" fill="#d62728">median ${Math.round(median)} ms</text>`,
   );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
