@@ -126,15 +126,20 @@ try {
         `step ${i + 1}/${plans.length} ${step}: running (load ${loadavg()[0]!.toFixed(2)}; about ${clock(1000 * pace * estimate(plans.slice(i)))} left)`,
       );
       const t = performance.now();
+      let ok = true;
       try {
         await plan.run();
       } catch (error) {
+        ok = false;
         failed.push(`${step}: ${(error as Error).message}`);
         log(`step ${i + 1}/${plans.length} ${step}: FAILED: ${(error as Error).message}`);
       }
       const s = (performance.now() - t) / 1000;
-      spentS += s;
-      estimatedSoFar += plan.estimateS;
+      // A step that failed early says nothing about the pace of the others.
+      if (ok) {
+        spentS += s;
+        estimatedSoFar += plan.estimateS;
+      }
       run.loadAvg.push(loadavg()[0]!);
       log(
         `step ${i + 1}/${plans.length} ${step}: done in ${clock(1000 * s)} (load ${loadavg()[0]!.toFixed(2)})`,
