@@ -12,6 +12,7 @@
 import { parseHlc } from '../../coordination/clock/hlc';
 import { type ClusterEvent, orderKey } from '../../coordination/events/event-types';
 import { ReorderBuffer } from '../../coordination/events/reorder-buffer';
+import { seededRandom } from '../chaos/workload';
 
 export interface ReplayOptions {
   /** Shipping period of each host, ms. Default 500. */
@@ -35,18 +36,6 @@ export interface ReplayResult {
   watermarkLagMs: number[];
 }
 
-/** Mulberry32: a small seeded generator, so a replay is the same every time. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const physicalMs = (key: string) => parseHlc(key.slice(0, key.indexOf('/')))?.l ?? Number.NaN;
 
 export function replayMerge(
@@ -61,24 +50,30 @@ export function replayMerge(
   }: ReplayOptions = {},
 ): ReplayResult {
   if (recorded.length === 0) return { events: 0, late: 0, delaysMs: [], watermarkLagMs: [] };
-  const draw = random(seed);
+  const draw = seededRandom(seed);
   const start = Math.min(...recorded.map((e) => Date.parse(e.at)));
-  // Arrival at the reader: the next flush after recording, plus the network; a cut host's
-  // batches wait for the heal.
+  // Arrival at the reader: the next flush after recording, plus one network delay per batch (a
+  // batch arrives whole, so each host's stream stays in order); a cut host's batches wait for
+  // the heal.
+  const batchDelay = new Map<string, number>();
   const arrivals = recorded.map((e) => {
     const recordedAt = Date.parse(e.at) - start;
     let shipped = Math.ceil((recordedAt + 1) / flushMs) * flushMs;
     if (cut && e.host === cut.host && shipped >= cut.fromMs && shipped < cut.toMs) shipped = cut.toMs;
-    return { e, key: orderKey(e), at: shipped + delayMs[0] + draw() * (delayMs[1] - delayMs[0]) };
+    const batch = `${e.host}@${shipped}`;
+    if (!batchDelay.has(batch)) batchDelay.set(batch, delayMs[0] + draw() * (delayMs[1] - delayMs[0]));
+    return { e, key: orderKey(e), at: shipped + batchDelay.get(batch)! };
   });
-  arrivals.sort((a, b) => a.at - b.at);
+  arrivals.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const buffer = new ReorderBuffer<{ key: string; at: number }>({ key: (x) => x.key });
   const lastHeard = new Map<string, number>();
   const delaysMs: number[] = [];
   const watermarkLagMs: number[] = [];
-  const end = arrivals.at(-1)!.at + releaseEveryMs;
+  // Until everything has arrived and been released: the last sources are retired after
+  // maxLatenessMs of silence, which releases what they held back.
+  const end = arrivals.at(-1)!.at + 2 * maxLatenessMs + 2 * releaseEveryMs;
   let next = 0;
-  for (let now = 0; now <= end + maxLatenessMs; now += releaseEveryMs) {
+  for (let now = 0; now <= end && (next < arrivals.length || buffer.size > 0); now += releaseEveryMs) {
     for (; next < arrivals.length && arrivals[next]!.at <= now; next++) {
       const { e, key, at } = arrivals[next]!;
       buffer.push(e.host, { key, at });

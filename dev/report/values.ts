@@ -70,6 +70,13 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
       samples: [s.median, s.median],
     }).replace(/ \([^)]*\)/, '');
   };
+  /** a / b, run i of one against run i of the other (interleaved within a bench run, so alike in load). */
+  const putRatio = (key: string, a: Stat, b: Stat) =>
+    put(
+      key,
+      zipStat(a, b, (x, y) => x / y),
+      (s) => formatStat(s, 2),
+    );
   const raw = <S extends z.ZodType>(file: string, schema: S) => readRaw(rawDir, file, schema, run.runId);
   const loads = run.loadAvg;
   Object.assign(v, {
@@ -90,11 +97,7 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   const ceiling = row(bench, 'HTTP ceiling');
   put('bench.naive', naive.stats.throughputPerS);
   put('bench.e2eMax', max.stats.throughputPerS);
-  put(
-    'bench.ratio',
-    zipStat(max.stats.throughputPerS, naive.stats.throughputPerS, (a, b) => a / b),
-    (s) => formatStat(s, 2),
-  );
+  putRatio('bench.ratio', max.stats.throughputPerS, naive.stats.throughputPerS);
   put('bench.at2000', at2000.stats.throughputPerS);
   put('bench.at2000P99', at2000.stats.p99Ms, ms);
   put('bench.maxP99', max.stats.p99Ms, ms);
@@ -157,11 +160,7 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   const off = row(offBench, 'end to end, max');
   put('opt.before', off.stats.throughputPerS);
   put('opt.after', max.stats.throughputPerS);
-  put(
-    'opt.gain',
-    zipStat(max.stats.throughputPerS, off.stats.throughputPerS, (a, b) => a / b),
-    (s) => formatStat(s, 2),
-  );
+  putRatio('opt.gain', max.stats.throughputPerS, off.stats.throughputPerS);
   const offCommand = offBench.command;
   v['table.optimization'] =
     caption(`${offCommand}; then ${bench.command}`, 'Group commit off, then on, at maximum load') +
@@ -443,11 +442,7 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   const sh = raw('shards.json', shardsSchema);
   put('shards.one', sh.one);
   put('shards.two', sh.two);
-  put(
-    'shards.gain',
-    zipStat(sh.two, sh.one, (a, b) => a / b),
-    (s) => formatStat(s, 2),
-  );
+  putRatio('shards.gain', sh.two, sh.one);
   v['table.shards'] =
     caption(
       sh.command,
