@@ -13,7 +13,7 @@
  *   --out DIR        where report.md, slides.md and report-figures/ go (default docs/generated)
  *   --templates DIR  report.template.md and slides.template.md (default dev/report/templates)
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -93,6 +93,8 @@ function startRun(): RunInfo {
     };
   }
   if (only) throw new Error('--only continues the run in raw/, and there is none: make a full run first');
+  // A new run starts from an empty raw/, so no output of an older run can stay beside it.
+  for (const f of readdirSync(rawDir)) rmSync(join(rawDir, f), { recursive: true, force: true });
   return {
     runId: `${now.toISOString().slice(0, 16).replace(/[-:]/g, '')}Z-${commit.slice(0, 7)}`,
     commit,

@@ -46,7 +46,16 @@ export const REDUNDANCY_MEMBERS = [1, 3, 5] as const;
 export const ARCHIVAL_FILES = ['storage-1.json', 'storage-2.json', 'storage-3.json'];
 
 const ms = (s: Stat) => formatStat(s, s.median >= 100 ? 0 : 1);
-const caption = (command: string, what: string) => `_${what}. Command: \`${command}\`._\n\n`;
+/** The command as a reader would type it: without the run id and the report's scratch paths. */
+export const displayCommand = (command: string) =>
+  command
+    .replace(/ --run-id \S+/g, '')
+    .replace(/ --json \S+/g, ' --json FILE')
+    .replace(/ --out \S+\.json\b/g, ' --out FILE')
+    .replace(/ --out \S+/g, ' --out DIR')
+    .replace(/ -- *$/, '');
+const caption = (command: string, what: string) =>
+  `_${what}. Command: \`${command.split('; ').map(displayCommand).join('`; `')}\`._\n\n`;
 const sumStats = (stats: Stat[]) =>
   stat(stats[0]!.samples.map((_, i) => stats.reduce((sum, s) => sum + (s.samples[i] ?? s.median), 0)));
 
@@ -163,7 +172,7 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   putRatio('opt.gain', max.stats.throughputPerS, off.stats.throughputPerS);
   const offCommand = offBench.command;
   v['table.optimization'] =
-    caption(`${offCommand}; then ${bench.command}`, 'Group commit off, then on, at maximum load') +
+    caption(`${offCommand}; ${bench.command}`, 'Group commit off, then on, at maximum load') +
     markdownTable(
       (
         [
