@@ -60,8 +60,18 @@ export function renderFigures(rawDir: string, run: RunInfo): Record<string, stri
   return svgs;
 }
 
+/** Each table of values.json also as its own file (report-figures/NAME.md), to link to. */
+export function tableFragments(values: Values): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([key]) => key.startsWith('table.') && !key.endsWith('.median'))
+      .map(([key, md]) => [`${key.slice('table.'.length)}.md`, `${md}\n`]),
+  );
+}
+
 export interface Rendered {
   values: Values;
+  /** SVG figures and Markdown tables, by file name under report-figures/. */
   figures: Record<string, string>;
   documents: Record<DocumentName, string>;
 }
@@ -69,7 +79,7 @@ export interface Rendered {
 export function renderRun(rawDir: string, templatesDir: string): Rendered {
   const run = readRunInfo(rawDir);
   const values = buildValues(rawDir, run);
-  const figures = renderFigures(rawDir, run);
+  const figures = { ...renderFigures(rawDir, run), ...tableFragments(values) };
   const documents = Object.fromEntries(
     DOCUMENTS.map((doc) => [
       doc,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DOCUMENTS, fillDocument, readRunInfo, renderRun } from '../../dev/report/render';
+import { DOCUMENTS, fillDocument, readRunInfo, renderRun, tableFragments } from '../../dev/report/render';
 import { fillTemplate } from '../../dev/report/template';
 import { VALUE_KEYS } from '../../dev/report/value-keys';
 import { buildValues, checkKeys, type Values } from '../../dev/report/values';
@@ -41,6 +41,11 @@ describe('the committed report is one run, filled from its values', () => {
 
   it('values.json is what the raw outputs of that run give', () => {
     expect(values).toEqual(buildValues(RAW, readRunInfo(RAW)));
+  });
+
+  it('each table file under report-figures/ is its table in values.json', () => {
+    for (const [name, md] of Object.entries(tableFragments(values)))
+      expect(readFileSync(join(FIGURES, name), 'utf8'), name).toBe(md);
   });
 
   it.each(DOCUMENTS)('the %s template uses only keys values.json has', (doc) => {
