@@ -137,12 +137,12 @@ export function stepPlan(step: Step, { quick, runId, rawDir, work }: Context): P
       };
     case 'time':
       return {
-        estimateS: quick ? 60 : 180,
+        estimateS: quick ? 90 : 240,
         run: () =>
           measured(
             'time',
             'dev/measure-time-accuracy.ts',
-            [...(quick ? ['--quick'] : []), ...id],
+            [...(quick ? ['--quick'] : []), '--out', join(work, 'time-accuracy.md'), ...id],
             rawDir,
             'time.json',
           ),
