@@ -11,10 +11,20 @@
  *     commit order) against a real three-member etcd cluster, with synchronization off and on;
  *     counts pairs of payments whose committedAt (or HLC) order contradicts etcd's commit order.
  *
- * Flags: --quick (shorter runs), --payments N (default 300).
+ *  4. Reordering and timestamp correction: the events the hosts recorded during the sync-on run
+ *     of 3 (an in-memory event store), counted for `recorrected`, then replayed through the event
+ *     log's ReorderBuffer with batch shipping, network delay and one host cut off for 2 s
+ *     (dev/report/reorder-replay.ts): late events, the delay the buffer adds, the watermark's lag.
+ *
+ * Flags: --quick (shorter runs), --payments N (default 300), --json FILE (write 3 and 4 there, in the
+ * report contract's shape, and skip 1 and 2, which `npm run measure:time` measures for the report),
+ * --run-id ID (copied into the JSON).
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { MemoryEventStore } from '../coordination/events/event-store';
+import type { ClusterEvent } from '../coordination/events/event-types';
 import { EtcdLedger } from '../ledger/etcd/etcd-ledger';
 import type { PaymentLedger } from '../ledger/ledger';
 import { MemoryLedger } from '../ledger/memory-ledger';
@@ -22,8 +32,19 @@ import type { StoredPayment } from '../ledger/payment';
 import { percentile } from '../loadtest/latency-stats';
 import { InProcessHosts } from './cluster/in-process-hosts';
 import { startScratchCluster } from './cluster/scratch-cluster';
+import { measurementHeader } from './report/measurement-header';
+import { replayMerge } from './report/reorder-replay';
+import { stat } from './report/stat';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, payments: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    payments: { type: 'string' },
+    json: { type: 'string' },
+    'run-id': { type: 'string' },
+  },
+});
+const header = measurementHeader('measure:clocks', values['run-id']);
 const quick = values.quick ?? false;
 const paymentCount = Number(values.payments ?? 300);
 
@@ -163,7 +184,18 @@ function inversions(payments: StoredPayment[], key: (p: StoredPayment) => string
   return count;
 }
 
-async function orderingUnderSkew(): Promise<void> {
+interface SkewRow {
+  sync: 'off' | 'on';
+  payments: number;
+  pairs: number;
+  inversions: number;
+  adjacentInversions: number;
+  hlcInversions: number;
+}
+
+async function orderingUnderSkew(): Promise<{ skew: SkewRow[]; events: ClusterEvent[] }> {
+  const skew: SkewRow[] = [];
+  let events: ClusterEvent[] = [];
   console.log(
     `\n## 3. Clock skew against etcd commit order (${paymentCount} payments, sequential, round robin over 3 hosts)\n`,
   );
@@ -176,7 +208,14 @@ async function orderingUnderSkew(): Promise<void> {
     for (const syncEnabled of [false, true]) {
       const root = `/measure/${randomUUID()}`;
       const ledger: PaymentLedger = new EtcdLedger({ client: etcd.client(), root });
-      const cluster = await InProcessHosts.start({ hosts: SKEWED, ledger, leaderId: 'h2', syncEnabled });
+      const eventStore = new MemoryEventStore();
+      const cluster = await InProcessHosts.start({
+        hosts: SKEWED,
+        ledger,
+        leaderId: 'h2',
+        syncEnabled,
+        eventStore,
+      });
       try {
         if (syncEnabled) await settle(cluster);
         const counts: number[] = [];
@@ -220,18 +259,63 @@ async function orderingUnderSkew(): Promise<void> {
         console.log(
           `| ${syncEnabled ? 'on' : 'off'} | ${fmt(rate, 0)} | ${counts[0]} of ${pairs} pairs | ${adjacent} of ${paymentCount - 1} | ${counts[1]} | ${counts[2]} |`,
         );
+        skew.push({
+          sync: syncEnabled ? 'on' : 'off',
+          payments: paymentCount,
+          pairs,
+          inversions: counts[0]!,
+          adjacentInversions: adjacent,
+          hlcInversions: counts[1]!,
+        });
       } finally {
         await cluster.stop();
         await ledger.close();
+      }
+      // After stop(), which ships what the hosts still held.
+      if (syncEnabled) {
+        const marks = await eventStore.marks();
+        events = (
+          await Promise.all(marks.map((m) => eventStore.readHost(m.host, '', Number.MAX_SAFE_INTEGER)))
+        ).flat();
       }
     }
   } finally {
     await etcd.stop();
   }
+  return { skew, events };
+}
+
+/** Section 4: the recorded events, counted and replayed through the reorder buffer with 3 seeds. */
+function reordering(events: ClusterEvent[]) {
+  const replays = [1, 2, 3].map((seed) =>
+    replayMerge(events, { seed, cut: { host: 'h3', fromMs: 1000, toMs: 3000 } }),
+  );
+  const median = (xs: number[]) => percentile(xs, 50);
+  const result = {
+    events: events.length,
+    lateEvents: Math.round(median(replays.map((r) => r.late))),
+    delayAddedMs: stat(replays.map((r) => median(r.delaysMs))),
+    recorrected: events.filter((e) => e.recorrected).length,
+    watermarkLagMs: stat(replays.map((r) => median(r.watermarkLagMs))),
+  };
+  console.log("\n## 4. Reordering and timestamp correction (the sync-on run's events, h3 cut off 1–3 s)\n");
+  console.log(
+    '| events | late | delay added by the buffer, median ms (3 replays) | watermark lag, median ms | recorrected |',
+  );
+  console.log('|---|---|---|---|---|');
+  console.log(
+    `| ${result.events} | ${result.lateEvents} | ${result.delayAddedMs.samples.map((x) => fmt(x, 0)).join(', ')} | ${result.watermarkLagMs.samples.map((x) => fmt(x, 0)).join(', ')} | ${result.recorrected} |`,
+  );
+  return result;
 }
 
 console.log(`# Clock synchronization measurements (${new Date().toISOString()}, node ${process.version})`);
-await errorVersusInterval();
-await costOfSync();
-await orderingUnderSkew();
+if (!values.json) {
+  await errorVersusInterval();
+  await costOfSync();
+}
+const { skew, events } = await orderingUnderSkew();
+const reorder = reordering(events);
+if (values.json)
+  writeFileSync(values.json, `${JSON.stringify({ ...header, skew, reordering: reorder }, null, 2)}\n`);
 process.exit(0);

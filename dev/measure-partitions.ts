@@ -3,8 +3,10 @@
  * Runs each partition scenario (dev/partition-scenarios.ts) `--runs` times (default 3) on one fresh
  * chaos cluster and prints, per fault, the median (min–max) of the longest stretch without a
  * commit, against its target. Progress goes to stderr; exit 1 only if a payment was lost.
+ * `--json FILE` also writes every run's figures there (the report contract's header included),
+ * `--run-id ID` is copied into that JSON.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,16 +19,22 @@ import {
   type StallResult,
   startPartitionCluster,
 } from './partition-scenarios';
+import { measurementHeader } from './report/measurement-header';
 
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     fault: { type: 'string', multiple: true },
+    json: { type: 'string' },
+    'run-id': { type: 'string' },
     help: { type: 'boolean' },
   },
 });
+const header = measurementHeader('measure:partitions', values['run-id']);
 if (values.help) {
-  console.log('Usage: npm run measure:partitions -- [--runs N (default 3)] [--fault NAME ...]');
+  console.log(
+    'Usage: npm run measure:partitions -- [--runs N (default 3)] [--fault NAME ...] [--json FILE] [--run-id ID]',
+  );
   console.log(`Faults (default all): ${PARTITION_FAULTS.map((f) => f.name).join(', ')}`);
   console.log(
     "Env: PARTITION_ELECTION_TIMEOUT_MS (default the launcher's, 500), PARTITION_HOST_ENV (JSON host settings)",
@@ -94,6 +102,21 @@ try {
     console.log(`| ${after} | ${fault.target.afterHeal} ms | ${spread(rs.map((r) => r.afterHeal))} |`);
   }
   if (lost > 0) console.log(`${lost} payments neither committed nor replayed`);
+  if (values.json) {
+    const faults = PARTITION_FAULTS.map((fault) => {
+      const rs = results.get(fault.name) ?? [];
+      return {
+        name: fault.name,
+        describe: fault.describe,
+        target: fault.target,
+        duringMs: rs.map((r) => r.during),
+        afterHealMs: rs.map((r) => r.afterHeal),
+        electedAfterMs: rs.flatMap((r) => (r.electedAfterMs === undefined ? [] : [r.electedAfterMs])),
+      };
+    });
+    const json = { ...header, runs, electionTimeoutMs: ELECTION_TIMEOUT_MS, faults, lost, loadAvg: load };
+    writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+  }
 } finally {
   await cluster.stop();
   rmSync(dir, { recursive: true, force: true });

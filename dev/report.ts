@@ -1,50 +1,49 @@
 /**
- * `npm run report`: re-runs the measurements docs/generated/report.md quotes, by invoking the existing
- * commands (bench, chaos, measure:clocks, measure:failover) and the sharding measurement, keeps
- * their raw outputs in docs/generated/report-figures/raw/, renders the tables and plots under
- * docs/generated/report-figures/, and fills dev/report/templates/report.template.md → docs/generated/report.md and
- * dev/report/templates/slides.template.md → docs/generated/slides.md. Every figure carries the machine it was measured on.
+ * `npm run report`: one run of every measurement the report quotes, on the current code, then
+ * docs/generated/report.md and slides.md filled from it. The run has one id (start time + short
+ * commit) that every command copies into its JSON (`--run-id`); raw outputs are kept in
+ * docs/generated/report-figures/raw/ and rendering refuses any file of another run
+ * (dev/report/raw-files.ts). The machine, and the load average sampled before and after each
+ * step, are recorded beside the figures. Progress lines give elapsed and remaining time.
  *
- *   --quick          short runs (the whole report in about 5 minutes on 2 cores); figures are rough
- *   --render-only    re-render tables and documents from the raw outputs already in raw/
- *   --only LIST      measure only these steps (bench,optimization,clocks,failover,chaos,shards);
- *                    the others keep their previous raw outputs
- *   --help           this text
+ *   --quick          short runs (about 5–8 minutes on 2 cores); figures are rough, often 1 sample
+ *   --render-only    re-render values.json, the figures and the documents from raw/
+ *   --only LIST      re-measure only these steps, within the run already in raw/ (same run id)
+ *   --raw DIR        raw outputs (default docs/generated/report-figures/raw)
+ *   --out DIR        where report.md, slides.md and report-figures/ go (default docs/generated)
+ *   --templates DIR  report.template.md and slides.template.md (default dev/report/templates)
  */
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './cluster/host-fleet';
-import { renderFigures } from './report/figures';
-import { currentMachine, describeMachine, type Machine } from './report/machine';
-import { runStep, stopCurrentStep } from './report/run-step';
-import { captionSvg } from './report/svg-caption';
-import { fillTemplate } from './report/template';
+import { currentMachine, describeMachine } from './report/machine';
+import { currentCommit } from './report/measurement-header';
+import { DOCUMENTS, readRunInfo, renderRun } from './report/render';
+import { stopCurrentStep } from './report/run-step';
+import { type Plan, STEPS, type Step, stepPlan } from './report/steps';
+import type { RunInfo } from './report/values';
 
-const HELP = `Usage: npm run report -- [--quick] [--render-only] [--only LIST]
+const HELP = `Usage: npm run report -- [--quick] [--render-only] [--only LIST] [--raw DIR] [--out DIR]
 
-  --quick          short runs (about 5 minutes on 2 cores); figures are rough
-  --render-only    re-render docs/generated/report-figures/*.md and docs/generated/report.md, docs/generated/slides.md from raw/
-  --only LIST      measure only these steps: bench,optimization,clocks,failover,chaos,shards
+  --quick          short runs (about 5–8 minutes on 2 cores); figures are rough
+  --render-only    re-render values.json, figures, report.md and slides.md from raw/
+  --only LIST      re-measure only these steps, keeping the run id of raw/run.json:
+                   ${STEPS.join(',')}
+  --raw DIR        raw outputs                     default docs/generated/report-figures/raw
+  --out DIR        documents and report-figures/   default docs/generated
+  --templates DIR  the two templates               default dev/report/templates
   --help           this text`;
-
-const STEPS = ['bench', 'optimization', 'clocks', 'failover', 'chaos', 'shards'] as const;
-type Step = (typeof STEPS)[number];
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean' },
     'render-only': { type: 'boolean' },
     only: { type: 'string' },
+    raw: { type: 'string' },
+    out: { type: 'string' },
+    templates: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -53,161 +52,123 @@ if (flags.help) {
   process.exit(0);
 }
 const quick = flags.quick ?? false;
-const only = flags.only?.split(',').map((s) => s.trim()) ?? [...STEPS];
-for (const s of only)
+const only = flags.only?.split(',').map((s) => s.trim());
+for (const s of only ?? [])
   if (!(STEPS as readonly string[]).includes(s)) {
     console.error(`unknown step ${s}; steps: ${STEPS.join(',')}`);
     process.exit(2);
   }
-const selected = flags['render-only'] ? [] : (only as Step[]);
-
-const figuresDir = join(REPO_ROOT, 'docs', 'generated', 'report-figures');
-const rawDir = join(figuresDir, 'raw');
+const selected: Step[] = flags['render-only'] ? [] : ((only as Step[] | undefined) ?? [...STEPS]);
+const outDir = resolve(REPO_ROOT, flags.out ?? join('docs', 'generated'));
+const figuresDir = join(outDir, 'report-figures');
+const rawDir = resolve(REPO_ROOT, flags.raw ?? join('docs', 'generated', 'report-figures', 'raw'));
 mkdirSync(rawDir, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), 'payments-report-'));
+const started = Date.now();
+const clock = (ms: number) =>
+  `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 const log = (line: string) =>
-  process.stderr.write(`[report ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  process.stderr.write(
+    `[report ${new Date().toISOString().slice(11, 19)} +${clock(Date.now() - started)}] ${line}\n`,
+  );
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.on(signal, () => {
     stopCurrentStep();
     process.exit(130);
   });
 
-const newest = (dir: string, prefix: string, ext: string) => {
-  const name = readdirSync(dir)
-    .filter((f) => f.startsWith(prefix) && f.endsWith(ext))
-    .sort()
-    .at(-1);
-  if (!name) throw new Error(`no ${prefix}*${ext} in ${dir}`);
-  return join(dir, name);
-};
+/** A new run, or (with --only) the run already in raw/, continued. */
+function startRun(): RunInfo {
+  const commit = currentCommit();
+  const now = new Date();
+  if (only && existsSync(join(rawDir, 'run.json'))) {
+    const run = readRunInfo(rawDir);
+    if (run.commit !== commit)
+      throw new Error(
+        `raw/ holds run ${run.runId} of commit ${run.commit}; this is ${commit}: make a full run`,
+      );
+    return {
+      ...run,
+      mode: `${run.mode}; re-measured ${now.toISOString().slice(0, 16)}: ${selected.join(', ')}`,
+    };
+  }
+  if (only) throw new Error('--only continues the run in raw/, and there is none: make a full run first');
+  // A new run starts from an empty raw/, so no output of an older run can stay beside it.
+  for (const f of readdirSync(rawDir)) rmSync(join(rawDir, f), { recursive: true, force: true });
+  return {
+    runId: `${now.toISOString().slice(0, 16).replace(/[-:]/g, '')}Z-${commit.slice(0, 7)}`,
+    commit,
+    startedAt: now.toISOString(),
+    machine: describeMachine(currentMachine(now)),
+    loadAvg: [],
+    minutes: 0,
+    mode: quick ? 'quick (short runs; rough figures, often one sample each)' : 'full',
+  };
+}
 
-/** Each step: the command it runs and where its output is kept. Durations per mode in the args. */
-const plan: Record<Step, () => Promise<void>> = {
-  bench: async () => {
-    const out = join(work, 'bench');
-    await runStep({
-      name: 'bench',
-      script: 'dev/bench.ts',
-      args: quick ? ['--quick', '--out', out] : ['--out', out],
-    });
-    copyFileSync(newest(out, 'bench-', '.json'), join(rawDir, 'bench.json'));
-    copyFileSync(join(out, 'latency-vs-throughput.svg'), join(rawDir, 'bench-latency-vs-throughput.svg'));
-  },
-  optimization: async () => {
-    // The same hosts at maximum load without group commit: the "before" of the optimization.
-    const out = join(work, 'bench-no-batching');
-    const seconds = quick ? ['--seconds', '3'] : [];
-    await runStep({
-      name: 'bench --no-batching',
-      script: 'dev/bench.ts',
-      args: [
-        '--levels',
-        'max',
-        '--no-batching',
-        '--skip-storage',
-        '--tag',
-        'no-batching',
-        '--out',
-        out,
-        ...seconds,
-      ],
-    });
-    copyFileSync(newest(out, 'bench-', '.json'), join(rawDir, 'bench-no-batching.json'));
-  },
-  clocks: async () => {
-    const { stdout } = await runStep({
-      name: 'clocks',
-      script: 'dev/measure-clock-sync.ts',
-      args: quick ? ['--quick', '--payments', '150'] : [],
-    });
-    writeFileSync(join(rawDir, 'clocks.md'), stdout);
-  },
-  failover: async () => {
-    const { stdout } = await runStep({
-      name: 'failover',
-      script: 'dev/measure-failover.ts',
-      args: quick ? ['--runs', '1', '--payments', '200'] : ['--runs', '3'],
-      echoStdout: false,
-    });
-    writeFileSync(join(rawDir, 'failover.json'), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);
-  },
-  chaos: async () => {
-    const out = join(work, 'chaos');
-    // Exit code 1 means the checker found violations: still a result the report must show.
-    await runStep({
-      name: 'chaos',
-      script: 'dev/chaos.ts',
-      args: ['--duration', quick ? '45s' : '180s', '--seed', '42', '--out', out],
-      okCodes: [0, 1],
-    });
-    copyFileSync(join(out, 'summary.json'), join(rawDir, 'chaos-summary.json'));
-    copyFileSync(join(out, 'timeline.svg'), join(rawDir, 'chaos-timeline.svg'));
-  },
-  shards: async () => {
-    await runStep({
-      name: 'shards',
-      script: 'dev/report/measure-shards.ts',
-      args: ['--out', join(rawDir, 'shards.json'), '--seconds', quick ? '4' : '10'],
-    });
-  },
-};
-
-let machine: Machine;
 try {
   if (selected.length > 0) {
-    machine = currentMachine(new Date());
-    writeFileSync(join(rawDir, 'machine.json'), `${JSON.stringify(machine, null, 2)}\n`);
-  } else machine = JSON.parse(readFileSync(join(rawDir, 'machine.json'), 'utf8')) as Machine;
-  log(`machine: ${describeMachine(machine)}`);
-  log(`plan: ${selected.length ? selected.join(' → ') : 'render only'}${quick ? ' (quick)' : ''}`);
-  for (const [i, step] of selected.entries()) {
-    const started = performance.now();
-    log(`step ${i + 1}/${selected.length}: ${step} — running`);
-    await plan[step]();
+    const run = startRun();
+    log(`run ${run.runId}: ${run.machine}`);
+    const plans = selected.map(
+      (step) => [step, stepPlan(step, { quick, runId: run.runId, rawDir, work })] as const,
+    );
+    const estimate = (list: (readonly [Step, Plan])[]) => list.reduce((s, [, p]) => s + p.estimateS, 0);
     log(
-      `step ${i + 1}/${selected.length}: ${step} — done in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      `plan: ${selected.join(' → ')}${quick ? ' (quick)' : ''}; estimated ${clock(1000 * estimate(plans))}`,
+    );
+    const failed: string[] = [];
+    let spentS = 0;
+    let estimatedSoFar = 0;
+    for (const [i, [step, plan]] of plans.entries()) {
+      // Remaining time: the estimates left, scaled by how the finished steps compared with theirs.
+      const pace = estimatedSoFar > 0 ? spentS / estimatedSoFar : 1;
+      run.loadAvg.push(loadavg()[0]!);
+      log(
+        `step ${i + 1}/${plans.length} ${step}: running (load ${loadavg()[0]!.toFixed(2)}; about ${clock(1000 * pace * estimate(plans.slice(i)))} left)`,
+      );
+      const t = performance.now();
+      let ok = true;
+      try {
+        await plan.run();
+      } catch (error) {
+        ok = false;
+        failed.push(`${step}: ${(error as Error).message}`);
+        log(`step ${i + 1}/${plans.length} ${step}: FAILED: ${(error as Error).message}`);
+      }
+      const s = (performance.now() - t) / 1000;
+      // A step that failed early says nothing about the pace of the others.
+      if (ok) {
+        spentS += s;
+        estimatedSoFar += plan.estimateS;
+      }
+      run.loadAvg.push(loadavg()[0]!);
+      log(
+        `step ${i + 1}/${plans.length} ${step}: done in ${clock(1000 * s)} (load ${loadavg()[0]!.toFixed(2)})`,
+      );
+    }
+    run.minutes += (Date.now() - started) / 60_000;
+    writeFileSync(join(rawDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+    if (failed.length > 0) {
+      log(`not rendered: ${failed.length} step(s) failed:\n  ${failed.join('\n  ')}`);
+      log(`re-run them with --only ${failed.map((f) => f.slice(0, f.indexOf(':'))).join(',')}`);
+      process.exitCode = 1;
+    }
+  }
+  if (!process.exitCode) {
+    const { values, figures, documents } = renderRun(
+      rawDir,
+      resolve(REPO_ROOT, flags.templates ?? join('dev', 'report', 'templates')),
+    );
+    mkdirSync(figuresDir, { recursive: true });
+    writeFileSync(join(figuresDir, 'values.json'), `${JSON.stringify(values, null, 2)}\n`);
+    for (const [name, svg] of Object.entries(figures)) writeFileSync(join(figuresDir, name), svg);
+    for (const doc of DOCUMENTS) writeFileSync(join(outDir, `${doc}.md`), documents[doc]);
+    log(
+      `run ${values['run.id']}: wrote ${figuresDir}/values.json, ${Object.keys(figures).join(', ')}, report.md, slides.md`,
     );
   }
-
-  const machineLine = describeMachine(machine);
-  const { fragments, values } = renderFigures(rawDir, machineLine, machine.cores);
-  // The mode of the last measuring run, so a re-render still says how the figures were made.
-  const modeFile = join(rawDir, 'mode.txt');
-  if (selected.length > 0) {
-    const mode = quick ? 'quick (short runs; rough figures)' : 'full';
-    const partial = selected.length < STEPS.length ? `; last re-measured: ${selected.join(', ')}` : '';
-    writeFileSync(modeFile, `${mode}${partial}\n`);
-  }
-  values.mode = readFileSync(modeFile, 'utf8').trim();
-  for (const [name, md] of Object.entries(fragments)) writeFileSync(join(figuresDir, name), md);
-  for (const svg of ['bench-latency-vs-throughput.svg', 'chaos-timeline.svg'])
-    writeFileSync(
-      join(figuresDir, svg),
-      captionSvg(readFileSync(join(rawDir, svg), 'utf8'), `Machine: ${machineLine}`),
-    );
-  writeFileSync(join(figuresDir, 'values.json'), `${JSON.stringify(values, null, 2)}\n`);
-  const withTables: Record<string, string | number> = { ...values };
-  for (const [name, md] of Object.entries(fragments))
-    withTables[`table.${name.replace(/\.md$/, '')}`] = md.trimEnd();
-  for (const doc of ['report', 'slides']) {
-    const template = readFileSync(
-      join(REPO_ROOT, 'dev', 'report', 'templates', `${doc}.template.md`),
-      'utf8',
-    );
-    const banner = `<!-- Generated by npm run report from dev/report/templates/${doc}.template.md and docs/generated/report-figures/; edit the template. -->\n`;
-    const filled = fillTemplate(template, withTables);
-    // Keep a Marp front matter first in the file; the banner goes right after it.
-    const frontMatter = /^---\n[\s\S]*?\n---\n/.exec(filled)?.[0] ?? '';
-    writeFileSync(
-      join(REPO_ROOT, 'docs', 'generated', `${doc}.md`),
-      frontMatter + banner + filled.slice(frontMatter.length),
-    );
-  }
-  log(
-    `wrote docs/generated/report-figures/*.md, values.json, docs/generated/report.md, docs/generated/slides.md`,
-  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-process.exit(0);
+process.exit(process.exitCode ?? 0);

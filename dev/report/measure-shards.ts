@@ -3,10 +3,10 @@
  * as the hosts run it) from one process against one single-member etcd cluster, then against two
  * independent single-member clusters with each payment routed by shardOf(id, 2). Also the
  * balance of hash sharding over 100 000 random ids for 2, 4, 8 and 16 shards (a pure simulation).
- * Two clusters are measured twice: with the single cluster's total concurrency split between
- * them, and with that concurrency per shard.
+ * Both clients run the same total concurrency; the two layouts alternate `--repeat` times (one,
+ * two, one, two, ...) so that a change in the machine's load hits both alike.
  *
- * Usage: tsx dev/report/measure-shards.ts --out FILE.json [--seconds N (default 8)]
+ * Usage: tsx dev/report/measure-shards.ts --out FILE.json [--seconds N (default 8)] [--repeat N (default 3)] [--run-id ID]
  * Single-member clusters keep six etcd processes off a 2-core machine; what is measured is
  * whether two Raft groups add up when nothing is shared but the CPU.
  */
@@ -24,16 +24,31 @@ import { runClosedLoop } from '../bench/closed-loop';
 import { ensurePki } from '../cluster/certificates';
 import { ensureEtcd } from '../cluster/ensure-etcd';
 import { EtcdCluster } from '../cluster/etcd-cluster';
+import { measurementHeader } from './measurement-header';
 import { shardBalance, shardOf } from './shard-balance';
+import { stat } from './stat';
 
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, seconds: { type: 'string', default: '8' }, help: { type: 'boolean' } },
+  options: {
+    out: { type: 'string' },
+    seconds: { type: 'string', default: '8' },
+    repeat: { type: 'string', default: '3' },
+    'run-id': { type: 'string' },
+    help: { type: 'boolean' },
+  },
 });
 if (values.help || !values.out) {
-  console.log('Usage: tsx dev/report/measure-shards.ts --out FILE.json [--seconds N (default 8)]');
+  console.log(
+    'Usage: tsx dev/report/measure-shards.ts --out FILE.json [--seconds N (default 8)] [--repeat N (default 3)] [--run-id ID]',
+  );
   process.exit(values.help ? 0 : 2);
 }
 const seconds = Number(values.seconds);
+const repeat = Number(values.repeat);
+const header = {
+  ...measurementHeader('report', values['run-id']),
+  command: `tsx dev/report/measure-shards.ts ${process.argv.slice(2).join(' ')}`,
+};
 const CONCURRENCY = 128;
 const log = (line: string) =>
   process.stderr.write(`[shards ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -81,16 +96,16 @@ async function measure(shards: number, tag: string, concurrency = CONCURRENCY) {
 try {
   await Promise.all(clusters.map((c) => c.start(120_000)));
   await measure(1, 'warm'); // JIT and connections; not reported
-  const one = await measure(1, 'one');
-  const two = await measure(2, 'two');
-  // The same load per shard as the single cluster had, as if each shard had its own clients.
-  const twoFull = await measure(2, 'two-full', 2 * CONCURRENCY);
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    one.push((await measure(1, `one-${i}`)).throughput);
+    two.push((await measure(2, `two-${i}`)).throughput);
+  }
   const ids = Array.from({ length: 100_000 }, () => randomUUID());
   const balance = [2, 4, 8, 16].map((n) => shardBalance(ids, n));
-  writeFileSync(
-    values.out,
-    `${JSON.stringify({ seconds, concurrency: CONCURRENCY, runs: [one, two, twoFull], balance }, null, 2)}\n`,
-  );
+  const result = { ...header, seconds, concurrency: CONCURRENCY, one: stat(one), two: stat(two), balance };
+  writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${values.out}`);
 } finally {
   await Promise.all(ledgers.map((l) => l.close()));

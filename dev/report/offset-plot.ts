@@ -45,6 +45,13 @@ function panel(
       `<text x="${LEFT - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end">${+v.toFixed(1)}</text>`,
     );
   }
+  // Time ticks under each panel: five, at round seconds.
+  const step = Math.max(1, Math.ceil(maxS / 5));
+  for (let t = 0; t <= maxS; t += step)
+    parts.push(
+      `<line x1="${x(t)}" x2="${x(t)}" y1="${top + PANEL}" y2="${top + PANEL + 4}" stroke="#999"/>`,
+      `<text x="${x(t)}" y="${top + PANEL + 15}" font-size="10" text-anchor="middle">${t}</text>`,
+    );
   for (const e of input.events) {
     parts.push(
       `<line x1="${x(e.atS)}" x2="${x(e.atS)}" y1="${top}" y2="${top + PANEL}" stroke="#555" stroke-dasharray="4 3"/>`,
@@ -73,7 +80,7 @@ export function offsetPlot(input: OffsetPlotInput): string {
   const maxS = Math.max(1, ...all.map(([t]) => t));
   const lo = Math.min(-zoom, ...all.map(([, v]) => v));
   const hi = Math.max(zoom, ...all.map(([, v]) => v));
-  const height = 60 + 2 * PANEL + 70;
+  const height = 60 + 2 * PANEL + 95;
   const legend = input.series
     .map(
       (s, i) =>
@@ -84,8 +91,8 @@ export function offsetPlot(input: OffsetPlotInput): string {
 <rect width="100%" height="100%" fill="white"/>
 <text x="${W / 2}" y="20" font-size="14" text-anchor="middle">${input.title}</text>
 ${panel(input, 35, lo, hi, maxS, 'offset from true time, ms')}
-${panel(input, 35 + PANEL + 25, -zoom, zoom, maxS, `zoom ±${zoom} ms`)}
-<text x="${W / 2}" y="${35 + 2 * PANEL + 45}" font-size="12" text-anchor="middle">seconds since start</text>
+${panel(input, 35 + PANEL + 30, -zoom, zoom, maxS, `zoom ±${zoom} ms`)}
+<text x="${W / 2}" y="${35 + 2 * PANEL + 30 + 36}" font-size="12" text-anchor="middle">seconds since start</text>
 ${legend}
 </svg>
 `;

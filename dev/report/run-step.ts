@@ -45,6 +45,7 @@ export function runStep({
   });
   current = child;
   let stdout = '';
+  let stderrTail = '';
   const echo = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n'))
       if (line.trim()) process.stderr.write(`  [${name}] ${line}\n`);
@@ -53,14 +54,24 @@ export function runStep({
     stdout += chunk.toString();
     if (echoStdout) echo(chunk);
   });
-  child.stderr.on('data', echo);
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+    echo(chunk);
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       current = undefined;
       const seconds = (performance.now() - started) / 1000;
       if (code !== null && okCodes.includes(code)) resolve({ stdout, seconds });
-      else reject(new Error(`${name} (${script} ${args.join(' ')}) exited with ${code}`));
+      else {
+        // A flag the command does not know yet: the branch that adds it has not landed.
+        const unknown = /Unknown option '(--[\w-]+)'/.exec(stderrTail)?.[1];
+        const why = unknown
+          ? `${script} does not accept ${unknown} yet (the report contract's interface); it must land first`
+          : `exited with ${code}`;
+        reject(new Error(`${name} (${script} ${args.join(' ')}): ${why}`));
+      }
     });
   });
 }

@@ -18,14 +18,17 @@ export function fillTemplate(template: string, values: Record<string, string | n
   return filled;
 }
 
+/** A table cell: a `|` inside would end the cell early. */
+const cell = (x: string | number) => String(x).replace(/\|/g, '\\|');
+
 /** A Markdown table from rows of equal keys. */
 export function markdownTable(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return '_(no rows)_\n';
   const header = Object.keys(rows[0]!);
   return [
-    `| ${header.join(' | ')} |`,
+    `| ${header.map(cell).join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${header.map((h) => String(r[h] ?? '')).join(' | ')} |`),
+    ...rows.map((r) => `| ${header.map((h) => cell(r[h] ?? '')).join(' | ')} |`),
     '',
   ].join('\n');
 }
