@@ -13,13 +13,22 @@
  *   --out DIR        where report.md, slides.md and report-figures/ go (default docs/generated)
  *   --templates DIR  report.template.md and slides.template.md (default dev/report/templates)
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './cluster/host-fleet';
 import { currentMachine, describeMachine } from './report/machine';
 import { currentCommit } from './report/measurement-header';
+import { dashboardSchema, readRaw } from './report/raw-files';
 import { DOCUMENTS, readRunInfo, renderRun } from './report/render';
 import { stopCurrentStep } from './report/run-step';
 import { type Plan, STEPS, type Step, stepPlan } from './report/steps';
@@ -164,6 +173,11 @@ try {
     writeFileSync(join(figuresDir, 'values.json'), `${JSON.stringify(values, null, 2)}\n`);
     for (const [name, svg] of Object.entries(figures)) writeFileSync(join(figuresDir, name), svg);
     for (const doc of DOCUMENTS) writeFileSync(join(outDir, `${doc}.md`), documents[doc]);
+    // The dashboard screenshot is a PNG, copied rather than rendered; its sidecar says which run took it.
+    if (existsSync(join(rawDir, 'dashboard.png'))) {
+      readRaw(rawDir, 'dashboard.json', dashboardSchema, values['run.id'] as string);
+      copyFileSync(join(rawDir, 'dashboard.png'), join(figuresDir, 'dashboard.png'));
+    }
     log(
       `run ${values['run.id']}: wrote ${figuresDir}/values.json, ${Object.keys(figures).join(', ')}, report.md, slides.md`,
     );

@@ -1,6 +1,6 @@
 /**
  * The raw outputs `npm run report` keeps under docs/generated/report-figures/raw/, their shapes
- * (docs: /work/wt/issues/report-contract.md, "Contract between the measurement commands and npm run
+ * (dev/report/CONTRACT.md, "Contract between the measurement commands and npm run
  * report") as zod schemas, and the one reader the renderer uses. The reader refuses a file of
  * another run: every raw file carries the run id the report passed with `--run-id`, and a figure
  * from an older run must not slip into a new report beside figures it was never measured with.
@@ -220,3 +220,6 @@ export function readRaw<S extends z.ZodType>(
     throw new Error(`${file} does not have the contract's shape: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
+
+/** raw/dashboard.json: the sidecar of raw/dashboard.png (npm run capture:dashboard). */
+export const dashboardSchema = envelopeSchema.extend({ page: z.string() });

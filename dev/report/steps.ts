@@ -23,6 +23,7 @@ export const STEPS = [
   'partitions',
   'chaos',
   'shards',
+  'dashboard',
 ] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -222,6 +223,17 @@ export function stepPlan(step: Step, { quick, runId, rawDir, work }: Context): P
               ...['--out', join(rawDir, 'shards.json'), '--seconds', quick ? '2' : '8'],
               ...['--repeat', quick ? '1' : '3', ...id],
             ],
+          }).then(() => undefined),
+      };
+    case 'dashboard':
+      // The dashboard under a bounded load, screenshot with its charts filled (PNG + JSON sidecar).
+      return {
+        estimateS: quick ? 40 : 60,
+        run: () =>
+          runStep({
+            name: 'dashboard',
+            script: 'dev/capture-dashboard.ts',
+            args: [...['--out', join(rawDir, 'dashboard.png'), ...id], ...(quick ? ['--seconds', '6'] : [])],
           }).then(() => undefined),
       };
   }

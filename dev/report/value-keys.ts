@@ -1,6 +1,6 @@
 /**
  * The names the report and slides templates may quote as {{key}}, fixed by the report contract
- * (docs: /work/wt/issues/report-contract.md). values.json holds exactly these, plus `KEY.median`
+ * (dev/report/CONTRACT.md). values.json holds exactly these, plus `KEY.median`
  * for every figure that is a Stat; a test checks both directions.
  */
 const members = ['m1', 'm3', 'm5'].flatMap((m) =>
