@@ -15,7 +15,9 @@
  *   HOST_URL                 URL advertised in membership               default http://<bind>:<port>
  *   MEMBERSHIP_TTL_S         membership and campaign lease TTL, s       default 2 (etcd minimum: 1.5 ×
  *                                                                       its election timeout)
- *   MAINTENANCE_INTERVAL_MS  leader's ledger maintenance period         default 30000
+ *   MAINTENANCE_INTERVAL_MS  leader's ledger maintenance period, ms     default scaled to the quota:
+ *                                                                       1000-30000 (30000 from 256 MiB;
+ *                                                                       coordination/cluster/compaction-scale.ts)
  *   COMMIT_BATCHING          group commit on or off (on|off)            default on
  *   COMMIT_BATCH_MAX         most payments in one etcd transaction      default 256
  *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
@@ -122,7 +124,7 @@ const envSchema = z.object({
   LEDGER_ROOT: z.string().startsWith('/').default(DEFAULT_ROOT),
   HOST_URL: z.url().optional(),
   MEMBERSHIP_TTL_S: positiveInt(2),
-  MAINTENANCE_INTERVAL_MS: positiveInt(30_000),
+  MAINTENANCE_INTERVAL_MS: z.coerce.number().int().positive().optional(),
   COMMIT_BATCHING: z.enum(['on', 'off']).default('on'),
   COMMIT_BATCH_MAX: positiveInt(256),
   COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
@@ -202,7 +204,8 @@ export interface HostConfig {
   ledgerRoot: string;
   advertisedUrl: string;
   membershipTtlSeconds: number;
-  maintenanceIntervalMs: number;
+  /** The leader's maintenance period, ms; undefined: scaled to the quota (compaction-scale.ts). */
+  maintenanceIntervalMs: number | undefined;
   /** Group commit settings for EtcdLedger, or false for one transaction per payment. */
   batching:
     | { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number; maxQueued: number }
