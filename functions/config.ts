@@ -48,6 +48,11 @@
  *   ARCHIVE_CA_FILE          CA (PEM) of an external PostgreSQL's       default the system CAs
  *                            certificate: non-loopback URLs always use TLS (ledger/archive/pg-connection.ts)
  *   ARCHIVE_STATEMENT_TIMEOUT_MS  bound on one archive query, ms        default 2000
+ *   ARCHIVAL_MIN_BATCH       the leader archives once this many are due default 8192
+ *   ARCHIVAL_MAX_DELAY_MS    ...or once the oldest due one is this far  default 10000
+ *                            past the hot window: big steps rewrite each summary level less often
+ *                            per id (coordination/cluster/ledger-archiver.ts); etcd holds the hot
+ *                            window plus up to this delay
  *   ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS  TESTS ONLY: the archiving leader default 0 (no pause)
  *                            logs `archival paused after insert` and waits this long between a
  *                            step's archive insert and its removal from etcd, so a soak can kill
@@ -153,6 +158,8 @@ const envSchema = z.object({
       return ms ?? 0;
     }),
   ARCHIVE_STATEMENT_TIMEOUT_MS: positiveInt(2000),
+  ARCHIVAL_MIN_BATCH: positiveInt(8192),
+  ARCHIVAL_MAX_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
   ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS: z.coerce.number().int().min(0).default(0),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
@@ -217,6 +224,9 @@ export interface HostConfig {
         caFile: string | undefined;
         statementTimeoutMs: number;
         hotWindowMs: number;
+        /** The leader archives once this many are due, or the oldest is maxDelayMs past the window. */
+        minBatch: number;
+        maxDelayMs: number;
         /** Test-only pause between an archival step's insert and its removal, ms; 0: none. */
         testPauseAfterInsertMs: number;
       }
@@ -281,6 +291,8 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
           caFile: e.ARCHIVE_CA_FILE,
           statementTimeoutMs: e.ARCHIVE_STATEMENT_TIMEOUT_MS,
           hotWindowMs: e.LEDGER_HOT_WINDOW,
+          minBatch: e.ARCHIVAL_MIN_BATCH,
+          maxDelayMs: e.ARCHIVAL_MAX_DELAY_MS,
           testPauseAfterInsertMs: e.ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS,
         }
       : undefined,

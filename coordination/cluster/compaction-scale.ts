@@ -15,9 +15,11 @@
  *    the high-water mark, between 1 s and 30 s (64 MiB: ~3.6 s; 256 MiB and up: 30 s);
  *  - the pressure rule: while the largest member's in-use size (`dbSizeInUse`, what compaction
  *    can lower; its file size `dbSize` only grows until a defragmentation) is past half the mark,
- *    history is kept only `pressureKeepRevisions` revisions behind the head (default 1 000, a few
- *    seconds of writes: enough for a history read's snapshot and a watcher that catches up), not
- *    the policy's `keepRevisions`. The policy still bounds it from above.
+ *    history is kept only `pressureKeepRevisions` revisions behind the head (default 200, a second
+ *    or two of writes: enough for a history read's snapshot; a watcher further behind restarts from
+ *    a fresh read), not the policy's `keepRevisions`. The policy still bounds it from above.
+ *    Revisions are a poor measure of bytes (one archival removal is one revision of up to 1 MiB),
+ *    so under pressure few are kept: a 64 MiB soak with 2 000 kept went past its quota.
  *
  * The same headroom argument as the quota guard's (quota-guard.ts): payments stop at the mark,
  * so compaction has to act well below it, while there is still room for its own record.
@@ -31,7 +33,7 @@ export const MAX_MAINTENANCE_INTERVAL_MS = 30_000;
 export const MIN_MAINTENANCE_INTERVAL_MS = 1_000;
 /** Past this fraction of the high-water mark (in use), compaction keeps only `pressureKeepRevisions`. */
 export const DEFAULT_PRESSURE_RATIO = 0.5;
-export const DEFAULT_PRESSURE_KEEP_REVISIONS = 1_000;
+export const DEFAULT_PRESSURE_KEEP_REVISIONS = 200;
 
 /** The maintenance interval for this quota and mark (ms): see the file header. */
 export function maintenanceIntervalFor(quotaBytes: number, highWaterRatio: number): number {

@@ -159,6 +159,88 @@ describe('archival', () => {
     expect(await t.archive.get(fresh.payment.id, fresh.payment.payer)).toBeUndefined();
   });
 
+  it('regression: archival catch-up rewrote every touched summary level once per 1 000 ids and took a 64 MiB etcd past its quota; a step rewrites each level once', async () => {
+    const t = await tiers();
+    await commitSome(t.ledger, 400);
+    const client = cluster.client();
+    const archiver = (batchSize?: number) =>
+      new LedgerArchiver({
+        client,
+        election: t.election,
+        archive: t.archive,
+        archivedIds: new ArchivedIdCache(client, keyLayout(t.root)),
+        clock: systemClock,
+        hotWindowMs: 0,
+        root: t.root,
+        ...(batchSize === undefined ? {} : { batchSize }),
+      });
+    expect((await archiver().runOnce())?.moved).toBe(400);
+    // etcd's `version` of a key counts its writes: one step (the default size) wrote each level once.
+    const levels = (await client.getAll().prefix(keyLayout(t.root).archivedIdsPrefix()).exec()).kvs.filter(
+      (kv) => /\/\d+\/\d+$/.test(kv.key.toString()),
+    );
+    expect(levels.length).toBeGreaterThan(100);
+    expect(Math.max(...levels.map((kv) => Number(kv.version)))).toBe(1);
+    // The old size, 100 ids a step here: the same ids rewrite a level several times.
+    const u = await tiers();
+    await commitSome(u.ledger, 400);
+    const small = new LedgerArchiver({
+      client,
+      election: u.election,
+      archive: u.archive,
+      archivedIds: new ArchivedIdCache(client, keyLayout(u.root)),
+      clock: systemClock,
+      hotWindowMs: 0,
+      root: u.root,
+      batchSize: 100,
+    });
+    expect((await small.runOnce())?.moved).toBe(400);
+    const rewritten = (await client.getAll().prefix(keyLayout(u.root).archivedIdsPrefix()).exec()).kvs.filter(
+      (kv) => /\/\d+\/\d+$/.test(kv.key.toString()),
+    );
+    expect(Math.max(...rewritten.map((kv) => Number(kv.version)))).toBeGreaterThan(1);
+  });
+
+  it('waits for minBatch due payments, or for the oldest to be maxBatchDelayMs past the window; holds while told to', async () => {
+    const client = cluster.client();
+    let hold: string | undefined;
+    /** Five due payments (committed 1 s ago) and one still hot behind them. */
+    const setUp = async () => {
+      const t = await tiers();
+      const due = await commitSome(t.ledger, 5);
+      const fresh = await t.ledger.commit(intent({ payer: 'acct-a', payee: 'acct-b' }), {
+        host: 'h1',
+        committedAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      const archiver = (minBatch: number, maxBatchDelayMs: number) =>
+        new LedgerArchiver({
+          client,
+          election: t.election,
+          archive: t.archive,
+          archivedIds: new ArchivedIdCache(client, keyLayout(t.root)),
+          clock: systemClock,
+          hotWindowMs: 500,
+          root: t.root,
+          minBatch,
+          maxBatchDelayMs,
+          holdReason: () => hold,
+        });
+      return { t, committed: [...due, fresh.payment], archiver };
+    };
+    const a = await setUp();
+    hold = 'etcd near its quota';
+    expect((await a.archiver(1, 0).runOnce())?.moved).toBe(0);
+    hold = undefined;
+    expect((await a.archiver(10, 60_000).runOnce())?.moved).toBe(0); // 5 due, none a minute overdue
+    expect(await hotRecordCount(client, a.t.root)).toBe(6);
+    expect((await a.archiver(10, 0).runOnce())?.moved).toBe(5); // overdue
+    await expectExactlyOnce(a.t, a.committed);
+    const b = await setUp();
+    expect((await b.archiver(5, 60_000).runOnce())?.moved).toBe(5); // enough due
+    expect(await hotRecordCount(client, b.t.root)).toBe(1);
+    await expectExactlyOnce(b.t, b.committed);
+  });
+
   for (const [step, nth] of [
     ['after-insert', 1],
     ['after-mark', 1],
