@@ -21,7 +21,8 @@
  * leader's removal is refused by etcd (NotLeaderError). `faults` stops a step on purpose, for tests.
  *
  * Cost: the scan is a sorted range over the whole hot window, which etcd 3.4 reads and sorts in
- * memory (it applies the limit after sorting): O(hot window) per pass, once a second.
+ * memory (it applies the limit after sorting): O(hot window) per pass, once a second, or once per
+ * `maxBatchDelayMs` while the pass waits for a bigger batch (docs/storage.md).
  */
 import type { Etcd3 } from 'etcd3';
 import { addIds, bucketOf, encodeLevel } from '../../ledger/archive/archived-ids';
@@ -107,6 +108,11 @@ export class LedgerArchiver {
   private readonly keys: KeyLayout;
   private readonly duty: PeriodicDuty;
   private passes: Promise<unknown> = Promise.resolve();
+  /**
+   * After a pass decided to wait for more (minBatch), no pass scans before this time (clock ms):
+   * the scan costs O(hot window) (see the header), and nothing can be overdue sooner.
+   */
+  private quietUntil = 0;
   /** The last hold reason seen, so a hold is logged once, not every pass. */
   private lastHold: string | undefined;
 
@@ -172,6 +178,7 @@ export class LedgerArchiver {
     const term = this.o.election.currentTerm();
     if (!term) return undefined;
     const report: ArchivalReport = { moved: 0, through: 0 };
+    if (this.o.clock.now() < this.quietUntil) return report;
     const revisions = await this.oldestRevisions();
     for (let step = 0; step < this.o.maxStepsPerPass && revisions.length > 0; step++) {
       const held = this.o.holdReason();
@@ -186,7 +193,10 @@ export class LedgerArchiver {
         hotReached &&
         due.length < this.o.minBatch &&
         lagSeconds * 1000 < this.o.maxBatchDelayMs;
-      if (waitForMore) break;
+      if (waitForMore) {
+        this.quietUntil = this.o.clock.now() + this.o.maxBatchDelayMs - lagSeconds * 1000;
+        break;
+      }
       if (due.length > 0) {
         await this.o.archive.insertMany(due);
         await this.o.faults?.('after-insert');

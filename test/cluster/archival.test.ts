@@ -235,6 +235,27 @@ describe('archival', () => {
     expect(await hotRecordCount(client, a.t.root)).toBe(6);
     expect((await a.archiver(10, 0).runOnce())?.moved).toBe(5); // overdue
     await expectExactlyOnce(a.t, a.committed);
+    // One archiver that decided to wait does not scan again until the oldest can be overdue.
+    const c = await setUp();
+    let looked = 0;
+    const waiting = new LedgerArchiver({
+      client,
+      election: c.t.election,
+      archive: c.t.archive,
+      archivedIds: new ArchivedIdCache(client, keyLayout(c.t.root)),
+      clock: systemClock,
+      hotWindowMs: 500,
+      root: c.t.root,
+      minBatch: 10,
+      maxBatchDelayMs: 4_000,
+      observer: { onLag: () => looked++ },
+    });
+    expect((await waiting.runOnce())?.moved).toBe(0);
+    expect(looked).toBe(1);
+    expect((await waiting.runOnce())?.moved).toBe(0);
+    expect(looked).toBe(1); // quiet: no scan
+    await waitFor('overdue', async () => ((await waiting.runOnce())?.moved ?? 0) === 5, 8_000);
+    expect(await hotRecordCount(client, c.t.root)).toBe(1);
     const b = await setUp();
     expect((await b.archiver(5, 60_000).runOnce())?.moved).toBe(5); // enough due
     expect(await hotRecordCount(client, b.t.root)).toBe(1);
