@@ -10,7 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../coordination/clock/clock';
 import { LeaderElection } from '../../coordination/cluster/leader-election';
-import { type ArchivalStep, LedgerArchiver } from '../../coordination/cluster/ledger-archiver';
+import {
+  type ArchivalStep,
+  LedgerArchiver,
+  type LedgerArchiverOptions,
+} from '../../coordination/cluster/ledger-archiver';
 import { waitFor } from '../../dev/cluster/managed-process';
 import { MemoryArchive } from '../../ledger/archive/memory-archive';
 import { ArchivedIdsChangedError, ArchiveUnavailableError, NotLeaderError } from '../../ledger/errors';
@@ -104,6 +108,27 @@ ledgerContract('tiered, every payment archived as soon as it is committed', asyn
   return archiveEachCommit(t.ledger, t.archiver());
 });
 
+/** An archiver of these tiers with the production step sizes unless `options` says otherwise. */
+function archiverOver(t: Tiers, options: Partial<LedgerArchiverOptions>): LedgerArchiver {
+  const client = cluster.client();
+  return new LedgerArchiver({
+    client,
+    election: t.election,
+    archive: t.archive,
+    archivedIds: new ArchivedIdCache(client, keyLayout(t.root)),
+    clock: systemClock,
+    hotWindowMs: 0,
+    root: t.root,
+    ...options,
+  });
+}
+
+/** etcd's `version` (writes since creation) of every summary level under the root. */
+async function levelVersions(root: string): Promise<number[]> {
+  const { kvs } = await cluster.client().getAll().prefix(keyLayout(root).archivedIdsPrefix()).exec();
+  return kvs.filter((kv) => /\/\d+\/\d+$/.test(kv.key.toString())).map((kv) => Number(kv.version));
+}
+
 /** Commits `n` payments between two accounts, alternating sides, and returns them in commit order. */
 async function commitSome(ledger: TieredLedger, n: number): Promise<StoredPayment[]> {
   const done: StoredPayment[] = [];
@@ -162,43 +187,16 @@ describe('archival', () => {
   it('regression: archival catch-up rewrote every touched summary level once per 1 000 ids and took a 64 MiB etcd past its quota; a step rewrites each level once', async () => {
     const t = await tiers();
     await commitSome(t.ledger, 400);
-    const client = cluster.client();
-    const archiver = (batchSize?: number) =>
-      new LedgerArchiver({
-        client,
-        election: t.election,
-        archive: t.archive,
-        archivedIds: new ArchivedIdCache(client, keyLayout(t.root)),
-        clock: systemClock,
-        hotWindowMs: 0,
-        root: t.root,
-        ...(batchSize === undefined ? {} : { batchSize }),
-      });
-    expect((await archiver().runOnce())?.moved).toBe(400);
+    expect((await archiverOver(t, { hotWindowMs: 0 }).runOnce())?.moved).toBe(400);
     // etcd's `version` of a key counts its writes: one step (the default size) wrote each level once.
-    const levels = (await client.getAll().prefix(keyLayout(t.root).archivedIdsPrefix()).exec()).kvs.filter(
-      (kv) => /\/\d+\/\d+$/.test(kv.key.toString()),
-    );
+    const levels = await levelVersions(t.root);
     expect(levels.length).toBeGreaterThan(100);
-    expect(Math.max(...levels.map((kv) => Number(kv.version)))).toBe(1);
+    expect(Math.max(...levels)).toBe(1);
     // The old size, 100 ids a step here: the same ids rewrite a level several times.
     const u = await tiers();
     await commitSome(u.ledger, 400);
-    const small = new LedgerArchiver({
-      client,
-      election: u.election,
-      archive: u.archive,
-      archivedIds: new ArchivedIdCache(client, keyLayout(u.root)),
-      clock: systemClock,
-      hotWindowMs: 0,
-      root: u.root,
-      batchSize: 100,
-    });
-    expect((await small.runOnce())?.moved).toBe(400);
-    const rewritten = (await client.getAll().prefix(keyLayout(u.root).archivedIdsPrefix()).exec()).kvs.filter(
-      (kv) => /\/\d+\/\d+$/.test(kv.key.toString()),
-    );
-    expect(Math.max(...rewritten.map((kv) => Number(kv.version)))).toBeGreaterThan(1);
+    expect((await archiverOver(u, { hotWindowMs: 0, batchSize: 100 }).runOnce())?.moved).toBe(400);
+    expect(Math.max(...(await levelVersions(u.root)))).toBeGreaterThan(1);
   });
 
   it('waits for minBatch due payments, or for the oldest to be maxBatchDelayMs past the window; holds while told to', async () => {
@@ -212,19 +210,8 @@ describe('archival', () => {
         host: 'h1',
         committedAt: new Date(Date.now() + 60_000).toISOString(),
       });
-      const archiver = (minBatch: number, maxBatchDelayMs: number) =>
-        new LedgerArchiver({
-          client,
-          election: t.election,
-          archive: t.archive,
-          archivedIds: new ArchivedIdCache(client, keyLayout(t.root)),
-          clock: systemClock,
-          hotWindowMs: 500,
-          root: t.root,
-          minBatch,
-          maxBatchDelayMs,
-          holdReason: () => hold,
-        });
+      const archiver = (minBatch: number, maxBatchDelayMs: number, observer = {}) =>
+        archiverOver(t, { hotWindowMs: 500, minBatch, maxBatchDelayMs, holdReason: () => hold, observer });
       return { t, committed: [...due, fresh.payment], archiver };
     };
     const a = await setUp();
@@ -238,18 +225,7 @@ describe('archival', () => {
     // One archiver that decided to wait does not scan again until the oldest can be overdue.
     const c = await setUp();
     let looked = 0;
-    const waiting = new LedgerArchiver({
-      client,
-      election: c.t.election,
-      archive: c.t.archive,
-      archivedIds: new ArchivedIdCache(client, keyLayout(c.t.root)),
-      clock: systemClock,
-      hotWindowMs: 500,
-      root: c.t.root,
-      minBatch: 10,
-      maxBatchDelayMs: 4_000,
-      observer: { onLag: () => looked++ },
-    });
+    const waiting = c.archiver(10, 4_000, { onLag: () => looked++ });
     expect((await waiting.runOnce())?.moved).toBe(0);
     expect(looked).toBe(1);
     expect((await waiting.runOnce())?.moved).toBe(0);

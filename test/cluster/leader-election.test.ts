@@ -174,6 +174,22 @@ describe('leader election', () => {
   });
 });
 
+/** A probe of the test cluster's members, as a host's. */
+function memberProbe(): EtcdMemberProbe {
+  return new EtcdMemberProbe({
+    endpoints: cluster.etcd.clientUrls(),
+    client: cluster.client(),
+    tls: cluster.etcd.credentials(),
+  });
+}
+
+/** The only candidate under `root`, once it leads. */
+async function soleLeader(root: string): Promise<LeaderElection> {
+  const leader = candidate(root, 'a');
+  await waitFor('a leader', async () => leader.isLeader(), 10_000);
+  return leader;
+}
+
 describe('ledger maintenance (leader duty)', () => {
   it('runs only on the leader, compacts under the retention policy kept in etcd, defragments, and records it fenced', async () => {
     const root = `/test/${randomUUID()}`;
@@ -237,13 +253,8 @@ describe('ledger maintenance (leader duty)', () => {
         JSON.stringify({ keepRevisions: 1_000_000, defragMinFreeBytes: 2 ** 40, defragMinFreeRatio: 1 }),
       );
     for (let i = 0; i < 10; i++) await client.put(`${root}/churn`).value(String(i));
-    const members = new EtcdMemberProbe({
-      endpoints: cluster.etcd.clientUrls(),
-      client,
-      tls: cluster.etcd.credentials(),
-    });
-    const leader = candidate(root, 'a');
-    await waitFor('a leader', async () => leader.isLeader(), 10_000);
+    const members = memberProbe();
+    const leader = await soleLeader(root);
     const duty = (quotaBytes: number) =>
       new LedgerMaintenance({
         client,
@@ -300,13 +311,8 @@ describe('ledger maintenance (leader duty)', () => {
         };
       },
     });
-    const members = new EtcdMemberProbe({
-      endpoints: cluster.etcd.clientUrls(),
-      client,
-      tls: cluster.etcd.credentials(),
-    });
-    const leader = candidate(root, 'a');
-    await waitFor('a leader', async () => leader.isLeader(), 10_000);
+    const members = memberProbe();
+    const leader = await soleLeader(root);
     try {
       const report = await new LedgerMaintenance({
         client: racing,
