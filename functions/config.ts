@@ -224,13 +224,12 @@ export interface HostConfig {
         caFile: string | undefined;
         statementTimeoutMs: number;
         hotWindowMs: number;
-        /** The leader archives once this many are due, or the oldest is maxDelayMs past the window. */
-        minBatch: number;
-        maxDelayMs: number;
         /** Test-only pause between an archival step's insert and its removal, ms; 0: none. */
         testPauseAfterInsertMs: number;
       }
     | undefined;
+  /** The leader archives once `minBatch` payments are due, or the oldest is `maxDelayMs` past the window. */
+  archival: { minBatch: number; maxDelayMs: number };
   logLevel: LogLevel;
   /** API key verification cache, the default per-key rate limit, failed authentications per address (functions/auth/). */
   auth: { cacheTtlMs: number; rateLimitPerSecond: number; failedAuthPerAddressPerSecond: number };
@@ -291,11 +290,10 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
           caFile: e.ARCHIVE_CA_FILE,
           statementTimeoutMs: e.ARCHIVE_STATEMENT_TIMEOUT_MS,
           hotWindowMs: e.LEDGER_HOT_WINDOW,
-          minBatch: e.ARCHIVAL_MIN_BATCH,
-          maxDelayMs: e.ARCHIVAL_MAX_DELAY_MS,
           testPauseAfterInsertMs: e.ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS,
         }
       : undefined,
+    archival: { minBatch: e.ARCHIVAL_MIN_BATCH, maxDelayMs: e.ARCHIVAL_MAX_DELAY_MS },
     logLevel: e.LOG_LEVEL,
     auth: {
       cacheTtlMs: e.API_KEY_CACHE_TTL_MS,

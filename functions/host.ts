@@ -184,8 +184,8 @@ if (config.archive && archivedIds) {
     hotWindowMs: config.archive.hotWindowMs,
     root: config.ledgerRoot,
     maxTxnOps: config.batching ? config.batching.maxTxnOps : undefined,
-    minBatch: config.archive.minBatch,
-    maxBatchDelayMs: config.archive.maxDelayMs,
+    minBatch: config.archival.minBatch,
+    maxBatchDelayMs: config.archival.maxDelayMs,
     holdReason: () => archivalHoldReason(coordination.quotaGuard.report()),
     observer: {
       onMoved: (count) => metrics.archivedPayments.inc(count),
