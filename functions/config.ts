@@ -15,7 +15,9 @@
  *   HOST_URL                 URL advertised in membership               default http://<bind>:<port>
  *   MEMBERSHIP_TTL_S         membership and campaign lease TTL, s       default 2 (etcd minimum: 1.5 ×
  *                                                                       its election timeout)
- *   MAINTENANCE_INTERVAL_MS  leader's ledger maintenance period         default 30000
+ *   MAINTENANCE_INTERVAL_MS  leader's ledger maintenance period, ms     default scaled to the quota:
+ *                                                                       1000-30000 (30000 from 256 MiB;
+ *                                                                       coordination/cluster/compaction-scale.ts)
  *   COMMIT_BATCHING          group commit on or off (on|off)            default on
  *   COMMIT_BATCH_MAX         most payments in one etcd transaction      default 256
  *   COMMIT_BATCH_WINDOW_MS   wait for companions while busy, ms         default 2
@@ -46,6 +48,11 @@
  *   ARCHIVE_CA_FILE          CA (PEM) of an external PostgreSQL's       default the system CAs
  *                            certificate: non-loopback URLs always use TLS (ledger/archive/pg-connection.ts)
  *   ARCHIVE_STATEMENT_TIMEOUT_MS  bound on one archive query, ms        default 2000
+ *   ARCHIVAL_MIN_BATCH       the leader archives once this many are due default 8192
+ *   ARCHIVAL_MAX_DELAY_MS    ...or once the oldest due one is this far  default 10000
+ *                            past the hot window: big steps rewrite each summary level less often
+ *                            per id (coordination/cluster/ledger-archiver.ts); etcd holds the hot
+ *                            window plus up to this delay
  *   ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS  TESTS ONLY: the archiving leader default 0 (no pause)
  *                            logs `archival paused after insert` and waits this long between a
  *                            step's archive insert and its removal from etcd, so a soak can kill
@@ -122,7 +129,7 @@ const envSchema = z.object({
   LEDGER_ROOT: z.string().startsWith('/').default(DEFAULT_ROOT),
   HOST_URL: z.url().optional(),
   MEMBERSHIP_TTL_S: positiveInt(2),
-  MAINTENANCE_INTERVAL_MS: positiveInt(30_000),
+  MAINTENANCE_INTERVAL_MS: z.coerce.number().int().positive().optional(),
   COMMIT_BATCHING: z.enum(['on', 'off']).default('on'),
   COMMIT_BATCH_MAX: positiveInt(256),
   COMMIT_BATCH_WINDOW_MS: z.coerce.number().min(0).default(2),
@@ -151,6 +158,8 @@ const envSchema = z.object({
       return ms ?? 0;
     }),
   ARCHIVE_STATEMENT_TIMEOUT_MS: positiveInt(2000),
+  ARCHIVAL_MIN_BATCH: positiveInt(8192),
+  ARCHIVAL_MAX_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
   ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS: z.coerce.number().int().min(0).default(0),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   API_KEY_CACHE_TTL_MS: positiveInt(1000),
@@ -202,7 +211,8 @@ export interface HostConfig {
   ledgerRoot: string;
   advertisedUrl: string;
   membershipTtlSeconds: number;
-  maintenanceIntervalMs: number;
+  /** The leader's maintenance period, ms; undefined: scaled to the quota (compaction-scale.ts). */
+  maintenanceIntervalMs: number | undefined;
   /** Group commit settings for EtcdLedger, or false for one transaction per payment. */
   batching:
     | { maxBatchSize: number; windowMs: number; maxInFlight: number; maxTxnOps: number; maxQueued: number }
@@ -218,6 +228,8 @@ export interface HostConfig {
         testPauseAfterInsertMs: number;
       }
     | undefined;
+  /** The leader archives once `minBatch` payments are due, or the oldest is `maxDelayMs` past the window. */
+  archival: { minBatch: number; maxDelayMs: number };
   logLevel: LogLevel;
   /** API key verification cache, the default per-key rate limit, failed authentications per address (functions/auth/). */
   auth: { cacheTtlMs: number; rateLimitPerSecond: number; failedAuthPerAddressPerSecond: number };
@@ -281,6 +293,7 @@ export function readHostConfig(env: NodeJS.ProcessEnv): HostConfig {
           testPauseAfterInsertMs: e.ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS,
         }
       : undefined,
+    archival: { minBatch: e.ARCHIVAL_MIN_BATCH, maxDelayMs: e.ARCHIVAL_MAX_DELAY_MS },
     logLevel: e.LOG_LEVEL,
     auth: {
       cacheTtlMs: e.API_KEY_CACHE_TTL_MS,

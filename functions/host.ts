@@ -21,6 +21,7 @@ import { peerClockDetails } from '../coordination/clock-sync/peer-clock-offsets'
 import { HttpTimePeer } from '../coordination/clock-sync/time-peer';
 import { createHostCoordination } from '../coordination/cluster/host-coordination';
 import { LedgerArchiver, type LedgerArchiverOptions } from '../coordination/cluster/ledger-archiver';
+import { archivalHoldReason } from '../coordination/cluster/quota-guard';
 import { StaticClusterView } from '../coordination/cluster/static-cluster-view';
 import { EtcdEndpointRouting } from '../coordination/etcd/endpoint-routing';
 import { createEtcdClient } from '../coordination/etcd/etcd-client';
@@ -183,6 +184,9 @@ if (config.archive && archivedIds) {
     hotWindowMs: config.archive.hotWindowMs,
     root: config.ledgerRoot,
     maxTxnOps: config.batching ? config.batching.maxTxnOps : undefined,
+    minBatch: config.archival.minBatch,
+    maxBatchDelayMs: config.archival.maxDelayMs,
+    holdReason: () => archivalHoldReason(coordination.quotaGuard.report()),
     observer: {
       onMoved: (count) => metrics.archivedPayments.inc(count),
       onLag: (seconds) => metrics.archivalLagSeconds.set(seconds),

@@ -16,7 +16,14 @@ import { EtcdMemberProbe, type EtcdMemberStatus } from './etcd-members';
 import { LeaderElection } from './leader-election';
 import { LedgerMaintenance } from './ledger-maintenance';
 import { type HostStatus, Membership } from './membership';
-import { etcdStorageSource, QuotaGuard, type QuotaGuardOptions, type StorageReport } from './quota-guard';
+import {
+  DEFAULT_HIGH_WATER_RATIO,
+  DEFAULT_QUOTA_BYTES,
+  etcdStorageSource,
+  QuotaGuard,
+  type QuotaGuardOptions,
+  type StorageReport,
+} from './quota-guard';
 
 /** What GET /cluster reports (functions/handlers/cluster-status.ts): membership, election and the member probe. */
 export interface ClusterStatusSource {
@@ -61,7 +68,7 @@ export interface HostCoordinationOptions {
   root?: string;
   /** Membership and campaign lease TTL, s. Default 2. */
   ttlSeconds?: number;
-  /** Leader maintenance period, ms. Default 30 000. */
+  /** Leader maintenance period, ms. Default scaled to the quota (compaction-scale.ts): 1-30 s. */
   maintenanceIntervalMs?: number;
   /** The quota guard's quota, mark and poll interval (coordination/cluster/quota-guard.ts). Defaults there. */
   quota?: Pick<QuotaGuardOptions, 'quotaBytes' | 'highWaterRatio' | 'intervalMs'>;
@@ -97,7 +104,7 @@ export function createHostCoordination({
   version,
   root,
   ttlSeconds = 2,
-  maintenanceIntervalMs = 30_000,
+  maintenanceIntervalMs,
   quota = {},
   onWatchRestart,
   views = [],
@@ -116,6 +123,10 @@ export function createHostCoordination({
     root,
     log,
     intervalMs: maintenanceIntervalMs,
+    quota: {
+      quotaBytes: quota.quotaBytes ?? DEFAULT_QUOTA_BYTES,
+      highWaterRatio: quota.highWaterRatio ?? DEFAULT_HIGH_WATER_RATIO,
+    },
   });
   const quotaGuard = new QuotaGuard({ ...quota, source: etcdStorageSource(members, client), log });
   const health = new EtcdEndpointHealth({

@@ -21,7 +21,8 @@
  * leader's removal is refused by etcd (NotLeaderError). `faults` stops a step on purpose, for tests.
  *
  * Cost: the scan is a sorted range over the whole hot window, which etcd 3.4 reads and sorts in
- * memory (it applies the limit after sorting): O(hot window) per pass, once a second.
+ * memory (it applies the limit after sorting): O(hot window) per pass, once a second, or once per
+ * `maxBatchDelayMs` while the pass waits for a bigger batch (docs/storage.md).
  */
 import type { Etcd3 } from 'etcd3';
 import { addIds, bucketOf, encodeLevel } from '../../ledger/archive/archived-ids';
@@ -59,10 +60,31 @@ export interface LedgerArchiverOptions {
   root?: string;
   /** Pause between passes while leading, ms. Default 1000. */
   intervalMs?: number;
-  /** Records moved per step (whole revisions, so a step may take a few more). Default 1000. */
+  /**
+   * Records moved per step (whole revisions, so a step may take a few more). Default 10 000: a
+   * step rewrites the last summary level (~8 KB) of every bucket it touches, once, so the bytes
+   * etcd must later compact away per archived id fall as the step grows (256 buckets × 8 KB per
+   * step: 2 KB per id at 1 000, 210 B at 10 000). Regression: at 1 000 a catch-up after a
+   * PostgreSQL outage wrote ~2 MB of superseded levels per 1 000 ids and took a 64 MiB etcd past
+   * its quota (NOSPACE), after which archival itself was refused.
+   */
   batchSize?: number;
-  /** Record keys one pass scans for, oldest first. Default 10 000. */
+  /** Record keys one pass scans for, oldest first. Default 20 000 (two steps). */
   scanSize?: number;
+  /**
+   * A pass waits until this many payments are due, or until the oldest due one is `maxBatchDelayMs`
+   * past the hot window, so that steady archival also moves big steps (see batchSize). Default 1:
+   * no waiting. The host sets ARCHIVAL_MIN_BATCH (functions/config.ts).
+   */
+  minBatch?: number;
+  /** See minBatch, ms. Default 0. The host sets ARCHIVAL_MAX_DELAY_MS. */
+  maxBatchDelayMs?: number;
+  /**
+   * Why archival must not write now (etcd near its quota), or undefined when it may. Checked
+   * before each step: under NOSPACE etcd refuses the summary puts of a removal, so archival must
+   * stop short of the quota, not run into it. Default: always may.
+   */
+  holdReason?: () => string | undefined;
   /** etcd's --max-txn-ops: bounds payments per removal txn (3 deletes each). Default 128, etcd's default. */
   maxTxnOps?: number;
   /** Bytes of one removal transaction at most; under etcd's --max-request-bytes (1.5 MiB). Default 1 MiB. */
@@ -86,12 +108,22 @@ export class LedgerArchiver {
   private readonly keys: KeyLayout;
   private readonly duty: PeriodicDuty;
   private passes: Promise<unknown> = Promise.resolve();
+  /**
+   * After a pass decided to wait for more (minBatch), no pass scans before this time (clock ms):
+   * the scan costs O(hot window) (see the header), and nothing can be overdue sooner.
+   */
+  private quietUntil = 0;
+  /** The last hold reason seen, so a hold is logged once, not every pass. */
+  private lastHold: string | undefined;
 
   constructor({
     root = DEFAULT_ROOT,
     intervalMs = 1000,
-    batchSize = 1000,
-    scanSize = 10_000,
+    batchSize = 10_000,
+    scanSize = 20_000,
+    minBatch = 1,
+    maxBatchDelayMs = 0,
+    holdReason = () => undefined,
     maxTxnOps = 128,
     maxTxnBytes = 1024 * 1024,
     maxStepsPerPass = 50,
@@ -103,6 +135,9 @@ export class LedgerArchiver {
       intervalMs,
       batchSize,
       scanSize,
+      minBatch,
+      maxBatchDelayMs,
+      holdReason,
       maxTxnOps,
       maxTxnBytes,
       maxStepsPerPass,
@@ -143,10 +178,25 @@ export class LedgerArchiver {
     const term = this.o.election.currentTerm();
     if (!term) return undefined;
     const report: ArchivalReport = { moved: 0, through: 0 };
+    if (this.o.clock.now() < this.quietUntil) return report;
     const revisions = await this.oldestRevisions();
     for (let step = 0; step < this.o.maxStepsPerPass && revisions.length > 0; step++) {
+      const held = this.o.holdReason();
+      if (held !== this.lastHold && held !== undefined)
+        this.o.log({ level: 'warn', msg: 'archival held', reason: held });
+      this.lastHold = held;
+      if (held !== undefined) break;
       const { due, hotReached, lagSeconds } = await this.duePayments(this.takeStep(revisions));
       this.o.observer.onLag?.(lagSeconds);
+      const waitForMore =
+        step === 0 &&
+        hotReached &&
+        due.length < this.o.minBatch &&
+        lagSeconds * 1000 < this.o.maxBatchDelayMs;
+      if (waitForMore) {
+        this.quietUntil = this.o.clock.now() + this.o.maxBatchDelayMs - lagSeconds * 1000;
+        break;
+      }
       if (due.length > 0) {
         await this.o.archive.insertMany(due);
         await this.o.faults?.('after-insert');

@@ -5,7 +5,9 @@
  *  - Compaction drops MVCC history older than `keepRevisions` revisions behind the head. Payments
  *    are never deleted, so compaction frees only superseded versions (leases, membership, election
  *    keys) and lets reads at old revisions fail; a history query keeps its snapshot for far less
- *    than `keepRevisions` revisions.
+ *    than `keepRevisions` revisions. How often, and how many revisions while the members fill up,
+ *    scales with etcd's quota (compaction-scale.ts): a small quota needs both.
+ *    (Archival deletes records and rewrites summary levels, so there compaction frees a lot.)
  *  - Defragmentation returns free pages to the file system, one member at a time, because it
  *    blocks the member while it runs.
  *
@@ -32,9 +34,11 @@ import { NotLeaderError } from '../../ledger/errors';
 import { DEFAULT_ROOT } from '../../ledger/etcd/key-layout';
 import { type Clock, isoTimestamp } from '../clock/clock';
 import { type CoordinationKeys, coordinationKeys } from '../etcd/key-layout';
+import { type CompactionPressureOptions, keepRevisionsFor, maintenanceIntervalFor } from './compaction-scale';
 import type { EtcdMemberProbe } from './etcd-members';
 import type { LeaderElection, LeadershipTerm } from './leader-election';
 import { PeriodicDuty } from './periodic-duty';
+import { DEFAULT_HIGH_WATER_RATIO, DEFAULT_QUOTA_BYTES } from './quota-guard';
 
 export const retentionPolicySchema = z.strictObject({
   /** Revisions of history kept behind the head. */
@@ -56,6 +60,8 @@ export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
 /** What one maintenance pass did. */
 export interface MaintenanceReport {
   compactedTo?: number;
+  /** Revisions kept behind the head this pass: the policy's, or fewer under pressure (compaction-scale.ts). */
+  keptRevisions?: number;
   defragmented: string[];
   policy: RetentionPolicy;
 }
@@ -68,7 +74,12 @@ export interface LedgerMaintenanceOptions {
   hostId: string;
   /** Key root. Default DEFAULT_ROOT (`/pay/v2`, ledger/etcd/key-layout.ts). */
   root?: string;
-  /** Pause between passes while leading, ms. Default 30 000. */
+  /**
+   * etcd's quota and the quota guard's mark, which scale compaction (compaction-scale.ts).
+   * Default the quota guard's defaults (2 GiB, 0.9).
+   */
+  quota?: CompactionPressureOptions;
+  /** Pause between passes while leading, ms. Default maintenanceIntervalFor(quota): 1-30 s. */
   intervalMs?: number;
   log?: (event: Record<string, unknown>) => void;
 }
@@ -83,11 +94,12 @@ export class LedgerMaintenance {
 
   constructor({
     root = DEFAULT_ROOT,
-    intervalMs = 30_000,
+    quota = { quotaBytes: DEFAULT_QUOTA_BYTES, highWaterRatio: DEFAULT_HIGH_WATER_RATIO },
+    intervalMs = maintenanceIntervalFor(quota.quotaBytes, quota.highWaterRatio),
     log = () => {},
     ...rest
   }: LedgerMaintenanceOptions) {
-    this.options = { intervalMs, log, ...rest };
+    this.options = { quota, intervalMs, log, ...rest };
     this.keys = coordinationKeys(root);
     this.duty = new PeriodicDuty(
       intervalMs,
@@ -112,8 +124,8 @@ export class LedgerMaintenance {
     const { election, client, members, hostId } = this.options;
     const term = election.currentTerm();
     if (!term) return undefined;
-    const { policy, target } = await this.planCompaction(term);
-    const report: MaintenanceReport = { defragmented: [], policy };
+    const { policy, target, keptRevisions } = await this.planCompaction(term, await this.largestInUse());
+    const report: MaintenanceReport = { defragmented: [], policy, keptRevisions };
 
     if (target !== undefined) {
       // Compact cannot sit in the transaction; re-checking the lease bound here narrows the gap
@@ -162,7 +174,10 @@ export class LedgerMaintenance {
    * this host certainly led; an operator's change in between makes the guard fail, and the plan
    * is made again from the new policy (up to 3 times; then this pass skips compaction).
    */
-  private async planCompaction(term: LeadershipTerm): Promise<{ policy: RetentionPolicy; target?: number }> {
+  private async planCompaction(
+    term: LeadershipTerm,
+    inUseBytes: number | undefined,
+  ): Promise<{ policy: RetentionPolicy; target?: number; keptRevisions?: number }> {
     const { client, election } = this.options;
     const key = this.keys.retentionPolicy();
     let policy = DEFAULT_RETENTION_POLICY;
@@ -170,7 +185,8 @@ export class LedgerMaintenance {
       const read = await client.get(key).exec();
       const stored = read.kvs[0];
       policy = stored ? this.parsePolicy(stored.value.toString()) : DEFAULT_RETENTION_POLICY;
-      const target = Number(read.header.revision) - policy.keepRevisions;
+      const keptRevisions = keepRevisionsFor(policy, inUseBytes, this.options.quota);
+      const target = Number(read.header.revision) - keptRevisions;
       const compact = target > this.lastCompacted;
       const ops = [
         ...(stored ? [] : [client.put(key).value(JSON.stringify(policy))]),
@@ -178,10 +194,19 @@ export class LedgerMaintenance {
       ];
       if (ops.length === 0) return { policy };
       const guard = { key, column: 'Mod' as const, value: stored?.mod_revision ?? 0 };
-      if (await election.fencedTxnIf(guard, ops, term)) return compact ? { policy, target } : { policy };
+      if (await election.fencedTxnIf(guard, ops, term))
+        return compact ? { policy, target, keptRevisions } : { policy };
     }
     this.options.log({ level: 'warn', msg: 'retention policy kept changing; compaction skipped this pass' });
     return { policy };
+  }
+
+  /** The largest member's in-use size (its file size when it reports none); undefined when none answered. */
+  private async largestInUse(): Promise<number | undefined> {
+    const sizes = (await this.options.members.statuses())
+      .map((m) => m.dbSizeInUseBytes ?? m.dbSizeBytes)
+      .filter((size): size is number => size !== null);
+    return sizes.length === 0 ? undefined : Math.max(...sizes);
   }
 
   private parsePolicy(text: string): RetentionPolicy {

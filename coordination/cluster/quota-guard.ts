@@ -333,3 +333,20 @@ export function storageSummary(report: StorageReport): string {
   ];
   return parts.length > 0 ? parts.join('; ') : 'etcd storage is full';
 }
+
+/**
+ * Why the archiver must not write now, from the guard's report, or undefined when it may. Past
+ * the mark payments stop but archival goes on (it is what empties etcd), and each removal rewrites
+ * summary levels; those writes must stop short of the quota, halfway between the mark and it:
+ * under NOSPACE etcd refuses a removal's puts, and archival could no longer free anything until an
+ * operator disarms the alarm. Regression: a 64 MiB soak's catch-up raised NOSPACE this way.
+ */
+export function archivalHoldReason(report: StorageReport): string | undefined {
+  const limit = (report.highWaterBytes + report.quotaBytes) / 2;
+  const nospace = report.alarms.find((a) => a.alarm === 'NOSPACE');
+  if (nospace) return `etcd NOSPACE alarm on ${nospace.member}`;
+  const over = report.members.find((m) => m.dbSizeBytes >= limit);
+  return over
+    ? `etcd member ${over.name}'s database is ${over.dbSizeBytes} bytes, within ${report.quotaBytes - over.dbSizeBytes} of the quota`
+    : undefined;
+}

@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { maintenanceIntervalFor } from '../../coordination/cluster/compaction-scale';
 import { DEFAULT_RETENTION_POLICY } from '../../coordination/cluster/ledger-maintenance';
+import { DEFAULT_HIGH_WATER_RATIO } from '../../coordination/cluster/quota-guard';
 import { coordinationKeys } from '../../coordination/etcd/key-layout';
 import { ensurePostgres } from '../cluster/ensure-postgres';
 import { type ArchiveUrls, PostgresCluster } from '../cluster/postgres-cluster';
@@ -26,9 +28,8 @@ export interface SoakClusterOptions {
   pauseAfterInsertMs: number;
   /**
    * Revisions of history the leader's compaction keeps (`<root>/meta/retention`, the operator's
-   * setting in docs/operations.md), and how often it compacts. Default 2000 revisions, every 5 s:
-   * with the default 100 000 a small quota fills with superseded summary filters before any is
-   * compacted (docs/storage.md).
+   * setting in docs/operations.md). Default none: the policy's default, scaled to the quota by the
+   * leader (coordination/cluster/compaction-scale.ts), as an operator's cluster runs.
    */
   keepRevisions?: number;
   /** Function hosts. Default 3. */
@@ -50,7 +51,7 @@ export async function startSoakCluster({
   quotaBytes,
   hotWindow,
   pauseAfterInsertMs,
-  keepRevisions = 2000,
+  keepRevisions,
   hosts = 3,
   keepDir = false,
   log = () => {},
@@ -83,18 +84,21 @@ export async function startSoakCluster({
         LEDGER_HOT_WINDOW: hotWindow,
         ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS: String(pauseAfterInsertMs),
         LOG_LEVEL: 'warn',
-        MAINTENANCE_INTERVAL_MS: '5000',
         // The soak's one admin key drives every request: no per-key share of a host's capacity.
         HOST_MAX_REQUESTS_PER_KEY: '128',
       },
       startTimeoutMs: { etcd: 60_000, hosts: 60_000 },
     });
-    const policy = { ...DEFAULT_RETENTION_POLICY, keepRevisions };
-    await cluster
-      .client()
-      .put(coordinationKeys(cluster.ledgerRoot).retentionPolicy())
-      .value(JSON.stringify(policy));
-    log(`retention: compaction keeps ${keepRevisions} revisions, every 5 s`);
+    if (keepRevisions !== undefined) {
+      const policy = { ...DEFAULT_RETENTION_POLICY, keepRevisions };
+      await cluster
+        .client()
+        .put(coordinationKeys(cluster.ledgerRoot).retentionPolicy())
+        .value(JSON.stringify(policy));
+    }
+    log(
+      `retention: ${keepRevisions ?? 'default'} revisions, scaled to the quota (maintenance every ${maintenanceIntervalFor(quotaBytes, DEFAULT_HIGH_WATER_RATIO)} ms)`,
+    );
     return { cluster, postgres, archive, dir, stop };
   } catch (error) {
     await stop();

@@ -10,7 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../coordination/clock/clock';
 import { LeaderElection } from '../../coordination/cluster/leader-election';
-import { type ArchivalStep, LedgerArchiver } from '../../coordination/cluster/ledger-archiver';
+import {
+  type ArchivalStep,
+  LedgerArchiver,
+  type LedgerArchiverOptions,
+} from '../../coordination/cluster/ledger-archiver';
 import { waitFor } from '../../dev/cluster/managed-process';
 import { MemoryArchive } from '../../ledger/archive/memory-archive';
 import { ArchivedIdsChangedError, ArchiveUnavailableError, NotLeaderError } from '../../ledger/errors';
@@ -104,6 +108,27 @@ ledgerContract('tiered, every payment archived as soon as it is committed', asyn
   return archiveEachCommit(t.ledger, t.archiver());
 });
 
+/** An archiver of these tiers with the production step sizes unless `options` says otherwise. */
+function archiverOver(t: Tiers, options: Partial<LedgerArchiverOptions>): LedgerArchiver {
+  const client = cluster.client();
+  return new LedgerArchiver({
+    client,
+    election: t.election,
+    archive: t.archive,
+    archivedIds: new ArchivedIdCache(client, keyLayout(t.root)),
+    clock: systemClock,
+    hotWindowMs: 0,
+    root: t.root,
+    ...options,
+  });
+}
+
+/** etcd's `version` (writes since creation) of every summary level under the root. */
+async function levelVersions(root: string): Promise<number[]> {
+  const { kvs } = await cluster.client().getAll().prefix(keyLayout(root).archivedIdsPrefix()).exec();
+  return kvs.filter((kv) => /\/\d+\/\d+$/.test(kv.key.toString())).map((kv) => Number(kv.version));
+}
+
 /** Commits `n` payments between two accounts, alternating sides, and returns them in commit order. */
 async function commitSome(ledger: TieredLedger, n: number): Promise<StoredPayment[]> {
   const done: StoredPayment[] = [];
@@ -157,6 +182,60 @@ describe('archival', () => {
     await t.archiver().runOnce();
     expect(await hotRecordCount(cluster.client(), t.root)).toBe(1);
     expect(await t.archive.get(fresh.payment.id, fresh.payment.payer)).toBeUndefined();
+  });
+
+  it('regression: archival catch-up rewrote every touched summary level once per 1 000 ids and took a 64 MiB etcd past its quota; a step rewrites each level once', async () => {
+    const t = await tiers();
+    await commitSome(t.ledger, 400);
+    expect((await archiverOver(t, { hotWindowMs: 0 }).runOnce())?.moved).toBe(400);
+    // etcd's `version` of a key counts its writes: one step (the default size) wrote each level once.
+    const levels = await levelVersions(t.root);
+    expect(levels.length).toBeGreaterThan(100);
+    expect(Math.max(...levels)).toBe(1);
+    // The old size, 100 ids a step here: the same ids rewrite a level several times.
+    const u = await tiers();
+    await commitSome(u.ledger, 400);
+    expect((await archiverOver(u, { hotWindowMs: 0, batchSize: 100 }).runOnce())?.moved).toBe(400);
+    expect(Math.max(...(await levelVersions(u.root)))).toBeGreaterThan(1);
+  });
+
+  it('waits for minBatch due payments, or for the oldest to be maxBatchDelayMs past the window; holds while told to', async () => {
+    const client = cluster.client();
+    let hold: string | undefined;
+    /** Five due payments (committed 1 s ago) and one still hot behind them. */
+    const setUp = async () => {
+      const t = await tiers();
+      const due = await commitSome(t.ledger, 5);
+      const fresh = await t.ledger.commit(intent({ payer: 'acct-a', payee: 'acct-b' }), {
+        host: 'h1',
+        committedAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      const archiver = (minBatch: number, maxBatchDelayMs: number, observer = {}) =>
+        archiverOver(t, { hotWindowMs: 500, minBatch, maxBatchDelayMs, holdReason: () => hold, observer });
+      return { t, committed: [...due, fresh.payment], archiver };
+    };
+    const a = await setUp();
+    hold = 'etcd near its quota';
+    expect((await a.archiver(1, 0).runOnce())?.moved).toBe(0);
+    hold = undefined;
+    expect((await a.archiver(10, 60_000).runOnce())?.moved).toBe(0); // 5 due, none a minute overdue
+    expect(await hotRecordCount(client, a.t.root)).toBe(6);
+    expect((await a.archiver(10, 0).runOnce())?.moved).toBe(5); // overdue
+    await expectExactlyOnce(a.t, a.committed);
+    // One archiver that decided to wait does not scan again until the oldest can be overdue.
+    const c = await setUp();
+    let looked = 0;
+    const waiting = c.archiver(10, 4_000, { onLag: () => looked++ });
+    expect((await waiting.runOnce())?.moved).toBe(0);
+    expect(looked).toBe(1);
+    expect((await waiting.runOnce())?.moved).toBe(0);
+    expect(looked).toBe(1); // quiet: no scan
+    await waitFor('overdue', async () => ((await waiting.runOnce())?.moved ?? 0) === 5, 8_000);
+    expect(await hotRecordCount(client, c.t.root)).toBe(1);
+    const b = await setUp();
+    expect((await b.archiver(5, 60_000).runOnce())?.moved).toBe(5); // enough due
+    expect(await hotRecordCount(client, b.t.root)).toBe(1);
+    await expectExactlyOnce(b.t, b.committed);
   });
 
   for (const [step, nth] of [

@@ -174,6 +174,22 @@ describe('leader election', () => {
   });
 });
 
+/** A probe of the test cluster's members, as a host's. */
+function memberProbe(): EtcdMemberProbe {
+  return new EtcdMemberProbe({
+    endpoints: cluster.etcd.clientUrls(),
+    client: cluster.client(),
+    tls: cluster.etcd.credentials(),
+  });
+}
+
+/** The only candidate under `root`, once it leads. */
+async function soleLeader(root: string): Promise<LeaderElection> {
+  const leader = candidate(root, 'a');
+  await waitFor('a leader', async () => leader.isLeader(), 10_000);
+  return leader;
+}
+
 describe('ledger maintenance (leader duty)', () => {
   it('runs only on the leader, compacts under the retention policy kept in etcd, defragments, and records it fenced', async () => {
     const root = `/test/${randomUUID()}`;
@@ -227,6 +243,46 @@ describe('ledger maintenance (leader duty)', () => {
     }
   });
 
+  it("small quota: default compaction let superseded summary levels fill the quota; past half the mark the leader keeps only the pressure revisions, not the policy's", async () => {
+    const root = `/test/${randomUUID()}`;
+    const keys = coordinationKeys(root);
+    const client = cluster.client();
+    await client
+      .put(keys.retentionPolicy())
+      .value(
+        JSON.stringify({ keepRevisions: 1_000_000, defragMinFreeBytes: 2 ** 40, defragMinFreeRatio: 1 }),
+      );
+    for (let i = 0; i < 10; i++) await client.put(`${root}/churn`).value(String(i));
+    const members = memberProbe();
+    const leader = await soleLeader(root);
+    const duty = (quotaBytes: number) =>
+      new LedgerMaintenance({
+        client,
+        election: leader,
+        members,
+        clock: systemClock,
+        hostId: 'a',
+        root,
+        quota: { quotaBytes, highWaterRatio: 0.9, pressureKeepRevisions: 5 },
+      });
+    try {
+      // A quota far above what the members hold: the policy's million revisions, nothing compacted.
+      const relaxed = await duty(2 ** 40).runOnce();
+      expect(relaxed?.compactedTo).toBeUndefined();
+      expect(relaxed?.keptRevisions).toBeUndefined();
+      // A quota the members' in-use size is past half the mark of: 5 revisions behind the head.
+      const headRevision = async () => Number((await client.get(`${root}/churn`).exec()).header.revision);
+      const before = await headRevision();
+      const pressed = await duty(1024).runOnce();
+      const after = await headRevision();
+      expect(pressed?.keptRevisions).toBe(5);
+      expect(pressed?.compactedTo).toBeGreaterThanOrEqual(before - 5);
+      expect(pressed?.compactedTo).toBeLessThanOrEqual(after - 5);
+    } finally {
+      members.close();
+    }
+  });
+
   it("maintenance check-then-act: an operator raising keepRevisions between the leader's policy read and its compaction is honoured", async () => {
     const root = `/test/${randomUUID()}`;
     const keys = coordinationKeys(root);
@@ -255,13 +311,8 @@ describe('ledger maintenance (leader duty)', () => {
         };
       },
     });
-    const members = new EtcdMemberProbe({
-      endpoints: cluster.etcd.clientUrls(),
-      client,
-      tls: cluster.etcd.credentials(),
-    });
-    const leader = candidate(root, 'a');
-    await waitFor('a leader', async () => leader.isLeader(), 10_000);
+    const members = memberProbe();
+    const leader = await soleLeader(root);
     try {
       const report = await new LedgerMaintenance({
         client: racing,

@@ -25,6 +25,16 @@ describe('archive configuration', () => {
     expect(() => readHostConfig({ ARCHIVE_URL: 'http://db.internal/payments' })).toThrow(/ARCHIVE_URL/);
   });
 
+  it('reads ARCHIVAL_MIN_BATCH (default 8192) and ARCHIVAL_MAX_DELAY_MS (default 10 s), the archival batching', () => {
+    expect(readHostConfig({}).archival).toEqual({ minBatch: 8192, maxDelayMs: 10_000 });
+    expect(readHostConfig({ ARCHIVAL_MIN_BATCH: '1', ARCHIVAL_MAX_DELAY_MS: '0' }).archival).toEqual({
+      minBatch: 1,
+      maxDelayMs: 0,
+    });
+    expect(() => readHostConfig({ ARCHIVAL_MIN_BATCH: '0' })).toThrow(/ARCHIVAL_MIN_BATCH/);
+    expect(() => readHostConfig({ ARCHIVAL_MAX_DELAY_MS: '-1' })).toThrow(/ARCHIVAL_MAX_DELAY_MS/);
+  });
+
   it('reads the test-only ARCHIVAL_TEST_PAUSE_AFTER_INSERT_MS (default 0: no pause) and refuses a negative one', () => {
     const url = 'postgres://payments_host:pw@127.0.0.1:5432/payments';
     const pause = (text?: string) =>

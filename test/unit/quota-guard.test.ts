@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../coordination/clock/clock';
 import {
+  archivalHoldReason,
   type EtcdAlarm,
   type MemberStorage,
   QuotaGuard,
@@ -143,6 +144,23 @@ describe('quota guard decisions', () => {
     expect(report.alarms).toEqual([{ member: '999', alarm: 'CORRUPT', explained: false }]);
     expect(report.full).toBe(false);
     expect(logs.find((e) => e.level === 'error')).toMatchObject({ alarm: 'CORRUPT' });
+  });
+});
+
+describe('archival hold (archivalHoldReason)', () => {
+  it('regression: a 64 MiB soak catch-up raised NOSPACE with archival writes past the mark; archival holds halfway between the mark and the quota', async () => {
+    // mark 28.8 MiB, quota 32 MiB: archival goes on past the mark (it empties etcd), stops at 30.4 MiB.
+    const { state, guard } = guardOver({ n1: 29 * MiB, n2: 20 * MiB, n3: 20 * MiB });
+    const pastMark = await guard.poll();
+    expect(pastMark.full).toBe(true);
+    expect(archivalHoldReason(pastMark)).toBeUndefined();
+    state.sizes.n1 = 30.5 * MiB;
+    expect(archivalHoldReason(await guard.poll())).toMatch(/n1.*within/);
+    state.sizes.n1 = 10 * MiB;
+    state.alarms = [{ memberId: '101', alarm: 'NOSPACE' }];
+    expect(archivalHoldReason(await guard.poll())).toMatch(/NOSPACE/);
+    state.alarms = [];
+    expect(archivalHoldReason(await guard.poll())).toBeUndefined();
   });
 });
 
