@@ -24,7 +24,6 @@
  * The same headroom argument as the quota guard's (quota-guard.ts): payments stop at the mark,
  * so compaction has to act well below it, while there is still room for its own record.
  */
-import type { RetentionPolicy } from './ledger-maintenance';
 
 /** Peak write churn assumed for the interval, bytes/s: the soak's measured ~1 MiB/s, doubled. */
 export const ASSUMED_CHURN_BYTES_PER_S = 2 * 1024 * 1024;
@@ -56,7 +55,8 @@ export interface CompactionPressureOptions {
  * undefined when no member answered: then the policy's, as before scaling existed.
  */
 export function keepRevisionsFor(
-  policy: RetentionPolicy,
+  // Only the policy's revision count: the RetentionPolicy of ledger-maintenance.ts, which imports this file.
+  policy: { keepRevisions: number },
   inUseBytes: number | undefined,
   {
     quotaBytes,
