@@ -26,7 +26,8 @@ const figuresSchema = z.object({
 });
 const benchRunSchema = z.object({
   name: z.string(),
-  offered: z.number().optional(),
+  // A rate (payments/s), or "max" / "closed-loop" for the rows without one.
+  offered: z.union([z.number(), z.string()]).optional(),
   figures: figuresSchema,
   paymentsPerTxn: z.number().optional(),
   cpuUsPerOp: z.record(z.string(), z.number()),
@@ -37,10 +38,19 @@ const benchRunSchema = z.object({
     cpuUsPerOp: z.record(z.string(), statSchema),
   }),
 });
+/** A Stat with no sample: the bench writes it for a histogram that recorded nothing during the row. */
+const emptyStatSchema = z.object({
+  median: z.null(),
+  min: z.null(),
+  max: z.null(),
+  samples: z.array(z.number()).max(0),
+});
 export const etcdMetricsSchema = z.object({
   walFsyncP99Ms: statSchema,
   backendCommitP99Ms: statSchema,
-  peerRttP99Ms: statSchema,
+  // etcd 3.4 records a peer's round trip once every 30 s (rafthttp's status monitor), so a short
+  // row may hold none.
+  peerRttP99Ms: z.union([statSchema, emptyStatSchema]),
   proposalsPendingMax: statSchema,
   leaderChanges: statSchema,
   proposalsCommitted: statSchema,

@@ -233,7 +233,7 @@ export function stepPlan(step: Step, { quick, runId, rawDir, work }: Context): P
           runStep({
             name: 'dashboard',
             script: 'dev/capture-dashboard.ts',
-            args: [...['--out', join(rawDir, 'dashboard.png'), ...id], ...(quick ? ['--seconds', '6'] : [])],
+            args: [...['--out', join(rawDir, 'dashboard.png'), ...id], ...(quick ? ['--seconds', '10'] : [])],
           }).then(() => undefined),
       };
   }

@@ -145,7 +145,10 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   if (!m)
     throw new Error('bench.json has no etcdMetrics: the bench must scrape etcd during "end to end, max"');
   put('etcd.walFsyncP99', m.walFsyncP99Ms, ms);
-  put('etcd.peerRttP99', m.peerRttP99Ms, ms);
+  const peerRtt = m.peerRttP99Ms.median === null ? undefined : (m.peerRttP99Ms as Stat);
+  const noPeerRtt = 'n/a (etcd 3.4 records it every 30 s; none fell in the row)';
+  if (peerRtt) put('etcd.peerRttP99', peerRtt, ms);
+  else v['etcd.peerRttP99'] = v['etcd.peerRttP99.median'] = noPeerRtt;
   put('etcd.proposalsPendingMax', m.proposalsPendingMax, (s) => formatStat(s, 0));
   put('etcd.leaderChanges', m.leaderChanges, (s) => formatStat(s, 0));
   v['table.etcdMetrics'] =
@@ -155,13 +158,16 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
         [
           ['WAL fsync p99, ms', m.walFsyncP99Ms],
           ['backend commit p99, ms', m.backendCommitP99Ms],
-          ['peer round trip p99, ms', m.peerRttP99Ms],
+          ['peer round trip p99, ms', peerRtt],
           ['proposals pending, max', m.proposalsPendingMax],
           ['proposals committed', m.proposalsCommitted],
           ['proposals failed', m.proposalsFailed],
           ['leader changes', m.leaderChanges],
         ] as const
-      ).map(([metric, s]) => ({ metric, value: metric.includes('ms') ? ms(s) : formatStat(s, 0) })),
+      ).map(([metric, s]) => ({
+        metric,
+        value: !s ? noPeerRtt : metric.includes('ms') ? ms(s) : formatStat(s, 0),
+      })),
     );
 
   // ---- optimization: group commit off (its own bench run) against on (the bench's max row) ----
