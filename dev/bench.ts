@@ -43,9 +43,9 @@ import { EtcdMetricsProbe, type EtcdRowMetrics } from './bench/etcd-metrics';
 import { startCeilingServers } from './bench/http-ceiling';
 import { latencyPlot } from './bench/latency-plot';
 import { type CpuProbe, cpuMs, cpuSnapshot, ownCpuMs, processTreeCpuMs } from './bench/process-cpu';
-import { type Stat, statOf, statsByKey } from './bench/stat';
 import { type MemberSize, StorageProbe } from './bench/storage';
 import { REPO_ROOT } from './cluster/host-fleet';
+import { type Stat, statOf, statsByKey } from './measure-stat';
 
 const HELP = `Usage: npm run bench -- [flags]
 

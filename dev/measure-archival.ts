@@ -27,7 +27,7 @@ import { ensurePostgres } from './cluster/ensure-postgres';
 import { DEFAULT_ETCD_QUOTA_BYTES } from './cluster/etcd-cluster';
 import { PostgresCluster } from './cluster/postgres-cluster';
 import { startScratchCluster } from './cluster/scratch-cluster';
-import { measurementHeader } from './report/measurement-header';
+import { measurementHeader } from './measure-output';
 
 const { values: flags, positionals } = parseArgs({
   options: { json: { type: 'string' }, 'run-id': { type: 'string' } },

@@ -32,7 +32,7 @@ import type { StoredPayment } from '../ledger/payment';
 import { percentile } from '../loadtest/latency-stats';
 import { InProcessHosts } from './cluster/in-process-hosts';
 import { startScratchCluster } from './cluster/scratch-cluster';
-import { measurementHeader } from './report/measurement-header';
+import { measurementHeader } from './measure-output';
 import { replayMerge } from './report/reorder-replay';
 import { stat } from './report/stat';
 

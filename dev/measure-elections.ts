@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startScratchCluster } from './cluster/scratch-cluster';
-import { measurementHeader } from './report/measurement-header';
+import { measurementHeader } from './measure-output';
 
 const { values } = parseArgs({
   options: {

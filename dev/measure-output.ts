@@ -1,11 +1,12 @@
 /**
- * The JSON a measurement command writes for `npm run report` (docs: the report contract, issue 19):
- * every file carries the command line, when it started, the commit measured, and the report run's
- * id when one was passed with `--run-id` (the report refuses a file from another run).
+ * The JSON a measurement command writes for `npm run report` (dev/report/CONTRACT.md): every file
+ * carries the command line, when it started, the commit measured, and the report run's id when one
+ * was passed with `--run-id` (the report refuses a file from another run).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { REPO_ROOT } from './cluster/host-fleet';
 
 export interface MeasurementHeader {
   command: string;
@@ -14,22 +15,29 @@ export interface MeasurementHeader {
   runId?: string;
 }
 
-/**
- * The header of a measurement run: `npmCommand` (e.g. "npm run measure:time") and the flags it
- * was given, the current time, `git rev-parse HEAD` ("unknown" outside a checkout).
- */
-export function measurementHeader(npmCommand: string, args: string[], runId?: string): MeasurementHeader {
-  let commit = 'unknown';
+/** `git rev-parse HEAD` of the checkout, or "unknown" outside git. */
+export function currentCommit(): string {
   try {
-    commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
   } catch {
-    // not a git checkout: the report shows "unknown"
+    return 'unknown';
   }
+}
+
+/**
+ * The header of a measurement run of `npm run <script>` (e.g. "measure:time") with `args` (default:
+ * this process's own arguments), the current time and commit, and `runId` only when one was given.
+ */
+export function measurementHeader(
+  script: string,
+  runId: string | undefined,
+  args: readonly string[] = process.argv.slice(2),
+): MeasurementHeader {
   return {
-    command: args.length > 0 ? `${npmCommand} -- ${args.join(' ')}` : npmCommand,
+    command: `npm run ${script}${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
     startedAt: new Date().toISOString(),
-    commit,
-    ...(runId !== undefined ? { runId } : {}),
+    commit: currentCommit(),
+    ...(runId === undefined ? {} : { runId }),
   };
 }
 

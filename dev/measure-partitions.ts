@@ -11,6 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { percentile } from '../loadtest/latency-stats';
+import { measurementHeader } from './measure-output';
 import {
   describeRun,
   ELECTION_TIMEOUT_MS,
@@ -19,7 +20,6 @@ import {
   type StallResult,
   startPartitionCluster,
 } from './partition-scenarios';
-import { measurementHeader } from './report/measurement-header';
 
 const { values } = parseArgs({
   options: {

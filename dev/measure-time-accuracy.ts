@@ -64,7 +64,7 @@ const parts = new Set((values.parts ?? PARTS.join(',')).split(',').map((p) => p.
 for (const p of parts)
   if (!(PARTS as readonly string[]).includes(p))
     throw new Error(`--parts: unknown part "${p}" (${PARTS.join(', ')})`);
-const header = measurementHeader('npm run measure:time', argv, values['run-id']);
+const header = measurementHeader('measure:time', values['run-id'], argv);
 /** Each half of an accuracy window: cost (no probe), then accuracy (probe), ms. */
 const WINDOW_MS = quick ? 1500 : 2500;
 

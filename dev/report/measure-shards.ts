@@ -24,7 +24,7 @@ import { runClosedLoop } from '../bench/closed-loop';
 import { ensurePki } from '../cluster/certificates';
 import { ensureEtcd } from '../cluster/ensure-etcd';
 import { EtcdCluster } from '../cluster/etcd-cluster';
-import { measurementHeader } from './measurement-header';
+import { measurementHeader } from '../measure-output';
 import { shardBalance, shardOf } from './shard-balance';
 import { stat } from './stat';
 

@@ -4,6 +4,7 @@
  * and not one lucky sample.
  */
 import { z } from 'zod';
+import { statOf } from '../measure-stat';
 
 export const statSchema = z.object({
   median: z.number(),
@@ -13,14 +14,14 @@ export const statSchema = z.object({
 });
 export type Stat = z.infer<typeof statSchema>;
 
-/** The Stat of `samples` (the median of an even count is the mean of the two middle ones). */
+/**
+ * The Stat of `samples` (dev/measure-stat.ts, as the measurement commands compute it); throws
+ * when none is finite, since the report must not quote a figure nothing measured.
+ */
 export function stat(samples: number[]): Stat {
-  const finite = samples.filter(Number.isFinite);
-  if (finite.length === 0) throw new Error('a Stat needs at least one finite sample');
-  const sorted = [...finite].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted.at(-1)!, samples: finite };
+  const s = statOf(samples);
+  if (s.samples.length === 0) throw new Error('a Stat needs at least one finite sample');
+  return s;
 }
 
 /** A Stat computed from another by `f` sample by sample (e.g. a ratio of two interleaved rows). */

@@ -7,7 +7,7 @@
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { currentCommit } from './measurement-header';
+import { currentCommit } from '../measure-output';
 import { runStep } from './run-step';
 import { ARCHIVAL_FILES, REDUNDANCY_MEMBERS } from './values';
 

@@ -91,7 +91,7 @@ export function buildValues(rawDir: string, run: RunInfo): Values {
   Object.assign(v, {
     'run.id': run.runId,
     'run.commit': run.commit,
-    'run.date': run.startedAt.slice(0, 16).replace('T', ' ') + ' UTC',
+    'run.date': `${run.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
     'run.machine': run.machine,
     'run.loadAvg': `${formatNumber(loads[0]!, 2)} at start, ${formatNumber(loads.at(-1)!, 2)} at end, ${formatNumber(Math.max(...loads), 2)} at most`,
     'run.minutes': formatNumber(run.minutes, 0),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statOf, statsByKey } from '../../dev/bench/stat';
+import { statOf, statsByKey } from '../../dev/measure-stat';
 
 describe('statOf (a figure measured several times)', () => {
   it('gives the middle sample of an odd count, with min, max and the samples in measured order', () => {

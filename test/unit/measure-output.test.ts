@@ -10,7 +10,7 @@ import { measurementHeader, writeMeasurementJson } from '../../dev/measure-outpu
 
 describe('measurement JSON header', () => {
   it('copies --run-id into runId and names the command with its flags and the commit', () => {
-    const header = measurementHeader('npm run measure:time', ['--json', 'x.json', '--run-id', 'r7'], 'r7');
+    const header = measurementHeader('measure:time', 'r7', ['--json', 'x.json', '--run-id', 'r7']);
     expect(header.runId).toBe('r7');
     expect(header.command).toBe('npm run measure:time -- --json x.json --run-id r7');
     expect(header.commit).toMatch(/^([0-9a-f]{40}|unknown)$/);
@@ -18,7 +18,7 @@ describe('measurement JSON header', () => {
   });
 
   it('writes no runId when none was given', () => {
-    const header = measurementHeader('npm run measure:time', []);
+    const header = measurementHeader('measure:time', undefined, []);
     expect(header.command).toBe('npm run measure:time');
     expect('runId' in header).toBe(false);
   });

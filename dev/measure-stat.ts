@@ -1,6 +1,8 @@
 /**
- * A figure measured several times, as `npm run report` reads it: its median, min, max and every
- * sample, so that a reader sees the spread and not one lucky run. Samples that are not numbers (a row with no observations) are left out.
+ * A figure measured several times, as `npm run report` reads it (dev/report/CONTRACT.md): its
+ * median, min, max and every sample, so that a reader sees the spread and not one lucky run.
+ * Samples that are not numbers (a row with no observations) are left out; with none left, the
+ * figures are NaN (written as null in JSON).
  */
 export interface Stat {
   median: number;
