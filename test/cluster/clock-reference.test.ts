@@ -135,7 +135,10 @@ describe('clock reference (issue 16): true time whichever host leads', () => {
     await pay(10);
     const worstStep = Math.max(...adjustments.map(Math.abs));
     console.log(`leader kill: largest adjustment ${worstStep.toFixed(3)} ms over ${adjustments.length}`);
-    expect(worstStep).toBeLessThan(2);
+    // No step: a survivor adopting a wrong master would move by that master's offset (seconds in
+    // the reproduction). Corrections after the kill are slewed and about 0.5 ms here, 1.98 ms seen
+    // on a loaded machine; 5 ms leaves room for the load without letting a step through.
+    expect(worstStep).toBeLessThan(5);
     const bySequence = [...stamps].sort((a, b) => a.sequence - b.sequence);
     for (let i = 1; i < bySequence.length; i++)
       expect(bySequence[i]!.at).toBeGreaterThanOrEqual(bySequence[i - 1]!.at);
