@@ -30,51 +30,6 @@ import type { HostInfo } from '../cluster/cluster-view';
 import { faultTolerantMidpoint, intersectSamples, type OffsetEstimate } from './clock-selection';
 import type { TimePeer } from './time-peer';
 
-export interface FaultTolerantAverage {
-  averageMs: number;
-  /** Which readings went into the average. */
-  included: boolean[];
-}
-
-/**
- * TEMPO's rule, which rounds used until issue 16: the mean of the largest subset of `offsets`
- * spanning at most `boundMs`, ties to the subset holding `preferredIndex` (the master's reading),
- * then to the tighter one. With three clocks that all disagree, the tie makes the master's clock
- * the cluster's, whoever leads: the fault issue 16 reports. No longer used by berkeleyRound (see
- * step 2 above); kept, with its tests, as the record of that rule.
- */
-export function faultTolerantAverage(
-  offsets: number[],
-  boundMs: number,
-  preferredIndex = 0,
-): FaultTolerantAverage {
-  if (offsets.length === 0) throw new RangeError('no readings to average');
-  const order = offsets.map((offset, index) => ({ offset, index })).sort((a, b) => a.offset - b.offset);
-  let best = { from: 0, to: 0, preferred: false, span: 0 };
-  let from = 0;
-  for (let to = 0; to < order.length; to++) {
-    while (order[to]!.offset - order[from]!.offset > boundMs) from += 1;
-    const window = order.slice(from, to + 1);
-    const candidate = {
-      from,
-      to,
-      preferred: window.some((r) => r.index === preferredIndex),
-      span: order[to]!.offset - order[from]!.offset,
-    };
-    const size = to - from + 1;
-    const bestSize = best.to - best.from + 1;
-    const better =
-      size > bestSize ||
-      (size === bestSize && candidate.preferred && !best.preferred) ||
-      (size === bestSize && candidate.preferred === best.preferred && candidate.span < best.span);
-    if (better) best = candidate;
-  }
-  const chosen = order.slice(best.from, best.to + 1);
-  const included = offsets.map(() => false);
-  for (const r of chosen) included[r.index] = true;
-  return { averageMs: chosen.reduce((sum, r) => sum + r.offset, 0) / chosen.length, included };
-}
-
 export interface BerkeleyReading {
   host: string;
   offsetMs: number;
@@ -247,6 +202,13 @@ export async function berkeleyRound({
   return { round, averageMs, readings: results.filter((r) => r !== undefined), failed, skipped };
 }
 
+/** The cluster time a round chose: an offset from the master's clock, and the readings that chose it. */
+interface ClusterTimeChoice {
+  averageMs: number;
+  /** Which readings went into the choice. */
+  included: boolean[];
+}
+
 /**
  * Step 2: the offset (from the master's clock) every host is brought to, and which readings chose
  * it. Readings are the master's own (index 0, offset 0) and the other hosts'.
@@ -254,7 +216,7 @@ export async function berkeleyRound({
 function chooseClusterTime(
   readings: { offsetMs: number; synced: boolean }[],
   referenced: boolean,
-): FaultTolerantAverage {
+): ClusterTimeChoice {
   if (referenced) return { averageMs: 0, included: readings.map((_, i) => i === 0) };
   // A host never synchronized (just joined), or synchronized with a poor error bound (a slow
   // Cristian sample), is corrected but does not vote: its clock says little about the cluster's

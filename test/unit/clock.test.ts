@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HostClock } from '../../coordination/clock/clock';
 import { compareHlc, formatHlc, HybridClock, parseHlc } from '../../coordination/clock/hlc';
-import { faultTolerantAverage } from '../../coordination/clock-sync/berkeley';
 
 /** A true time the test moves by hand. */
 function manualTime(start = 1_700_000_000_000) {
@@ -173,19 +172,5 @@ describe('HybridClock (Kulkarni et al. 2014)', () => {
         },
       ),
     );
-  });
-});
-
-describe("Berkeley's fault-tolerant average", () => {
-  it('averages the largest group that agrees within the bound and leaves the outlier out', () => {
-    const { averageMs, included } = faultTolerantAverage([0, 4, -2, 900], 50);
-    expect(included).toEqual([true, true, true, false]);
-    expect(averageMs).toBeCloseTo(2 / 3, 6);
-  });
-
-  it("breaks a tie in favour of the group holding the master's reading", () => {
-    const { averageMs, included } = faultTolerantAverage([0, -2000, 1500], 1000, 0);
-    expect(included).toEqual([true, false, false]);
-    expect(averageMs).toBe(0);
   });
 });
