@@ -184,27 +184,8 @@ const externalArchiveUrl = setting('archive-url', 'PAY_ARCHIVE_URL');
 if (externalArchiveUrl !== undefined && !/^postgres(ql)?:\/\/[^/]+/.test(externalArchiveUrl)) {
   fail(`--archive-url must be a postgres:// URL, got ${externalArchiveUrl}`);
 }
-const ntpServers = setting('ntp-servers', 'PAY_NTP_SERVERS');
-// Without --ntp-servers, chrony on loopback is the reference (issue 16); without chrony either,
-// the hosts fall back to internal agreement, and say so in /cluster and /metrics.
-let chrony: LocalChrony | undefined;
-if (!ntpServers) {
-  try {
-    // 11123 when free; another UDP port when not (a second launcher, or anything else on it).
-    const port = await freeUdpPort(11_123);
-    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port });
-  } catch (error) {
-    console.warn(`warning: no NTP reference: ${(error as Error).message}`);
-  }
-}
-const ntpEnv = ntpServers ?? chrony?.address;
-const hotWindow = setting('ledger-hot-window', 'PAY_LEDGER_HOT_WINDOW') ?? DEFAULT_HOT_WINDOW;
-if (parseDuration(hotWindow) === undefined) {
-  fail(`--ledger-hot-window must be a duration such as 20s, 15m or 24h, got ${hotWindow}`);
-}
-const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
-
-// Before anything starts: the data dir's version, and a backup of a data dir from before the
+// Before anything starts, chrony's directory included (a new data dir holding only that would
+// read as version 1 and be "migrated"): the data dir's version, and a backup of a data dir from before the
 // archive (dev/cluster/data-dir-version.ts).
 // Then the etcd release: members a newer etcd is about to open are backed up first, since an older
 // one cannot read them afterwards.
@@ -226,6 +207,26 @@ try {
 } catch (error) {
   fail((error as Error).message);
 }
+const ntpServers = setting('ntp-servers', 'PAY_NTP_SERVERS');
+// Without --ntp-servers, chrony on loopback is the reference (issue 16); without chrony either,
+// the hosts fall back to internal agreement, and say so in /cluster and /metrics.
+let chrony: LocalChrony | undefined;
+if (!ntpServers) {
+  try {
+    // 11123 when free; another UDP port when not (a second launcher, or anything else on it).
+    const port = await freeUdpPort(11_123);
+    chrony = new LocalChrony({ binary: ensureChrony(), dir: join(dataDir, 'chrony'), port });
+  } catch (error) {
+    console.warn(`warning: no NTP reference: ${(error as Error).message}`);
+  }
+}
+const ntpEnv = ntpServers ?? chrony?.address;
+const hotWindow = setting('ledger-hot-window', 'PAY_LEDGER_HOT_WINDOW') ?? DEFAULT_HOT_WINDOW;
+if (parseDuration(hotWindow) === undefined) {
+  fail(`--ledger-hot-window must be a duration such as 20s, 15m or 24h, got ${hotWindow}`);
+}
+const hostList = defaultHosts(hostCount).map((h, i) => ({ ...h, port: hostPorts?.[i] ?? h.port }));
+
 // The archive's PostgreSQL first: the hosts are handed its URL (ARCHIVE_URL, functions/config.ts).
 const postgres = externalArchiveUrl
   ? undefined
@@ -300,6 +301,12 @@ async function stopAll(reason: string): Promise<void> {
 }
 process.on('SIGINT', () => void stopAll('SIGINT'));
 process.on('SIGTERM', () => void stopAll('SIGTERM'));
+// Started in the background and its parent (npm, a shell, a supervisor) killed: nobody is left to
+// send the signal, and the cluster would run on, orphaned. Re-parenting is the sign; stop then.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void stopAll(`parent process ${parentPid} exited`);
+}, 1000).unref();
 
 let adminKey = { key: '', issued: false };
 /** The local cluster's admin key (dev/cluster/dev-admin-key.ts), reused across restarts. */
