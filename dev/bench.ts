@@ -23,7 +23,6 @@
  * Every process of the run shares this machine's cores with etcd and the hosts, and so with
  * anything else running: compare the ratios measured side by side in one run.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,6 +44,7 @@ import { latencyPlot } from './bench/latency-plot';
 import { type CpuProbe, cpuMs, cpuSnapshot, ownCpuMs, processTreeCpuMs } from './bench/process-cpu';
 import { type MemberSize, StorageProbe } from './bench/storage';
 import { REPO_ROOT } from './cluster/host-fleet';
+import { measurementHeader } from './measure-output';
 import { type Stat, statOf, statsByKey } from './measure-stat';
 
 const HELP = `Usage: npm run bench -- [flags]
@@ -125,8 +125,8 @@ if (parseDuration(hotWindow) === undefined) {
   console.error(`error: --hot-window must be a duration such as 5s or 2m, got ${hotWindow}\n\n${HELP}`);
   process.exit(2);
 }
-const startedAt = new Date().toISOString();
-const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const measurement = measurementHeader('bench', flags['run-id']);
+const { command } = measurement;
 const concurrency = int(flags.concurrency, 64, '--concurrency');
 const maxConnections = int(flags.connections, 192, '--connections');
 const outDir = resolve(REPO_ROOT, flags.out ?? 'results');
@@ -556,17 +556,9 @@ if (storageReport.payments) {
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
 mkdirSync(outDir, { recursive: true });
-let commit = 'unknown';
-try {
-  commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT }).toString().trim();
-} catch {
-  // not a git checkout: the JSON says so
-}
+const { commit } = measurement;
 const report = {
-  command,
-  startedAt,
-  commit,
-  ...(flags['run-id'] === undefined ? {} : { runId: flags['run-id'] }),
+  ...measurement,
   tag,
   at: new Date().toISOString(),
   machine,

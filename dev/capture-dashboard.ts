@@ -16,7 +16,6 @@
  *      least 99 % of the payments were accepted: a capture of a failing cluster is no figure.
  * Everything it started is stopped, by pid, on success, on failure and on Ctrl-C.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, relative } from 'node:path';
@@ -34,6 +33,7 @@ import {
 import { ensureChromium, type HeadlessBrowser, launchBrowser } from './cluster/headless-chromium';
 import { REPO_ROOT } from './cluster/host-fleet';
 import { type ScratchCluster, startScratchCluster } from './cluster/scratch-cluster';
+import { measurementHeader, writeMeasurementJson } from './measure-output';
 
 /** Share of the payments that must be accepted (201) for the capture to count. */
 const MIN_ACCEPTED_SHARE = 0.99;
@@ -60,18 +60,7 @@ if (options.help) {
   process.exit(0);
 }
 
-/** `git rev-parse HEAD` of this checkout, or "unknown" outside git. */
-function currentCommit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-const startedAt = new Date().toISOString();
-const args = process.argv.slice(2);
-const command = `npm run capture:dashboard${args.length ? ` -- ${args.join(' ')}` : ''}`;
+const header = measurementHeader('capture:dashboard', options.runId);
 let cluster: ScratchCluster | undefined;
 let browser: HeadlessBrowser | undefined;
 /**
@@ -163,7 +152,7 @@ try {
   let failed = 0;
   const failures = new Map<string, number>();
   let paymentNumber = 0;
-  const prefix = `dash${startedAt.replace(/\D/g, '').slice(8, 14)}`;
+  const prefix = `dash${header.startedAt.replace(/\D/g, '').slice(8, 14)}`;
   let png: Buffer | undefined;
   for (const [i, stage] of stages.entries()) {
     interrupted.signal.throwIfAborted();
@@ -226,15 +215,11 @@ try {
     );
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, png);
-  const sidecar = {
-    command,
-    startedAt,
-    commit: currentCommit(),
-    ...(options.runId === undefined ? {} : { runId: options.runId }),
+  writeMeasurementJson(options.sidecar, {
+    ...header,
     page: '/dashboard',
     load: { stages, connections, accepted, offered },
-  };
-  writeFileSync(options.sidecar, `${JSON.stringify(sidecar, null, 2)}\n`);
+  });
   log(`wrote ${shown(options.out)} and ${shown(options.sidecar)}`);
 } catch (error) {
   if (interrupted.signal.aborted) log(`interrupted: no screenshot written`);
