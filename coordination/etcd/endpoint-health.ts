@@ -12,14 +12,19 @@
  *    count as etcd's silence: reachability-verdict.ts decides.
  *
  * A round starts every `intervalMs`, whether or not the previous one is still waiting out its
- * deadline, so a silent etcd fails rounds at a steady pace. Each round asks every member two things, each through a client bound to that member alone:
+ * deadline, so a silent etcd fails rounds at a steady pace. Each round asks every member, each
+ * through a client bound to that member alone:
  *  - a linearizable read of one key, for routing: it needs the Raft leader to confirm its
  *    leadership with a quorum (etcd's ReadIndex), so an isolated member fails it as a dead one
- *    would;
- *  - a Status call, for reachability: the member answers it locally, even while the cluster
- *    elects a leader. Reachability must not hang on the linearizable read, or an etcd election
- *    (every member without a leader for a second) would turn every host away at once, when
- *    waiting for the election is the faster way to the next commit.
+ *    would. Its answer is an answer for reachability too;
+ *  - a Status call, for reachability, only when the member's last linearizable read failed or
+ *    has not answered yet: the member answers Status locally, even while the cluster elects a
+ *    leader. Reachability must not hang on the linearizable read, or an etcd election (every
+ *    member without a leader for a second) would turn every host away at once, when waiting for
+ *    the election is the faster way to the next commit. The first round of an election goes
+ *    without it (one failed round; two in a row are needed to lose etcd), every later one has
+ *    it. While reads answer, Status would only repeat them: sent every round, it was half of a
+ *    host's background calls (docs/performance.md).
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -51,16 +56,31 @@ export interface EtcdEndpointHealthOptions {
   /** Period of the timer that measures the event loop's lateness and judges reachability, ms. Default 50. */
   tickMs?: number;
   log?: (event: Record<string, unknown>) => void;
+  /**
+   * Makes the client that probes one member. Default: createEtcdClient bound to that member, one
+   * attempt, `probeDeadlineMs` deadlines, `tls`. Tests pass fakes whose answers they script.
+   */
+  probeClient?: (url: string) => ProbeClient;
 }
+
+/** What a probe asks one member: a Status, and a linearizable read of one key. */
+export type ProbeClient = {
+  maintenance: Pick<Etcd3['maintenance'], 'status'>;
+  get(key: string): { exec(): Promise<unknown> };
+  close(): void;
+};
 
 /** Probe rounds in flight at once at most: beyond it, a round is skipped (the probes are hanging). */
 const MAX_ROUNDS_IN_FLIGHT = 3;
 
 export class EtcdEndpointHealth {
   private readonly options: Required<
-    Omit<EtcdEndpointHealthOptions, 'routing' | 'tls' | 'failedRoundsToLose' | 'lateToleranceMs'>
+    Omit<
+      EtcdEndpointHealthOptions,
+      'routing' | 'tls' | 'failedRoundsToLose' | 'lateToleranceMs' | 'probeClient'
+    >
   > & { routing?: EtcdEndpointRouting };
-  private readonly probes: Map<string, Etcd3>;
+  private readonly probes: Map<string, ProbeClient>;
   private readonly events = new EventEmitter();
   private readonly verdict: ReachabilityVerdict;
   private healthy = new Set<string>();
@@ -73,6 +93,8 @@ export class EtcdEndpointHealth {
   private roundsStarted = 0;
   private lastRoutedRound = 0;
   private roundsInFlight = 0;
+  /** Per member: whether its last linearizable read answered, and how many are still out. */
+  private readonly reads = new Map<string, { ok: boolean; pending: number }>();
   private offAnswers = () => {};
   private readonly lateToleranceMs: number;
 
@@ -85,6 +107,7 @@ export class EtcdEndpointHealth {
     lateToleranceMs = 100,
     tickMs = 50,
     log = () => {},
+    probeClient,
     ...rest
   }: EtcdEndpointHealthOptions) {
     this.options = { intervalMs, probeDeadlineMs, lostAfterMs, tickMs, log, ...rest };
@@ -96,18 +119,17 @@ export class EtcdEndpointHealth {
     });
     // Every request in progress on the ledger routes listens (etcd-reachability.ts): no limit.
     this.events.setMaxListeners(0);
-    this.probes = new Map(
-      rest.endpoints.map((url) => [
-        url,
+    const makeProbe =
+      probeClient ??
+      ((url: string): ProbeClient =>
         createEtcdClient({
           endpoints: [url],
           attempts: 1,
           callDeadlineMs: probeDeadlineMs,
           dialTimeoutMs: probeDeadlineMs,
           tls,
-        }),
-      ]),
-    );
+        }));
+    this.probes = new Map(rest.endpoints.map((url) => [url, makeProbe(url)]));
   }
 
   start(): void {
@@ -170,25 +192,36 @@ export class EtcdEndpointHealth {
     let anyAsked = false;
     const results = await Promise.all(
       [...this.probes].map(async ([url, client]) => {
-        const answered = client.maintenance.status().then(
-          () => {
-            anyAnswered = true;
-            this.markAnswer();
-          },
-          (error) => {
-            // Refused by the probe client's own open breaker (after earlier failures, e.g. while
-            // this process was starved): etcd was not asked, so its silence is not shown.
-            if (!isBrokenCircuitError(error)) anyAsked = true;
-          },
-        );
+        const answered = () => {
+          anyAnswered = true;
+          this.markAnswer();
+        };
+        const refused = (error: unknown) => {
+          // Refused by the probe client's own open breaker (after earlier failures, e.g. while
+          // this process was starved): etcd was not asked, so its silence is not shown.
+          if (!isBrokenCircuitError(error)) anyAsked = true;
+        };
+        const read = this.reads.get(url) ?? { ok: false, pending: 0 };
+        this.reads.set(url, read);
+        const status =
+          read.ok && read.pending === 0 ? undefined : client.maintenance.status().then(answered, refused);
+        read.pending += 1;
         const linearizable = client
           .get(this.options.probeKey)
           .exec()
           .then(
-            () => true,
-            () => false,
+            () => {
+              answered();
+              return true;
+            },
+            (error) => {
+              refused(error);
+              return false;
+            },
           );
-        const [, ok] = await Promise.all([answered, linearizable]);
+        const [, ok] = await Promise.all([status, linearizable]);
+        read.pending -= 1;
+        read.ok = ok;
         return [url, ok] as const;
       }),
     );

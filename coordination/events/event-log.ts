@@ -24,7 +24,7 @@ export interface EventLogOptions {
   store: EventStore;
   /** Period of batch shipping, ms. Default 500. */
   flushIntervalMs?: number;
-  /** Most events per etcd transaction. Default 100 (under etcd's default --max-txn-ops of 128). */
+  /** Most events per append. Default the store's `maxBatch`, else 100 (under etcd's default --max-txn-ops of 128). */
   maxBatch?: number;
   /** How long events recorded before the first clock correction wait for it, ms. Default 10000. */
   holdUnsyncedMs?: number;
@@ -60,7 +60,7 @@ export class EventLog {
 
   constructor({
     flushIntervalMs = 500,
-    maxBatch = 100,
+    maxBatch,
     holdUnsyncedMs = 10_000,
     maxPending = 50_000,
     retentionMs = 3_600_000,
@@ -71,7 +71,7 @@ export class EventLog {
     this.options = {
       ...required,
       flushIntervalMs,
-      maxBatch,
+      maxBatch: maxBatch ?? required.store.maxBatch ?? 100,
       holdUnsyncedMs,
       maxPending,
       retentionMs,

@@ -8,6 +8,11 @@
 import type { ClusterEvent, HostMark } from './event-types';
 
 export interface EventStore {
+  /**
+   * Most events one `append` should carry, when the store has a limit of its own (etcd's
+   * --max-txn-ops). The event log's default batch (event-log.ts) follows it. Default 100.
+   */
+  readonly maxBatch?: number;
   /** Stores a batch of one host's events (ascending HLC) and its new mark, atomically. */
   append(host: string, events: ClusterEvent[], mark: HostMark): Promise<void>;
   /** Every host's latest mark. */

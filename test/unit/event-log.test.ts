@@ -31,6 +31,27 @@ function host(offsetMs: number) {
 }
 
 describe('EventLog', () => {
+  it("ships in batches of the store's own maxBatch when none is given (PostgreSQL takes thousands a statement)", async () => {
+    let t = 1_800_000_000_000;
+    const clock = new HostClock({ source: () => t });
+    clock.adjust(0, 0, 'reference');
+    const store = new (class extends MemoryEventStore {
+      readonly maxBatch = 3;
+      readonly sizes: number[] = [];
+      override async append(...args: Parameters<MemoryEventStore['append']>) {
+        this.sizes.push(args[1].length);
+        return super.append(...args);
+      }
+    })();
+    const log = new EventLog({ hostId: 'h1', clock, hlc: new HybridClock({ clock }), store });
+    for (let i = 0; i < 7; i++) {
+      t += 1;
+      log.record('payment.received', { id: `p${i}` });
+    }
+    await log.flush();
+    expect(store.sizes).toEqual([3, 3, 1]);
+  });
+
   it('holds back events recorded before the first clock correction, then ships them with corrected times', async () => {
     const h = host(1500);
     const recordedAt = h.trueNow();
