@@ -17,7 +17,7 @@
  * 15.4 at level 0 plus 0.107 per level, so with N ids archived (N / 1.05 M levels per bucket) the
  * average is 15.4 + 0.053 · N / 1.05 M bits: 2.0 bytes per id at 10 M ids, 2.6 at 100 M, 8 at 1 G.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BloomFilter } from 'bloomfilter';
 
 /** Buckets of the summary. Part of the stored layout: changing it needs a rebuild of the summary. */
@@ -30,7 +30,9 @@ const R = 0.95;
 
 /** The bucket an id's membership lives in. */
 export function bucketOf(id: string): number {
-  return createHash('sha256').update(id).digest().readUInt32BE(0) % BUCKETS;
+  // The first 32 bits of sha256(id), big-endian, mod 256: that is the digest's fourth byte. The
+  // one-shot hash() is half the cost of createHash() and runs for every payment committed.
+  return (hash('sha256', id, 'buffer')[3] ?? 0) % BUCKETS;
 }
 
 /** One level: a Bloom filter and how many ids were added to it. */

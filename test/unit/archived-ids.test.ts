@@ -26,6 +26,15 @@ describe('archived-id summary', () => {
     expect(Math.max(...counts)).toBeLessThan(150);
   });
 
+  it('bucket-layout: keeps the stored layout, sha256(id) read as a big-endian uint32 mod 256', () => {
+    // Values from createHash('sha256').update(id).digest().readUInt32BE(0) % 256, the layout's
+    // first definition: summaries already in etcd depend on it.
+    expect(bucketOf('order-1')).toBe(33);
+    expect(bucketOf('pay-42')).toBe(129);
+    expect(bucketOf('a')).toBe(18);
+    expect(bucketOf('x'.repeat(128))).toBe(129);
+  });
+
   it('spills into a new level when one is full, rewriting only the levels it changed', () => {
     const levels: SummaryLevel[] = [];
     expect(addIds(levels, ids('a', LEVEL_CAPACITY - 1))).toEqual([0]);
