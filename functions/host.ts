@@ -13,7 +13,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
-import pino from 'pino';
 import { type Clock, isoTimestamp, systemClock } from '../coordination/clock/clock';
 import { createHostClocks } from '../coordination/clock-sync/host-clocks';
 import { NtpReference } from '../coordination/clock-sync/ntp-reference';
@@ -39,7 +38,7 @@ import { EtcdApiKeyStore } from './auth/etcd-api-key-store';
 import { issueHostKey } from './auth/host-key';
 import { readHostConfig } from './config';
 import { answerMalformedRequest } from './http-errors';
-import { createLogger } from './observability/logger';
+import { bufferedLogDestination, createLogger } from './observability/logger';
 import { createMetrics, watchClusterView, watchStorage } from './observability/metrics';
 import { serverTimeouts } from './server-timeouts';
 
@@ -49,17 +48,7 @@ const c = config.clocks;
 // the few timestamps taken before the host clock exists (start-up logs) come from the machine's.
 let hostClock: Clock | undefined;
 const clock: Clock = { now: () => (hostClock ?? systemClock).now() };
-// Log lines are buffered (32 KiB, flushed at least once a second) and written asynchronously: one
-// write per line cost a host about a tenth of its CPU under load, and one per 4 KiB still 4 %. The
-// price is that a SIGKILLed host loses its last second of lines; the ledger, not the log, is the
-// record of payments.
-const logDestination = pino.destination({
-  dest: 1,
-  sync: false,
-  minLength: 32 * 1024,
-  maxWrite: 64 * 1024,
-  periodicFlush: 1000,
-});
+const logDestination = bufferedLogDestination(1);
 const logger = createLogger({
   level: config.logLevel,
   base: { host: config.hostId },

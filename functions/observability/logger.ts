@@ -37,6 +37,22 @@ export function createLogger({ level = 'info', base = {}, clock, destination }: 
   return destination ? pino(options, destination) : pino(options);
 }
 
+/**
+ * The hosts' log destination: lines are buffered (32 KiB, flushed at least once a second) and
+ * written asynchronously. One write per line cost a host about a tenth of its CPU under load,
+ * and one per 4 KiB still 4 %. The price is that a SIGKILLed host loses its last second of lines;
+ * the ledger, not the log, is the record of payments. `dest`: a file descriptor or path.
+ */
+export function bufferedLogDestination(dest: number | string): ReturnType<typeof pino.destination> {
+  return pino.destination({
+    dest,
+    sync: false,
+    minLength: 32 * 1024,
+    maxWrite: 64 * 1024,
+    periodicFlush: 1000,
+  });
+}
+
 /** A logger that writes nothing: the default for apps built in-process by tests. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
