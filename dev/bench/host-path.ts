@@ -19,7 +19,6 @@ import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import autocannon from 'autocannon';
-import { Hono } from 'hono';
 import { createHostClocks } from '../../coordination/clock-sync/host-clocks';
 import { createEtcdClient } from '../../coordination/etcd/etcd-client';
 import { MemoryEventStore } from '../../coordination/events/event-store';
@@ -31,6 +30,7 @@ import { bufferedLogDestination, createLogger } from '../../functions/observabil
 import { createMetrics } from '../../functions/observability/metrics';
 import { EtcdLedger } from '../../ledger/etcd/etcd-ledger';
 import { MemoryLedger } from '../../ledger/memory-ledger';
+import { bareApp } from './bare-app';
 
 const CONNECTIONS = 64;
 
@@ -132,13 +132,7 @@ async function main(): Promise<void> {
     metrics: createMetrics(),
     clocks: clocks.deps,
   });
-  const bare = new Hono();
-  let sequence = 0;
-  bare.post('/payments', async (c) => {
-    const payment = await c.req.json<Record<string, unknown>>();
-    sequence += 1;
-    return c.json({ ...payment, sequence }, 201);
-  });
+  const bare = bareApp();
   const server = serve({ fetch: values.ceiling ? bare.fetch : app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
   const address = server.address();

@@ -7,19 +7,10 @@
  * Run: `PORT=8090 node --import tsx dev/bench/http-ceiling-server.ts`.
  */
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { bareApp } from './bare-app';
 
-const app = new Hono();
-let sequence = 0;
-app.post('/payments', async (c) => {
-  const payment = await c.req.json<Record<string, unknown>>();
-  sequence += 1;
-  return c.json({ ...payment, sequence }, 201);
-});
-app.get('/health', (c) => c.json({ status: 'ok' }));
-
+const app = bareApp();
 const server = serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: '127.0.0.1' });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
 process.on('SIGTERM', () => {
   server.close();
   process.exit(0);
