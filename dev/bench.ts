@@ -274,7 +274,7 @@ async function measure(
   };
   samples.push(result);
   log(
-    `  ${name}: ${Math.round(figures.throughput)}/s, p50 ${figures.p50.toFixed(1)} ms, p99 ${figures.p99.toFixed(1)} ms, ${figures.errors} errors`,
+    `  ${name}: ${Math.round(figures.throughput)}/s, p50 ${figures.p50.toFixed(1)} ms, p99 ${figures.p99.toFixed(1)} ms, ${figures.errors} errors${figures.errors > 0 ? ` (${JSON.stringify(figures.errorsBy)})` : ''}`,
   );
   return result;
 }
@@ -469,10 +469,15 @@ const median = (values: (number | undefined)[]) => statOf(values.filter((v) => v
 const runs: RunResult[] = [...new Set(samples.map((s) => s.name))].map((name) => {
   const of = samples.filter((s) => s.name === name);
   const cpuStats = statsByKey(of.map((s) => s.cpuUsPerOp));
-  const figureKeys = Object.keys(of[0]!.figures) as (keyof LoadFigures)[];
+  const figureKeys = (Object.keys(of[0]!.figures) as (keyof LoadFigures)[]).filter((k) => k !== 'errorsBy');
   const figures = Object.fromEntries(
     figureKeys.map((k) => [k, median(of.map((s) => s.figures[k] as number))]),
   ) as unknown as LoadFigures;
+  // The failures' causes are counted over all repeats (the other figures are medians of them).
+  figures.errorsBy = {};
+  for (const s of of)
+    for (const [cause, n] of Object.entries(s.figures.errorsBy))
+      figures.errorsBy[cause] = (figures.errorsBy[cause] ?? 0) + n;
   const perTxn = median(of.map((s) => s.paymentsPerTxn));
   return {
     name,

@@ -96,7 +96,7 @@ export async function runHttpLoad({
                     },
                     onResponse: (status, body, context: Ctx, responseHeaders) => {
                       const planned = context.planned;
-                      recorder.outcome(planned ? planned.expect.includes(status) : false);
+                      recorder.outcome(planned ? planned.expect.includes(status) : false, String(status));
                       // autocannon emits 'response', with the latency, right after this, synchronously.
                       answered = planned && { planned, status, body, headers: responseHeaders ?? {} };
                     },
@@ -112,7 +112,7 @@ export async function runHttpLoad({
               answered = undefined;
             });
             instance.on('reqError', (error: Error) => {
-              recorder.outcome(false);
+              recorder.outcome(false, 'connection error');
               onRequestError?.(error);
             });
           }),

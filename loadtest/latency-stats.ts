@@ -10,6 +10,8 @@ export interface LoadFigures {
   requests: number;
   ok: number;
   errors: number;
+  /** The errors by cause: the HTTP status answered ("503"), or what happened instead ("connection error"). */
+  errorsBy: Record<string, number>;
   seconds: number;
   p50: number;
   p95: number;
@@ -33,21 +35,28 @@ export class LatencyRecorder {
   private samples: number[] = [];
   ok = 0;
   errors = 0;
+  private readonly errorsBy: Record<string, number> = {};
 
   /** One answered request's latency. */
   latency(ms: number): void {
     this.samples.push(ms);
   }
 
-  /** One request's outcome: as expected, or not (wrong status, timeout, connection error). */
-  outcome(ok: boolean): void {
+  /**
+   * One request's outcome: as expected, or not (wrong status, timeout, connection error).
+   * `cause` names a failure for `errorsBy`: the status answered, or what happened. Default "error".
+   */
+  outcome(ok: boolean, cause = 'error'): void {
     if (ok) this.ok += 1;
-    else this.errors += 1;
+    else {
+      this.errors += 1;
+      this.errorsBy[cause] = (this.errorsBy[cause] ?? 0) + 1;
+    }
   }
 
-  record(ms: number, ok: boolean): void {
+  record(ms: number, ok: boolean, cause?: string): void {
     this.latency(ms);
-    this.outcome(ok);
+    this.outcome(ok, cause);
   }
 
   figures(seconds: number): LoadFigures {
@@ -56,6 +65,7 @@ export class LatencyRecorder {
       requests: this.ok + this.errors,
       ok: this.ok,
       errors: this.errors,
+      errorsBy: { ...this.errorsBy },
       seconds,
       p50: percentile(this.samples, 50),
       p95: percentile(this.samples, 95),

@@ -18,11 +18,11 @@ export async function runClosedLoop(
   const worker = async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      const ok = await operation(n++).then(
-        () => true,
-        () => false,
+      const cause = await operation(n++).then(
+        () => undefined,
+        (error: unknown) => (error instanceof Error ? error.name : 'error'),
       );
-      recorder.record(performance.now() - t0, ok);
+      recorder.record(performance.now() - t0, cause === undefined, cause);
     }
   };
   try {

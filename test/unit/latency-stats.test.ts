@@ -22,3 +22,18 @@ describe('percentile', () => {
     expect(recorder.figures(1)).toMatchObject({ p50: 3, p99: 5, max: 5, ok: 5, throughput: 5 });
   });
 });
+
+describe('LatencyRecorder', () => {
+  it('failed-requests-unexplained: counts each failure under its cause (the status answered, or what happened)', () => {
+    const recorder = new LatencyRecorder();
+    recorder.record(5, true);
+    recorder.record(7, false, '503');
+    recorder.outcome(false, '503');
+    recorder.outcome(false, 'connection error');
+    recorder.outcome(false);
+    const figures = recorder.figures(1);
+    expect(figures.ok).toBe(1);
+    expect(figures.errors).toBe(4);
+    expect(figures.errorsBy).toEqual({ '503': 2, 'connection error': 1, error: 1 });
+  });
+});
