@@ -19,6 +19,7 @@
  * A read's signal (its HTTP request) goes to both tiers: an abandoned read stops its etcd calls and
  * drops its PostgreSQL query, which the archive's statement timeout bounds anyway (issue 17 §4).
  */
+import { randomUUID } from 'node:crypto';
 import type { PaymentArchive } from './archive/payment-archive';
 import { ArchivedIdsChangedError, IdempotencyConflictError, QuorumUnavailableError } from './errors';
 import type { ArchivedIdCache } from './etcd/archived-id-cache';
@@ -57,6 +58,11 @@ export class TieredLedger implements PaymentLedger {
   }
 
   async commit(intent: PaymentIntent, context: CommitContext): Promise<CommitOutcome> {
+    // One nonce for every attempt. An attempt refused for a changed summary may follow one whose
+    // transaction etcd3 sent twice: the first send committed, the resend was refused on the new
+    // bucket version. A fresh nonce would then find that first write as someone else's, and answer
+    // this very request 200 "replayed" instead of 201.
+    const nonce = randomUUID();
     for (let attempt = 1; ; attempt++) {
       // After a refusal, the host's copy is behind: confirm the bucket with etcd before trusting it.
       const check =
@@ -72,7 +78,7 @@ export class TieredLedger implements PaymentLedger {
         }
       }
       try {
-        return await this.hot.commit(intent, context, check.guard);
+        return await this.hot.commit(intent, context, check.guard, nonce);
       } catch (error) {
         if (!(error instanceof ArchivedIdsChangedError) || attempt >= this.maxAttempts) throw error;
       }

@@ -113,11 +113,20 @@ export class EtcdLedger implements PaymentLedger {
       batching === false ? undefined : new CommitBatcher({ kv: client.kv, keys: this.keys }, batching);
   }
 
-  /** `guard`: the archived-id summary check this commit rests on (ledger/tiered-ledger.ts). */
-  async commit(intent: PaymentIntent, context: CommitContext, guard?: CommitGuard): Promise<CommitOutcome> {
+  /**
+   * `guard`: the archived-id summary check this commit rests on (ledger/tiered-ledger.ts).
+   * `nonce`: identifies this commit's own write when its transaction is sent again. Default a
+   * fresh one; a caller that retries one payment passes the same nonce to every attempt.
+   */
+  async commit(
+    intent: PaymentIntent,
+    context: CommitContext,
+    guard?: CommitGuard,
+    nonce: string = randomUUID(),
+  ): Promise<CommitOutcome> {
     const tooLarge = paymentSizeProblem(intent);
     if (tooLarge) throw new InvalidRequestError(tooLarge, [{ field: '', message: tooLarge }]);
-    const item = { intent, context, nonce: randomUUID(), guard };
+    const item = { intent, context, nonce, guard };
     const result = await this.bounded(
       'commit',
       this.batcher ? this.batcher.submit(item) : this.commitMany([item]).then(([only]) => only),
