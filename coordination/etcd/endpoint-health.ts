@@ -94,7 +94,7 @@ export class EtcdEndpointHealth {
   private lastRoutedRound = 0;
   private roundsInFlight = 0;
   /** Per member: whether its last linearizable read answered, and how many are still out. */
-  private readonly reads = new Map<string, { ok: boolean; pending: number }>();
+  private readonly reads: Map<string, { ok: boolean; pending: number }>;
   private offAnswers = () => {};
   private readonly lateToleranceMs: number;
 
@@ -130,6 +130,7 @@ export class EtcdEndpointHealth {
           tls,
         }));
     this.probes = new Map(rest.endpoints.map((url) => [url, makeProbe(url)]));
+    this.reads = new Map(rest.endpoints.map((url) => [url, { ok: false, pending: 0 }]));
   }
 
   start(): void {
@@ -201,8 +202,7 @@ export class EtcdEndpointHealth {
           // this process was starved): etcd was not asked, so its silence is not shown.
           if (!isBrokenCircuitError(error)) anyAsked = true;
         };
-        const read = this.reads.get(url) ?? { ok: false, pending: 0 };
-        this.reads.set(url, read);
+        const read = this.reads.get(url)!;
         const status =
           read.ok && read.pending === 0 ? undefined : client.maintenance.status().then(answered, refused);
         read.pending += 1;
