@@ -33,6 +33,17 @@ export const DEFAULT_HEARTBEAT_MS = 50;
 
 /** 8 GiB: etcd's recommended maximum backend size. */
 export const DEFAULT_ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
+/**
+ * Writes etcd buffers before it commits them to bbolt (--backend-batch-limit; etcd's own default
+ * is 10 000, or every 100 ms, whichever comes first). Why lower: etcd 3.4 copies its read buffer
+ * for every read and every transaction's compare (backend.ConcurrentReadTx), and copies the
+ * buffer's whole capacity, not the entries in use (mvcc/backend/tx_buffer.go, bucketBuffer.Copy);
+ * the capacity only grows, to the most writes ever pending between two commits. One archival
+ * burst (30 000 writes in 120-op transactions) left every later transaction costing 2.3x the
+ * CPU for good; committing every 1 000 writes keeps the buffer small (npm run bench:read-buffer,
+ * docs/performance.md). etcd 3.5 shares one copy between reads instead (etcd PR 12933).
+ */
+export const DEFAULT_BACKEND_BATCH_LIMIT = 1000;
 
 export interface EtcdMemberSpec {
   name: string;
@@ -70,6 +81,8 @@ export interface EtcdClusterOptions {
    * is 2 GiB). Set explicitly, so that the hosts can watch it (issue 14).
    */
   quotaBytes?: number;
+  /** Writes buffered before a bbolt commit (--backend-batch-limit). Default DEFAULT_BACKEND_BATCH_LIMIT (1 000). */
+  backendBatchLimit?: number;
   /** Cluster token, so members of different clusters never join each other. Default derived from ports. */
   token?: string;
   /**
@@ -169,6 +182,7 @@ export class EtcdCluster {
       electionTimeoutMs = DEFAULT_ELECTION_TIMEOUT_MS,
       maxTxnOps = 2048,
       quotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
+      backendBatchLimit = DEFAULT_BACKEND_BATCH_LIMIT,
       token = `payments-${members.map((m) => m.clientPort).join('-')}`,
     } = this.options;
     const clientUrl = `${this.scheme}://${bind}:${spec.clientPort}`;
@@ -192,6 +206,7 @@ export class EtcdCluster {
       ['--max-txn-ops', String(maxTxnOps)],
       ['--quota-backend-bytes', String(quotaBytes)],
       ['--pre-vote'],
+      ['--backend-batch-limit', String(backendBatchLimit)],
       ['--logger', 'zap'],
       ['--log-level', 'warn'],
       metricsUrl ? ['--listen-metrics-urls', metricsUrl] : [],

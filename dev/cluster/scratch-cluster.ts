@@ -45,6 +45,8 @@ export interface ScratchClusterOptions {
   secure?: boolean;
   /** etcd's backend quota, bytes. Default DEFAULT_ETCD_QUOTA_BYTES (etcd-cluster.ts, 8 GiB). */
   etcdQuotaBytes?: number;
+  /** etcd's --backend-batch-limit. Default DEFAULT_BACKEND_BATCH_LIMIT (etcd-cluster.ts, 1 000). */
+  etcdBackendBatchLimit?: number;
 }
 
 export interface ScratchClientOptions extends Partial<EtcdClientOptions> {
@@ -84,6 +86,7 @@ export async function startScratchCluster({
   startTimeoutMs = {},
   secure = true,
   etcdQuotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
+  etcdBackendBatchLimit,
 }: ScratchClusterOptions = {}): Promise<ScratchCluster> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const specs: EtcdMemberSpec[] = [];
@@ -102,6 +105,7 @@ export async function startScratchCluster({
     pki,
     ledgerRoot,
     quotaBytes: etcdQuotaBytes,
+    backendBatchLimit: etcdBackendBatchLimit,
   });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });
