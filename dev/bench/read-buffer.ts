@@ -1,18 +1,20 @@
 /**
- * What a burst of writes leaves behind in etcd 3.4, at two backend batch limits side by side.
- *
- * etcd 3.4 copies its read buffer for every read and every transaction's compare, and copies the
- * buffer's whole capacity, which only grows, to the most writes ever pending between two bbolt
- * commits (DEFAULT_BACKEND_BATCH_LIMIT in dev/cluster/etcd-cluster.ts says why). So one burst,
- * such as an archival step that deletes 30 000 keys in 120-op transactions, can make every later
- * transaction dearer for good. For each limit, a fresh 3-member cluster (plain http) runs:
- *  1. a closed loop of the naive commit's shape (a create-if-absent compare, three puts), timed;
- *  2. the burst: `--burst` writes in transactions of `--ops` puts, back to back;
- *  3. the closed loop again.
- * It prints etcd's CPU per transaction before and after, and the ratio. Clusters run one after
- * the other, so compare the ratios, not the absolute figures of two limits.
+ * What a burst of writes leaves behind in etcd 3.4, at several backend batch limits side by side
+ * (why it matters: DEFAULT_BACKEND_BATCH_LIMIT in dev/cluster/etcd-cluster.ts). For each limit,
+ * a fresh 3-member cluster (plain http) runs:
+ *  1. a closed loop of the naive commit's shape (a create-if-absent compare, three puts), once to
+ *     warm up and once timed;
+ *  2. the burst: `--burst` puts in transactions of `--ops`, back to back, as an archival step sends
+ *     its deletes (in transactions of up to --max-txn-ops: 128 on a stock etcd, 2,048 here); with
+ *     --delete, then one DeleteRange of them all, as the bench's storage step did before it
+ *     deleted in pieces;
+ *  3. the closed loop again; with --after compact or --after defragment, that, and the loop again.
+ * It prints, per loop, transactions/s and etcd's CPU per transaction (all three members' CPU
+ * added, µs), and the ratio of the last loop to the first. Clusters run one after the other, so
+ * compare the ratios, not the absolute figures of two limits. About 1 minute per limit.
  *
  *   npm run bench:read-buffer
+ *   npm run bench:read-buffer -- --limits 10000 --burst 25000 --ops 1000 --delete --after compact
  *   options: --limits 10000,1000 (etcd's default, then ours), --burst 30000, --ops 120,
  *            --seconds 5 per loop, --concurrency 64
  */
@@ -28,8 +30,14 @@ const { values: flags } = parseArgs({
     ops: { type: 'string', default: '120' },
     seconds: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '64' },
+    delete: { type: 'boolean', default: false },
+    after: { type: 'string' },
   },
 });
+if (flags.after !== undefined && flags.after !== 'compact' && flags.after !== 'defragment') {
+  console.error(`error: --after takes compact or defragment, got ${flags.after}`);
+  process.exit(2);
+}
 const limits = flags.limits.split(',').map(Number);
 const [burst, opsPerTxn, seconds, concurrency] = [
   flags.burst,
@@ -89,27 +97,55 @@ async function writeBurst(client: Etcd3): Promise<void> {
   }
 }
 
+/** Compacts to the head revision, or defragments every member, as `--after` asks. */
+async function afterBurst(
+  cluster: ScratchCluster,
+  client: Etcd3,
+  what: 'compact' | 'defragment',
+): Promise<void> {
+  if (what === 'compact') {
+    const { header } = await client.kv.range({ key: Buffer.from('/') });
+    await client.kv.compact({ revision: header.revision, physical: true });
+    return;
+  }
+  for (const member of cluster.etcd.members) {
+    const one = cluster.client({ endpoints: [member.clientUrl], callDeadlineMs: 60_000 });
+    await one.maintenance.defragment();
+  }
+}
+
+const us = (f: LoopFigures) => `${Math.round(f.perSecond)}/s, ${Math.round(f.etcdUsPerTxn)} µs/txn`;
 const rows: Record<string, string | number>[] = [];
 for (const limit of limits) {
   console.log(`backend batch limit ${limit}: fresh 3-member cluster ...`);
   const cluster = await startScratchCluster({ secure: false, etcdBackendBatchLimit: limit });
   try {
-    const client = cluster.client({ callDeadlineMs: 30_000 });
+    const client = cluster.client({ callDeadlineMs: 60_000 });
     await commitLoop(cluster, client); // warm-up: connections, Go's heap
-    const before = await commitLoop(cluster, client);
-    console.log(`  before: ${Math.round(before.perSecond)}/s, ${Math.round(before.etcdUsPerTxn)} µs/txn`);
+    const loops = [await commitLoop(cluster, client)];
+    console.log(`  before: ${us(loops[0]!)}`);
     const started = Date.now();
     await writeBurst(client);
-    console.log(`  burst: ${burst} writes in ${opsPerTxn}-op transactions, ${Date.now() - started} ms`);
-    const after = await commitLoop(cluster, client);
-    console.log(`  after: ${Math.round(after.perSecond)}/s, ${Math.round(after.etcdUsPerTxn)} µs/txn`);
+    if (flags.delete) await client.delete().prefix('/rb/burst/');
+    const what = `${burst} puts in ${opsPerTxn}-op transactions${flags.delete ? ', then one DeleteRange of them' : ''}`;
+    console.log(`  burst: ${what}, ${Date.now() - started} ms`);
+    loops.push(await commitLoop(cluster, client));
+    console.log(`  after the burst: ${us(loops[1]!)}`);
+    if (flags.after) {
+      await afterBurst(cluster, client, flags.after as 'compact' | 'defragment');
+      loops.push(await commitLoop(cluster, client));
+      console.log(`  after ${flags.after}: ${us(loops[2]!)}`);
+    }
+    const [first, burstLoop, last] = [loops[0]!, loops[1]!, loops.at(-1)!];
     rows.push({
       'batch limit': limit,
-      'txn/s before': Math.round(before.perSecond),
-      'txn/s after': Math.round(after.perSecond),
-      'etcd µs/txn before': Math.round(before.etcdUsPerTxn),
-      'etcd µs/txn after': Math.round(after.etcdUsPerTxn),
-      'after / before': (after.etcdUsPerTxn / before.etcdUsPerTxn).toFixed(2),
+      'txn/s before': Math.round(first.perSecond),
+      'txn/s after the burst': Math.round(burstLoop.perSecond),
+      ...(flags.after ? { [`txn/s after ${flags.after}`]: Math.round(last.perSecond) } : {}),
+      'etcd µs/txn before': Math.round(first.etcdUsPerTxn),
+      'etcd µs/txn after the burst': Math.round(burstLoop.etcdUsPerTxn),
+      ...(flags.after ? { [`etcd µs/txn after ${flags.after}`]: Math.round(last.etcdUsPerTxn) } : {}),
+      'last / before': (last.etcdUsPerTxn / first.etcdUsPerTxn).toFixed(2),
     });
   } finally {
     await cluster.stop();

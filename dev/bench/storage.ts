@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient } from '../../coordination/etcd/etcd-client';
 import { prefixEnd } from '../../ledger/etcd/key-layout';
-import type { EtcdCluster } from '../cluster/etcd-cluster';
+import { DEFAULT_BACKEND_BATCH_LIMIT, type EtcdCluster } from '../cluster/etcd-cluster';
 
 /** Keys one DeleteRange of `deletePrefix` removes at most: etcd's backend batch limit here. */
-export const DELETE_KEYS_PER_TXN = 1000;
+export const DELETE_KEYS_PER_TXN = DEFAULT_BACKEND_BATCH_LIMIT;
 
 export interface MemberSize {
   member: string;
@@ -65,9 +65,9 @@ export class StorageProbe {
 
   /**
    * Deletes every key under a prefix (a retention policy dropping old payments), returns how many.
-   * At most `keysPerTxn` keys per DeleteRange: one delete of 25 000 keys left etcd 3.4's read
-   * buffer that big for good, and every later read and transaction copied it (the bench's rows
-   * after the first round ran at a third of their speed; see DEFAULT_BACKEND_BATCH_LIMIT).
+   * At most `keysPerTxn` keys per DeleteRange, because one transaction grows etcd 3.4's read
+   * buffer to its own size whatever the batch limit (DEFAULT_BACKEND_BATCH_LIMIT): one delete of
+   * 25 000 raw puts made the bench's rows after its first round run at a third of their speed.
    */
   async deletePrefix(prefix: string, keysPerTxn = DELETE_KEYS_PER_TXN): Promise<number> {
     const client = this.clients[0]!.client;

@@ -10,6 +10,8 @@
  * transaction can carry a batch of payments. --pre-vote (off by default in etcd 3.4, on in 3.5):
  * a member cut off from its peers keeps raising its term; without pre-vote, on rejoining it
  * forces the healthy cluster into a new election and commits stall again after the heal.
+ * --backend-batch-limit is lowered so that etcd 3.4's read buffer stays small (see
+ * DEFAULT_BACKEND_BATCH_LIMIT).
  *
  * Secured (`pki` given, the default of `npm start` and scratch clusters): TLS with client
  * certificate authentication on the client and peer ports (peer ports trust only the peer CA,
@@ -35,13 +37,16 @@ export const DEFAULT_HEARTBEAT_MS = 50;
 export const DEFAULT_ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
 /**
  * Writes etcd buffers before it commits them to bbolt (--backend-batch-limit; etcd's own default
- * is 10 000, or every 100 ms, whichever comes first). Why lower: etcd 3.4 copies its read buffer
- * for every read and every transaction's compare (backend.ConcurrentReadTx), and copies the
- * buffer's whole capacity, not the entries in use (mvcc/backend/tx_buffer.go, bucketBuffer.Copy);
- * the capacity only grows, to the most writes ever pending between two commits. One archival
- * burst (30 000 writes in 120-op transactions) left every later transaction costing 2.3x the
- * CPU for good; committing every 1 000 writes keeps the buffer small (npm run bench:read-buffer,
- * docs/performance.md). etcd 3.5 shares one copy between reads instead (etcd PR 12933).
+ * is 10 000, or every 100 ms, whichever comes first). Why lower: etcd up to 3.4.23 (Debian's)
+ * copies its read buffer for every read and every transaction's compare
+ * (backend.ConcurrentReadTx), and copies the buffer's whole capacity, not the entries in use
+ * (mvcc/backend/tx_buffer.go, bucketBuffer.Copy); the capacity grows to the most writes ever
+ * pending between two commits, and stays while writes keep coming. A burst of 30 000 writes in
+ * 120-op transactions left every later transaction at about twice its CPU; committing every
+ * 1 000 writes keeps the buffer near 1 000 plus the largest transaction (npm run
+ * bench:read-buffer; docs/performance.md, "Fourth pass"). One transaction still grows it to its
+ * own size: keep them small. etcd 3.5, and 3.4.24 on, share one copy between reads instead
+ * (etcd PRs 12933 and 15195).
  */
 export const DEFAULT_BACKEND_BATCH_LIMIT = 1000;
 
@@ -83,6 +88,11 @@ export interface EtcdClusterOptions {
   quotaBytes?: number;
   /** Writes buffered before a bbolt commit (--backend-batch-limit). Default DEFAULT_BACKEND_BATCH_LIMIT (1 000). */
   backendBatchLimit?: number;
+  /**
+   * Longest wait before a bbolt commit, ms (--backend-batch-interval). Default etcd's own (100).
+   * Tests raise it so that only the batch limit commits.
+   */
+  backendBatchIntervalMs?: number;
   /** Cluster token, so members of different clusters never join each other. Default derived from ports. */
   token?: string;
   /**
@@ -183,6 +193,7 @@ export class EtcdCluster {
       maxTxnOps = 2048,
       quotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
       backendBatchLimit = DEFAULT_BACKEND_BATCH_LIMIT,
+      backendBatchIntervalMs,
       token = `payments-${members.map((m) => m.clientPort).join('-')}`,
     } = this.options;
     const clientUrl = `${this.scheme}://${bind}:${spec.clientPort}`;
@@ -207,6 +218,8 @@ export class EtcdCluster {
       ['--quota-backend-bytes', String(quotaBytes)],
       ['--pre-vote'],
       ['--backend-batch-limit', String(backendBatchLimit)],
+      // etcd parses it as a Go duration.
+      backendBatchIntervalMs === undefined ? [] : ['--backend-batch-interval', `${backendBatchIntervalMs}ms`],
       ['--logger', 'zap'],
       ['--log-level', 'warn'],
       metricsUrl ? ['--listen-metrics-urls', metricsUrl] : [],

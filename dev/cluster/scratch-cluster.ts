@@ -47,6 +47,8 @@ export interface ScratchClusterOptions {
   etcdQuotaBytes?: number;
   /** etcd's --backend-batch-limit. Default DEFAULT_BACKEND_BATCH_LIMIT (etcd-cluster.ts, 1 000). */
   etcdBackendBatchLimit?: number;
+  /** etcd's --backend-batch-interval, ms. Default etcd's own (100). */
+  etcdBackendBatchIntervalMs?: number;
 }
 
 export interface ScratchClientOptions extends Partial<EtcdClientOptions> {
@@ -87,6 +89,7 @@ export async function startScratchCluster({
   secure = true,
   etcdQuotaBytes = DEFAULT_ETCD_QUOTA_BYTES,
   etcdBackendBatchLimit,
+  etcdBackendBatchIntervalMs,
 }: ScratchClusterOptions = {}): Promise<ScratchCluster> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const specs: EtcdMemberSpec[] = [];
@@ -106,6 +109,7 @@ export async function startScratchCluster({
     ledgerRoot,
     quotaBytes: etcdQuotaBytes,
     backendBatchLimit: etcdBackendBatchLimit,
+    backendBatchIntervalMs: etcdBackendBatchIntervalMs,
   });
   const hostSpecs = [];
   for (let i = 0; i < hosts; i++) hostSpecs.push({ id: `h${i + 1}`, port: await freePort() });

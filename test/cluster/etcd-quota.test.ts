@@ -5,16 +5,14 @@
 import { afterAll, expect, it } from 'vitest';
 import { DEFAULT_ETCD_QUOTA_BYTES } from '../../dev/cluster/etcd-cluster';
 import { type ScratchCluster, startScratchCluster } from '../../dev/cluster/scratch-cluster';
+import { etcdMetric } from '../support/etcd-metric';
 
 const clusters: ScratchCluster[] = [];
 
 async function quotaOf(etcdQuotaBytes: number | undefined): Promise<number> {
   const cluster = await startScratchCluster({ members: 1, secure: false, etcdQuotaBytes, keepDir: false });
   clusters.push(cluster);
-  const member = cluster.etcd.members[0]!;
-  const metrics = await (await fetch(`http://127.0.0.1:${member.spec.metricsPort}/metrics`)).text();
-  const line = metrics.split('\n').find((l) => l.startsWith('etcd_server_quota_backend_bytes '));
-  return Number(line?.split(' ')[1]);
+  return etcdMetric(cluster.etcd.members[0]!, 'etcd_server_quota_backend_bytes');
 }
 
 afterAll(async () => {
