@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import type { Etcd3 } from 'etcd3';
 import { type ScratchCluster, startScratchCluster } from '../cluster/scratch-cluster';
 import { cpuMs } from './process-cpu';
+import { StorageProbe } from './storage';
 
 const { values: flags } = parseArgs({
   options: {
@@ -97,23 +98,6 @@ async function writeBurst(client: Etcd3): Promise<void> {
   }
 }
 
-/** Compacts to the head revision, or defragments every member, as `--after` asks. */
-async function afterBurst(
-  cluster: ScratchCluster,
-  client: Etcd3,
-  what: 'compact' | 'defragment',
-): Promise<void> {
-  if (what === 'compact') {
-    const { header } = await client.kv.range({ key: Buffer.from('/') });
-    await client.kv.compact({ revision: header.revision, physical: true });
-    return;
-  }
-  for (const member of cluster.etcd.members) {
-    const one = cluster.client({ endpoints: [member.clientUrl], callDeadlineMs: 60_000 });
-    await one.maintenance.defragment();
-  }
-}
-
 const us = (f: LoopFigures) => `${Math.round(f.perSecond)}/s, ${Math.round(f.etcdUsPerTxn)} µs/txn`;
 const rows: Record<string, string | number>[] = [];
 for (const limit of limits) {
@@ -132,7 +116,12 @@ for (const limit of limits) {
     loops.push(await commitLoop(cluster, client));
     console.log(`  after the burst: ${us(loops[1]!)}`);
     if (flags.after) {
-      await afterBurst(cluster, client, flags.after as 'compact' | 'defragment');
+      const probe = new StorageProbe(cluster.etcd);
+      try {
+        await (flags.after === 'compact' ? probe.compact() : probe.defragment());
+      } finally {
+        probe.close();
+      }
       loops.push(await commitLoop(cluster, client));
       console.log(`  after ${flags.after}: ${us(loops[2]!)}`);
     }

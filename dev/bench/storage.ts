@@ -57,9 +57,19 @@ export class StorageProbe {
 
   /** Compacts history up to the current revision, then defragments every member in turn. */
   async compactAndDefragment(): Promise<void> {
+    await this.compact();
+    await this.defragment();
+  }
+
+  /** Compacts history up to the current revision (physical: returns once the members applied it). */
+  async compact(): Promise<void> {
     const first = this.clients[0]!.client;
     const { header } = await first.kv.range({ key: Buffer.from('/') });
     await first.kv.compact({ revision: header.revision, physical: true });
+  }
+
+  /** Defragments every member in turn. */
+  async defragment(): Promise<void> {
     for (const { client } of this.clients) await client.maintenance.defragment();
   }
 
